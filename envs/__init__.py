@@ -1,0 +1,1 @@
+"""irondog.envs"""

@@ -1,0 +1,48 @@
+"""The environment contract shared by every back end: a frozen State and reset/step.
+
+    env = make("irondog/CyberDog2-Joystick-v0", config)   # from irondog.envs.registry
+    state = env.reset(seed)                               # State, arrays of (num_envs, ...)
+    state = env.step(state, action)                       # action (num_envs, 12) in [-1, 1]
+
+Autoreset: ``step`` resets every simulation whose episode ended (``done``) in the same call.
+Then ``state.obs`` is already the first observation of the new episode, while
+``state.info["terminal_obs"]`` / ``["terminal_privileged_obs"]`` hold the last observation
+of the finished one; ``state.truncated`` marks episodes ended by the time limit (bootstrap
+from the terminal observation) rather than by a fall (``done`` and not ``truncated``).
+
+The native back end keeps its physics inside ``mujoco.batch.Batch`` (C memory), so a State
+is only valid for the env that made it and the latest state supersedes earlier ones. The MJX
+back end's State is a pure pytree and can be carried through ``jax.lax.scan``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from flax import struct
+
+
+@struct.dataclass
+class State:
+    """One batch of environments after reset or step; every leaf leads with num_envs."""
+
+    obs: Any  # (n, observation_size) actor observation, noisy
+    privileged_obs: Any  # (n, privileged_observation_size) critic observation, noise-free
+    reward: Any  # (n,)
+    done: Any  # (n,) 1.0 where the episode ended this step (fall or time limit)
+    truncated: Any  # (n,) 1.0 where it ended by the time limit
+    metrics: dict[str, Any]  # name -> (n,), reward/<term> among them
+    info: dict[str, Any]  # command, last_action, step counters, terminal_obs, ...
+
+
+class Env(Protocol):
+    """What every back end provides."""
+
+    num_envs: int
+    observation_size: int
+    privileged_observation_size: int
+    action_size: int
+
+    def reset(self, seed: int) -> State: ...
+
+    def step(self, state: State, action: Any) -> State: ...

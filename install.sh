@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything irondog needs on a fresh Debian-based machine: the Debian packages
+# (offscreen GL for rendering, espeak-ng/sox/flac for the voice evaluation set, Chromium for
+# the report test, a compiler for llama-cpp-python) and the Python package with its pinned
+# dependencies. Run from the repository root: bash install.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+
+DEBIAN_PACKAGES=(
+  libosmesa6 libegl1 libgl1 libglx-mesa0 libegl-mesa0
+  espeak-ng sox libsndfile1 flac ffmpeg
+  chromium
+  build-essential cmake
+)
+
+if command -v apt-get >/dev/null 2>&1; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  missing=()
+  for pkg in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+else
+  echo "install.sh: apt-get not found; install these system packages by hand: ${DEBIAN_PACKAGES[*]}" >&2
+fi
+
+python -m pip install --upgrade pip >/dev/null
+python -m pip install -e ".[dev]"

@@ -1,0 +1,68 @@
+"""The ``irondog`` command line. Each sub-command lives in its own ``irondog.cmd_*`` module,
+imported only when it runs, so ``irondog --help`` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from irondog import __version__
+from irondog.config import ConfigError
+
+# name -> module; a module defines register(parser) and run(args) -> int.
+COMMANDS: dict[str, str] = {
+    "envs": "irondog.cmd_envs",
+    "bench-env": "irondog.cmd_bench_env",
+    "train": "irondog.cmd_train",
+    "eval": "irondog.cmd_eval",
+    "render": "irondog.cmd_render",
+    "report": "irondog.cmd_report",
+    "view": "irondog.cmd_view",
+    "export": "irondog.cmd_export",
+    "play-onnx": "irondog.cmd_play_onnx",
+    "deploy": "irondog.cmd_deploy",
+    "motor": "irondog.cmd_motor",
+    "voice": "irondog.cmd_voice",
+}
+
+
+class UserError(Exception):
+    """An error caused by the user's input; printed without a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="irondog", description="Robot learning for CyberDog-style quadrupeds."
+    )
+    parser.add_argument("--version", action="version", version=f"irondog {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            if err.name == module_name:
+                continue  # not built yet
+            raise
+        doc = (module.__doc__ or "").strip().splitlines()
+        sub_parser = sub.add_parser(name, help=doc[0] if doc else None, description=module.__doc__)
+        module.register(sub_parser)
+        sub_parser.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args._run(args) or 0)
+    except (ConfigError, UserError, FileNotFoundError) as err:
+        print(f"irondog {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
