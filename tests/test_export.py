@@ -1,0 +1,200 @@
+"""ONNX export: parity with the JAX actor, metadata, bad input, SB3, and the JAX-free runner."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import pytest
+from irondog.agents import export
+from irondog.agents.onnx_runner import OnnxPolicy, PhysicsOptions, build_observation, play
+
+OBS, ACT = 48, 12
+
+
+def _random_actor(activation: str, seed: int = 0):
+    """flax actor params (output layer scaled to O(1) actions) and a random normaliser."""
+    jax = pytest.importorskip("jax")
+    from irondog.agents.networks import MLP
+
+    actor = MLP((64, 64, ACT), activation)
+    params = actor.init(jax.random.PRNGKey(seed), np.zeros((1, OBS), np.float32))
+    rng = np.random.default_rng(seed)
+    mean = rng.normal(0, 1, OBS).astype(np.float32)
+    std = rng.uniform(0.05, 3.0, OBS).astype(np.float32)
+    return actor, params, mean, std
+
+
+def _jax_policy(actor, params, mean, std, obs):
+    import jax.numpy as jnp
+    from irondog.agents import normalize
+
+    state = normalize.NormalizerState(
+        mean=jnp.asarray(mean), std=jnp.asarray(std), var=jnp.asarray(std**2), count=jnp.ones(())
+    )
+    return np.asarray(actor.apply(params, normalize.normalize(state, jnp.asarray(obs))))
+
+
+@pytest.fixture(scope="module")
+def metadata():
+    return export.policy_metadata(config_dict={"seed": 0})
+
+
+@pytest.fixture(scope="module")
+def policy_file(tmp_path_factory, metadata):
+    actor, params, mean, std = _random_actor("elu")
+    path = tmp_path_factory.mktemp("policy") / "policy.onnx"
+    export.export_flax_actor(params, "elu", mean, std, 5.0, metadata, path)
+    return path, actor, params, mean, std
+
+
+@pytest.mark.parametrize("activation", ["elu", "swish", "tanh", "relu"])
+def test_parity_random_observations(tmp_path, metadata, activation) -> None:
+    actor, params, mean, std = _random_actor(activation, seed=1)
+    path = export.export_flax_actor(
+        params, activation, mean, std, 5.0, metadata, tmp_path / "p.onnx"
+    )
+    rng = np.random.default_rng(2)
+    # Wide draws so that the normaliser's clip at +/-5 is exercised too.
+    obs = (mean + std * rng.normal(0, 4.0, (10_000, OBS))).astype(np.float32)
+    want = _jax_policy(actor, params, mean, std, obs)
+    got = OnnxPolicy(path)(obs)
+    assert np.abs(want).max() > 1e-3  # a real signal, not all zeros
+    assert np.abs(got - want).max() <= 1e-5
+
+
+def test_parity_recorded_observations(policy_file) -> None:
+    native = pytest.importorskip("irondog.envs.native")
+    from irondog.envs.config import EnvConfig
+
+    path, actor, params, mean, std = policy_file
+    env = native.NativeEnv(EnvConfig(num_envs=100, num_threads=1))
+    state = env.reset(0)
+    rng = np.random.default_rng(3)
+    rows = []
+    for _ in range(100):  # 100 steps x 100 simulations = 10,000 recorded observations
+        rows.append(np.asarray(state.obs))
+        state = env.step(state, rng.uniform(-1, 1, (100, ACT)))
+    obs = np.concatenate(rows).astype(np.float32)
+    assert obs.shape == (10_000, OBS)
+    got = OnnxPolicy(path)(obs)
+    assert np.abs(got - _jax_policy(actor, params, mean, std, obs)).max() <= 1e-5
+
+
+def test_observation_builder_matches_training_task() -> None:
+    native = pytest.importorskip("irondog.envs.native")
+    from irondog.envs.config import EnvConfig, NoiseConfig
+
+    meta = export.policy_metadata()
+    env = native.NativeEnv(EnvConfig(num_envs=4, num_threads=1, noise=NoiseConfig(scale=0.0)))
+    state = env.reset(1)
+    rng = np.random.default_rng(4)
+    for _ in range(5):
+        state = env.step(state, rng.uniform(-1, 1, (4, ACT)))
+    tinfo = state.info["task"]
+    s = env.ids.sensor_slices
+    for i in range(4):
+        readings = {
+            "local_linvel": env.sensordata[i, s["local_linvel"]],
+            "gyro": env.sensordata[i, s["gyro"]],
+            "quat": env.qpos[i, 3:7],
+            "joint_pos": env.qpos[i, 7:],
+            "joint_vel": env.qvel[i, 6:],
+        }
+        mine = build_observation(
+            meta["observation_layout"], readings, np.asarray(meta["default_pose"]),
+            np.asarray(tinfo.last_action[i]), np.asarray(tinfo.command[i]),
+        )  # fmt: skip
+        np.testing.assert_allclose(mine, state.privileged_obs[i, :OBS], atol=1e-5)
+
+
+def test_metadata_is_complete_and_json(policy_file) -> None:
+    path = policy_file[0]
+    model = onnx.load(str(path))
+    assert model.opset_import[0].version == export.OPSET
+    assert [i.name for i in model.graph.input] == ["obs"]
+    assert [o.name for o in model.graph.output] == ["action"]
+    meta = export.read_metadata(path)
+    for key in export.REQUIRED_METADATA:
+        assert key in meta
+    assert meta["joint_names"][:3] == ["FR_abad", "FR_hip", "FR_knee"]
+    assert [item["name"] for item in meta["observation_layout"]][0] == "local_linvel"
+    assert meta["observation_size"] == OBS and len(meta["default_pose"]) == ACT
+    assert meta["training_config_hash"] == export.config_hash({"seed": 0})
+
+
+def test_missing_metadata_is_a_clear_error(policy_file, tmp_path) -> None:
+    model = onnx.load(str(policy_file[0]))
+    keep = [p for p in model.metadata_props if p.key != "kp"]
+    del model.metadata_props[:]
+    model.metadata_props.extend(keep)
+    bad = tmp_path / "no_kp.onnx"
+    onnx.save(model, str(bad))
+    with pytest.raises(export.MetadataError, match="missing kp"):
+        OnnxPolicy(bad)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        OnnxPolicy(tmp_path / "absent.onnx")
+    (tmp_path / "junk.onnx").write_bytes(b"not an onnx file")
+    with pytest.raises(export.MetadataError, match="junk.onnx"):
+        OnnxPolicy(tmp_path / "junk.onnx")
+
+
+def test_bad_observations_are_clear_errors(policy_file) -> None:
+    policy = OnnxPolicy(policy_file[0])
+    with pytest.raises(ValueError, match=r"expects \(\.\.\., 48\)"):
+        policy(np.zeros(47))
+    obs = np.zeros(OBS)
+    obs[7] = np.nan  # gravity[1]
+    with pytest.raises(ValueError, match="gravity"):
+        policy(obs)
+
+
+def test_bad_export_inputs_raise(metadata) -> None:
+    _, params, mean, std = _random_actor("elu")
+    with pytest.raises(ValueError, match="activation"):
+        export.build_actor_model(export.layers_from_flax(params), "gelu", mean, std, 5.0, metadata)
+    with pytest.raises(ValueError, match="normaliser"):
+        export.build_actor_model(
+            export.layers_from_flax(params), "elu", mean[:3], std, 5.0, metadata
+        )
+    with pytest.raises(ValueError, match="Dense_0"):
+        export.layers_from_flax({"params": {"Conv_0": {}}})
+
+
+def test_sb3_policy_exports_with_parity(tmp_path, metadata) -> None:
+    pytest.importorskip("stable_baselines3")
+    import gymnasium as gym
+    from stable_baselines3 import PPO
+
+    env = gym.make("Pendulum-v1")
+    model = PPO("MlpPolicy", env, seed=0, device="cpu")
+    meta = {**metadata, "observation_layout": [{"name": "pendulum", "size": 3}],
+            "joint_names": ["pole"], "default_pose": [0.0]}  # fmt: skip
+    path = export.export_sb3(model, tmp_path / "sb3.onnx", meta)
+    obs = np.random.default_rng(5).uniform(-8, 8, (2000, 3)).astype(np.float32)
+    want, _ = model.predict(obs, deterministic=True)
+    got = OnnxPolicy(path)(obs)
+    assert np.abs(got - want).max() <= 1e-5
+
+
+def test_runner_does_not_import_jax() -> None:
+    code = (
+        "import sys, irondog.agents.onnx_runner, irondog.agents.deploy, irondog.cmd_play_onnx;"
+        "bad = [m for m in ('jax', 'flax', 'torch') if m in sys.modules];"
+        "sys.exit(f'imported {bad}' if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_play_reports_tracking_and_falls(policy_file) -> None:
+    policy = OnnxPolicy(policy_file[0])
+    report = play(policy, 0.4, np.array([0.3, 0.0, 0.0]), PhysicsOptions(integrator="euler"))
+    assert report["steps"] == 20 and report["falls"] >= 0
+    assert np.isfinite(report["lin_vel_error_mean"]) and report["integrator"] == "euler"
+    with pytest.raises(ValueError, match="does not divide"):
+        play(policy, 0.1, np.zeros(3), PhysicsOptions(timestep=0.003))
+    with pytest.raises(ValueError, match="integrator"):
+        play(policy, 0.1, np.zeros(3), PhysicsOptions(integrator="leapfrog"))
