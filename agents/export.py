@@ -389,3 +389,52 @@ def export_sb3(
         layers, activation, mean, std, clip, metadata, action_low=space.low, action_high=space.high
     )
     return save(model, path)
+
+
+def export_checkpoint(checkpoint_path: str | Path, out: str | Path) -> Path:
+    """Export the actor of an irondog training checkpoint (agents/checkpoint.py) to ``out``."""
+    from irondog.agents import checkpoint, normalize
+    from irondog.agents.config import RunConfig
+
+    from irondog.config import ConfigError, from_dict
+
+    ck = checkpoint.load(checkpoint_path)
+    try:
+        run_config = from_dict(RunConfig, ck.config, source=f"{ck.path} (config section)")
+    except ConfigError as err:
+        raise checkpoint.CheckpointError(f"{ck.path}: its config cannot be read ({err})") from None
+    state = ck.learner_state
+    try:
+        actor = state["params"]["actor"]
+        norm = state["obs_normalizer"]
+        mean, std = norm["mean"], norm["std"]
+    except (KeyError, TypeError):
+        raise checkpoint.CheckpointError(
+            f"{ck.path}: learner has no params.actor or obs_normalizer.mean/std"
+        ) from None
+    metadata = policy_metadata(run_config.env, ck.config)
+    metadata["checkpoint_iteration"] = int(np.asarray(state.get("iteration", -1)))
+    metadata["checkpoint_env_steps"] = int(np.asarray(state.get("env_steps", -1)))
+    return export_flax_actor(
+        actor, run_config.train.activation, mean, std, normalize.CLIP, metadata, out
+    )
+
+
+def export_random(run_config: Any, out: str | Path, seed: int = 0) -> Path:
+    """Export an untrained actor of ``run_config``'s shape (to try the pipeline end to end)."""
+    import jax
+    from irondog.agents.networks import MLP
+    from irondog.envs.robot import NUM_JOINTS
+    from irondog.envs.task import OBSERVATION_SIZE
+
+    from irondog.config import to_dict
+
+    actor = MLP((*run_config.train.actor_hidden, NUM_JOINTS), run_config.train.activation, 0.01)
+    params = actor.init(jax.random.PRNGKey(seed), np.zeros((1, OBSERVATION_SIZE), np.float32))
+    params = jax.tree.map(np.asarray, params)
+    metadata = policy_metadata(run_config.env, to_dict(run_config))
+    metadata["untrained"] = True
+    ones = np.ones(OBSERVATION_SIZE)
+    return export_flax_actor(
+        params, run_config.train.activation, ones * 0.0, ones, 5.0, metadata, out
+    )

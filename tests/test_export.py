@@ -198,3 +198,38 @@ def test_play_reports_tracking_and_falls(policy_file) -> None:
         play(policy, 0.1, np.zeros(3), PhysicsOptions(timestep=0.003))
     with pytest.raises(ValueError, match="integrator"):
         play(policy, 0.1, np.zeros(3), PhysicsOptions(integrator="leapfrog"))
+
+
+def test_checkpoint_export_matches_ppo_inference(tmp_path) -> None:
+    jax = pytest.importorskip("jax")
+    ppo = pytest.importorskip("irondog.agents.ppo")
+    from irondog.agents import checkpoint, normalize
+    from irondog.agents.config import RunConfig, TrainConfig
+
+    from irondog.cli import main
+    from irondog.config import to_dict
+
+    cfg = RunConfig(train=TrainConfig(actor_hidden=(32, 32), critic_hidden=(32,)))
+    learner = ppo.init_learner(cfg.train, OBS, OBS + 17, ACT, jax.random.PRNGKey(0))
+    rng = np.random.default_rng(6)
+    norm = normalize.update(learner.obs_normalizer, rng.normal(1.0, 2.0, (512, OBS)))
+    # Make the output layer large enough that the comparison is not of near-zeros.
+    actor = jax.tree.map(lambda x: x, learner.params.actor)
+    last = actor["params"]["Dense_2"]
+    actor["params"]["Dense_2"] = {**last, "kernel": last["kernel"] * 50.0}
+    learner = learner.replace(obs_normalizer=norm, params=learner.params.replace(actor=actor))
+    sizes = {"observation_size": OBS, "privileged_observation_size": OBS + 17, "action_size": ACT}
+    saved = checkpoint.save(tmp_path / "run", learner, to_dict(cfg), sizes, iteration=3)
+
+    out = tmp_path / "policy.onnx"
+    assert main(["export", "--checkpoint", str(tmp_path / "run"), "--out", str(out)]) == 0
+    nets = ppo.make_networks(cfg.train, OBS, OBS + 17, ACT)
+    obs = rng.normal(1.0, 6.0, (10_000, OBS)).astype(np.float32)
+    want = np.asarray(nets.action_mean(learner.params, normalize.normalize(norm, obs)))
+    got = OnnxPolicy(out)(obs)
+    assert np.abs(want).max() > 1e-2
+    assert np.abs(got - want).max() <= 1e-5
+    meta = export.read_metadata(out)
+    assert meta["checkpoint_iteration"] == int(learner.iteration)
+    assert meta["training_config_hash"] == export.config_hash(checkpoint.load(saved).config)
+    assert main(["export", "--checkpoint", str(tmp_path / "none"), "--out", str(out)]) == 2

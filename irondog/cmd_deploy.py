@@ -1,0 +1,118 @@
+"""Run an ONNX policy on 12 CyberGear motors over CAN at the policy's control rate (50 Hz).
+
+    irondog deploy policy.onnx --can-interface socketcan --channel can0 --imu none
+    irondog deploy policy.onnx --can-interface virtual --channel sim0 --simulate --duration 10
+
+``--simulate`` starts the MuJoCo CyberDog 2 on the same (virtual) bus in this process, answering
+as the 12 motors, and feeds the loop its simulated IMU. Ctrl-C stops the motors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``irondog deploy``."""
+    parser.add_argument("policy", help="policy file written by `irondog export`")
+    parser.add_argument(
+        "--can-interface",
+        default="socketcan",
+        help="python-can interface: socketcan, virtual, pcan, slcan, ...",
+    )
+    parser.add_argument("--channel", required=True, help="CAN channel, e.g. can0 or any name")
+    parser.add_argument("--bitrate", type=int, default=1_000_000, help="bit/s (CyberGear: 1 Mbps)")
+    parser.add_argument(
+        "--duration", type=float, default=None, help="seconds to run; default until Ctrl-C"
+    )
+    parser.add_argument(
+        "--simulate",
+        action="store_true",
+        help="answer as the robot with the MuJoCo model on the same bus",
+    )
+    parser.add_argument(
+        "--imu",
+        choices=("sim", "none"),
+        default=None,
+        help="IMU source: sim (with --simulate, default) or none (upright, at "
+        "rest: motor bench tests only, the policy cannot balance on it)",
+    )
+    parser.add_argument(
+        "--command", dest="velocity_command", default="vx=0,vy=0,yaw=0", help="vx=..,vy=..,yaw=.."
+    )
+    parser.add_argument(
+        "--motor-ids",
+        default="1,2,3,4,5,6,7,8,9,10,11,12",
+        help="CAN ids in the policy's joint order",
+    )
+    parser.add_argument("--host-id", type=int, default=0xFD, help="our CAN id (0-255)")
+    parser.add_argument(
+        "--stand-time",
+        type=float,
+        default=1.0,
+        help="s to ramp to the default pose before the policy takes over",
+    )
+    parser.add_argument(
+        "--rt-priority",
+        type=int,
+        default=0,
+        help="SCHED_FIFO priority 1-99 for the loop (needs root); 0 = off",
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the loop; print counts, watchdog state and jitter."""
+    import can
+
+    from irondog.agents.deploy import DeployConfig, DeployLoop, SimulatedCanRobot, still_imu
+    from irondog.agents.onnx_runner import OnnxPolicy, parse_command
+    from irondog.cli import UserError
+
+    try:
+        motor_ids = tuple(int(v) for v in args.motor_ids.split(","))
+    except ValueError:
+        raise UserError(f"--motor-ids {args.motor_ids!r}: expected integers like 1,2,...") from None
+    imu_kind = args.imu or ("sim" if args.simulate else None)
+    if imu_kind == "sim" and not args.simulate:
+        raise UserError("--imu sim needs --simulate")
+    if imu_kind is None:
+        raise UserError("no IMU source: pass --imu none for a motor bench test (not for walking)")
+    if args.duration is not None and args.duration <= 0:
+        raise UserError(f"--duration must be > 0, got {args.duration}")
+    try:
+        policy = OnnxPolicy(args.policy)
+        command = parse_command(args.velocity_command, policy.metadata["command_ranges"])
+        config = DeployConfig(
+            motor_ids=motor_ids, host_id=args.host_id, command=tuple(command),
+            stand_time=args.stand_time, realtime_priority=args.rt_priority,
+        )  # fmt: skip
+    except ValueError as err:
+        raise UserError(str(err)) from None
+
+    sim = None
+    if args.simulate:
+        sim = SimulatedCanRobot(args.channel, motor_ids, args.host_id, interface=args.can_interface)
+        sim.start()
+    bus = can.Bus(interface=args.can_interface, channel=args.channel, bitrate=args.bitrate)
+    try:
+        imu = sim.imu if imu_kind == "sim" else still_imu
+        loop = DeployLoop(policy, bus, imu, config)
+        try:
+            report = loop.run(args.duration)
+        except RuntimeError as err:
+            raise UserError(str(err)) from None
+        if sim is not None:
+            report["trunk_height_m"] = sim.trunk_height()
+    finally:
+        bus.shutdown()
+        if sim is not None:
+            sim.close()
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for key, value in report.items():
+            shown = f"{value:.3f}" if isinstance(value, float) else value
+            print(f"{key:>22}: {shown}")
+    return 0 if report["watchdog"] is None else 1

@@ -1,0 +1,52 @@
+"""Export a trained policy to one ONNX file with self-describing metadata.
+
+    irondog export --checkpoint runs/trot/checkpoint_00000100.msgpack --out policy.onnx
+    irondog export --checkpoint runs/trot --out policy.onnx       # the latest in a folder
+    irondog export --random --config configs/train/trot_cpu.yaml --out untrained.onnx
+
+The graph takes ``obs`` (batch, 48) float32 and gives ``action`` (batch, 12) at ONNX opset 17,
+with the observation normaliser folded in; the metadata describes its use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``irondog export``."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", help="checkpoint file, or a run folder (latest taken)")
+    source.add_argument(
+        "--random", action="store_true", help="an untrained actor (to try the pipeline)"
+    )
+    parser.add_argument("--config", default=None, help="run config YAML (with --random)")
+    parser.add_argument("--seed", type=int, default=0, help="initialisation seed (with --random)")
+    parser.add_argument("--out", required=True, help="output .onnx path")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the ONNX file and print its metadata summary."""
+    from irondog.agents import export
+    from irondog.agents.checkpoint import CheckpointError
+    from irondog.cli import UserError
+
+    if args.config and not args.random:
+        raise UserError("--config only goes with --random; a checkpoint carries its own config")
+    try:
+        if args.random:
+            from irondog.agents.config import RunConfig
+            from irondog.config import load
+
+            path = export.export_random(load(RunConfig, args.config), args.out, args.seed)
+        else:
+            path = export.export_checkpoint(args.checkpoint, args.out)
+    except (CheckpointError, ValueError) as err:
+        raise UserError(str(err)) from None
+    meta = export.read_metadata(path)
+    keys = ("robot", "observation_size", "action_size", "control_dt", "kp", "kd", "action_scale")
+    summary = {k: meta[k] for k in (*keys, "training_config_hash")}
+    print(f"wrote {path} (opset {meta['opset']}, input 'obs', output 'action')")
+    print(json.dumps(summary))
+    return 0
