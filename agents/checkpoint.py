@@ -1,0 +1,180 @@
+"""Training checkpoints: msgpack files (flax.serialization), written atomically, never pickled.
+
+A checkpoint holds the learner (parameters, normalisers, optimiser state, learning rate,
+counters, PRNG key), the resolved run config, the network/observation sizes and the irondog
+version. ``save`` writes a temporary file in the same folder and renames it over the target
+(``os.replace``), so a crash never leaves a half-written checkpoint. Loading checks the
+format and names what is missing or mismatched.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import jax
+import numpy as np
+from flax import serialization
+
+from irondog import __version__
+
+FORMAT = "irondog-checkpoint"
+FORMAT_VERSION = 1
+PATTERN = re.compile(r"^checkpoint_(\d{8})\.msgpack$")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read or does not fit the run; the message says why."""
+
+
+class Checkpoint(NamedTuple):
+    """A loaded checkpoint, before the learner is restored into a template."""
+
+    path: Path
+    learner_state: dict[str, Any]  # flax state dict of ppo.Learner
+    config: dict[str, Any]  # irondog.config.to_dict(RunConfig)
+    sizes: dict[str, Any]  # observation_size, privileged_observation_size, action_size
+    irondog_version: str
+
+
+def filename(iteration: int) -> str:
+    """File name of the checkpoint after ``iteration`` iterations."""
+    return f"checkpoint_{iteration:08d}.msgpack"
+
+
+def save(
+    directory: str | Path,
+    learner: Any,
+    config: dict[str, Any],
+    sizes: dict[str, Any],
+    iteration: int,
+) -> Path:
+    """Write ``learner`` (host or device arrays) atomically; return the checkpoint's path."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    host = jax.tree.map(
+        lambda x: np.asarray(x.addressable_data(0) if hasattr(x, "addressable_data") else x),
+        learner,
+    )
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "irondog_version": __version__,
+        "config": config,
+        "sizes": sizes,
+        "learner": serialization.to_state_dict(host),
+    }
+    data = serialization.msgpack_serialize(payload)
+    target = directory / filename(iteration)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".msgpack", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def latest(directory: str | Path) -> Path | None:
+    """The checkpoint with the most iterations in ``directory``, or None."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return None
+    found = sorted(p for p in directory.iterdir() if PATTERN.match(p.name))
+    return found[-1] if found else None
+
+
+def load(path: str | Path) -> Checkpoint:
+    """Read a checkpoint file; CheckpointError if it is missing, corrupt or not ours."""
+    path = Path(path)
+    if path.is_dir():
+        found = latest(path)
+        if found is None:
+            raise CheckpointError(f"no checkpoint_*.msgpack in {path}")
+        path = found
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        payload = serialization.msgpack_restore(path.read_bytes())
+    except Exception as err:  # msgpack raises several types for damaged data
+        raise CheckpointError(f"checkpoint {path} is corrupt or not msgpack ({err})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not an irondog checkpoint")
+    if payload.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint format {payload.get('format_version')}, "
+            f"this irondog reads format {FORMAT_VERSION}"
+        )
+    for key in ("learner", "config", "sizes"):
+        if not isinstance(payload.get(key), dict):
+            raise CheckpointError(f"{path}: the checkpoint has no {key!r} section")
+    return Checkpoint(
+        path=path,
+        learner_state=payload["learner"],
+        config=payload["config"],
+        sizes=payload["sizes"],
+        irondog_version=str(payload.get("irondog_version", "unknown")),
+    )
+
+
+def restore(checkpoint: Checkpoint, template: Any) -> Any:
+    """The learner of ``checkpoint`` in the structure of ``template``; shapes are checked."""
+    try:
+        learner = serialization.from_state_dict(template, checkpoint.learner_state)
+    except (ValueError, KeyError, TypeError) as err:
+        raise CheckpointError(
+            f"{checkpoint.path}: the saved learner does not fit this run ({err})"
+        ) from None
+    problems = []
+
+    def compare(path, want, got):
+        if np.shape(want) != np.shape(got):
+            name = jax.tree_util.keystr(path)
+            problems.append(f"{name}: checkpoint {np.shape(got)}, run {np.shape(want)}")
+
+    jax.tree_util.tree_map_with_path(compare, template, learner)
+    if problems:
+        raise CheckpointError(
+            f"{checkpoint.path}: parameter shapes differ: " + "; ".join(problems[:5])
+        )
+    return jax.tree.map(lambda t, x: np.asarray(x, dtype=np.asarray(t).dtype), template, learner)
+
+
+# Settings that must match for a run to continue from a checkpoint.
+STRUCTURAL_KEYS = (
+    "train.actor_hidden",
+    "train.critic_hidden",
+    "train.activation",
+    "train.env_name",
+)
+
+
+def _get(config: dict[str, Any], dotted: str) -> Any:
+    node: Any = config
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def check_compatible(checkpoint: Checkpoint, config: dict[str, Any], sizes: dict[str, Any]) -> None:
+    """CheckpointError naming every mismatch between a checkpoint and the run about to resume."""
+    mismatches = []
+    for key, value in sizes.items():
+        saved = checkpoint.sizes.get(key)
+        if saved != value:
+            mismatches.append(f"{key}: checkpoint {saved}, config {value}")
+    for key in STRUCTURAL_KEYS:
+        saved, now = _get(checkpoint.config, key), _get(config, key)
+        if saved != now:
+            mismatches.append(f"{key}: checkpoint {saved!r}, config {now!r}")
+    if mismatches:
+        raise CheckpointError(f"cannot resume from {checkpoint.path}: " + "; ".join(mismatches))
