@@ -48,11 +48,13 @@ class CyberGearParams:
     # published (4 N m, 6.5 A) and (12 N m, 23 A).
     # Copper loss P = copper_loss_coeff * i^2 * (1 + alpha (T - T0)) (FACTS.md derived figure).
     copper_loss_coeff: float = 0.3375  # W/A^2
-    # Two-node thermal model (FACTS.md derived figures).
-    winding_capacity: float = 34.0  # J/K
-    winding_to_housing: float = 1.0  # K/W
-    housing_capacity: float = 350.0  # J/K
-    housing_to_ambient: float = 3.5  # K/W
+    # Two-node thermal model, fitted (minimax, from 25 C) to the FACTS.md overload table with
+    # the current law above: every listed time within 10% (FACTS.md's rounder 34 J/K, 1.0 K/W,
+    # 350 J/K, 3.5 K/W miss the 12 N m / 28 s point by 30%). See tests/test_motor_design.py.
+    winding_capacity: float = 55.2  # J/K
+    winding_to_housing: float = 1.17  # K/W
+    housing_capacity: float = 518.0  # J/K
+    housing_to_ambient: float = 4.64  # K/W
     winding_temp_limit: float = 120.0  # C (insulation class B, overload table limit)
     reference_temp: float = 25.0  # C
     viscous_friction: float = 0.0  # N m s/rad at the joint
