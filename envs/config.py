@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
-from irondog.config import check
 from irondog.motors.cybergear import CyberGearParams
+
+from irondog.config import check
 
 
 def _check_range(name: str, bounds: tuple[float, float], lo: float | None = None) -> None:
@@ -101,8 +102,11 @@ class RandomizationConfig:
         _check_range("joint_friction", self.joint_friction, lo=0.0)
         _check_range("armature_scale", self.armature_scale, lo=0.0)
         check(self.latency_substeps[0] >= 0, "latency_substeps", "must be >= 0")
-        check(self.latency_substeps[0] <= self.latency_substeps[1], "latency_substeps",
-              "lower bound exceeds upper")
+        check(
+            self.latency_substeps[0] <= self.latency_substeps[1],
+            "latency_substeps",
+            "lower bound exceeds upper",
+        )
         check(self.trunk_com_offset >= 0, "trunk_com_offset", "must be >= 0")
         check(self.push_interval >= 0, "push_interval", "must be >= 0")
         check(self.push_velocity >= 0, "push_velocity", "must be >= 0")

@@ -1,0 +1,336 @@
+"""MJX back end (GPU, or CPU for tests): the same task under ``jit``/``vmap``.
+
+``step`` is a pure function of a State pytree, so a whole rollout can live in one compiled
+``jax.lax.scan``. MJX's JAX implementation rejects MuJoCo's ``dcmotor`` actuator, so the
+CyberGear law is applied from ``irondog.motors.cybergear`` with ``xp=jax.numpy``, the same
+function the native back end calls with NumPy. Autoreset computes a fresh start for every
+simulation and keeps it where an episode ended (``jnp.where``), as usual under ``vmap``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import mujoco
+import numpy as np
+from irondog.envs import randomize, task, terrain
+from irondog.envs.base import State
+from irondog.envs.config import EnvConfig
+from irondog.envs.robot import NUM_JOINTS, RobotIds
+from irondog.motors import cybergear
+from mujoco import mjx
+
+DIVERGED_SPEED = 1.0e3
+
+
+class MjxEnv:
+    """A batch of CyberDog 2 joystick environments in MJX (see irondog.envs.base)."""
+
+    action_size = NUM_JOINTS
+    observation_size = task.OBSERVATION_SIZE
+    privileged_observation_size = task.PRIVILEGED_OBSERVATION_SIZE
+
+    def __init__(self, cfg: EnvConfig, model: mujoco.MjModel | None = None) -> None:
+        self.cfg = cfg
+        self.model = model if model is not None else terrain.build_model(cfg)
+        self.model.opt.timestep = cfg.sim_dt
+        self.ids = RobotIds.from_model(self.model)
+        self.num_envs = cfg.num_envs
+        impl = cfg.mjx_impl
+        if impl == "warp":
+            try:
+                import mujoco_warp  # noqa: F401
+            except ImportError as err:
+                raise ImportError(
+                    "env.mjx_impl='warp' needs the mujoco-warp package (pip install "
+                    "mujoco-warp warp-lang, with a CUDA GPU); use env.mjx_impl=jax"
+                ) from err
+        self.mx = mjx.put_model(self.model, impl=impl)
+        self._base = {n: jnp.asarray(getattr(self.model, n)) for n in randomize.RANDOMIZED_FIELDS}
+        self._base_np = {n: getattr(self.model, n).copy() for n in randomize.RANDOMIZED_FIELDS}
+        self._noise = jnp.asarray(task.noise_scales(cfg.noise))
+        self._push_steps = (
+            round(cfg.randomization.push_interval / cfg.ctrl_dt)
+            if cfg.randomization.enabled and cfg.randomization.push_interval > 0
+            else 0
+        )
+        self._resample_steps = max(1, round(cfg.command.resample_interval / cfg.ctrl_dt))
+        self._home = jnp.asarray(self.ids.home_qpos)
+        self._default = jnp.asarray(self.ids.default_pose)
+        self._range = jnp.asarray(self.ids.joint_range)
+        if cfg.terrain == "rough":
+            raise NotImplementedError(
+                "env.terrain='rough' runs on the native back end only for now (the curriculum "
+                "bookkeeping is host-side); use env.backend=native"
+            )
+
+    # ------------------------------------------------------------------ physics
+    def _model_for(self, fields: dict[str, Any]) -> mjx.Model:
+        return self.mx.replace(**fields)
+
+    def _forward(self, fields: dict[str, Any], data: mjx.Data) -> mjx.Data:
+        return jax.vmap(lambda f, d: mjx.forward(self._model_for(f), d))(fields, data)
+
+    def _physics_step(self, fields: dict[str, Any], data: mjx.Data) -> mjx.Data:
+        return jax.vmap(lambda f, d: mjx.step(self._model_for(f), d))(fields, data)
+
+    # ------------------------------------------------------------------ reset
+    def _fresh(self, key: jax.Array) -> dict[str, Any]:
+        """A new start for every simulation: randomised model, state, command, first obs."""
+        cfg, n = self.cfg, self.num_envs
+        k_dr, k_yaw, k_q, k_cmd, k_zero, k_noise = jax.random.split(key, 6)
+        uniform = jax.random.uniform(k_dr, (n, randomize.num_draws(self.model.nbody)))
+        params = randomize.draw_parameters(uniform, cfg.randomization, self.model.nbody, xp=jnp)
+        if cfg.randomization.enabled:
+            fields = randomize.model_fields(params, self._base_np, self.ids, xp=jnp)
+        else:
+            fields = {k: jnp.broadcast_to(v, (n,) + v.shape) for k, v in self._base.items()}
+        yaw = jax.random.uniform(k_yaw, (n,), minval=-jnp.pi, maxval=jnp.pi)
+        qpos = jnp.tile(self._home, (n, 1))
+        qpos = qpos.at[:, 3].set(jnp.cos(yaw / 2)).at[:, 6].set(jnp.sin(yaw / 2))
+        qpos = qpos.at[:, 7:].add(
+            jax.random.uniform(k_q, (n, NUM_JOINTS), minval=-0.05, maxval=0.05)
+        )
+        command = task.sample_commands(
+            jax.random.uniform(k_cmd, (n, 3)), jax.random.uniform(k_zero, (n,)), cfg.command, xp=jnp
+        )
+        return self._start(fields, params, qpos, jnp.zeros((n, self.model.nv)), command, k_noise)
+
+    def _start(
+        self,
+        fields: dict[str, Any],
+        params: dict[str, Any],
+        qpos: Any,
+        qvel: Any,
+        command: Any,
+        key: jax.Array,
+    ) -> dict[str, Any]:
+        cfg, n = self.cfg, qpos.shape[0]
+        data = jax.vmap(lambda q, v: mjx.make_data(self.mx).replace(qpos=q, qvel=v))(qpos, qvel)
+        data = self._forward(fields, data)
+        readings = self._readings(data, jnp.zeros((n, NUM_JOINTS)), jnp.zeros(n))
+        friction = (
+            params["friction"]
+            if params["friction"] is not None
+            else jnp.full(n, self._base_np["geom_friction"][self.ids.foot_geoms[0], 0], jnp.float32)
+        )
+        tinfo = task.initial_info(
+            n,
+            command,
+            readings.foot_pos,
+            {
+                "friction": friction,
+                "added_mass": params["added_mass"],
+                "strength": params["strength"],
+                "kp_scale": params["kp_scale"],
+                "kd_scale": params["kd_scale"],
+            },
+            xp=jnp,
+            dtype=jnp.float32,
+        )
+        obs, priv = self._observe(readings, tinfo, key)
+        temps = jnp.full((n, NUM_JOINTS), cfg.initial_winding_temp, dtype=jnp.float32)
+        return {
+            "physics": data,
+            "fields": fields,
+            "latency": params["latency"],
+            "task": tinfo,
+            "winding_temp": temps,
+            "housing_temp": temps,
+            "joint_target": jnp.tile(self._default, (n, 1)),
+            "obs": obs,
+            "privileged_obs": priv,
+        }
+
+    def reset(self, seed: int | jax.Array) -> State:
+        """Start every simulation afresh from ``seed`` (an int or a PRNG key)."""
+        key = jax.random.PRNGKey(seed) if isinstance(seed, int) else seed
+        key, sub = jax.random.split(key)
+        return self._state_from(jax.jit(self._fresh)(sub), key)
+
+    def reset_to(self, qpos: Any, qvel: Any, command: Any, seed: int = 0) -> State:
+        """Start from given states (n, nq), (n, nv) and commands (n, 3), nominal model.
+
+        Used to compare back ends from the same initial state.
+        """
+        n = self.num_envs
+        params = randomize.draw_parameters(
+            jnp.zeros((n, randomize.num_draws(self.model.nbody))),
+            self.cfg.randomization.__class__(enabled=False),
+            self.model.nbody,
+            xp=jnp,
+        )
+        fields = {k: jnp.broadcast_to(v, (n,) + v.shape) for k, v in self._base.items()}
+        key = jax.random.PRNGKey(seed)
+        start = self._start(
+            fields, params, jnp.asarray(qpos, jnp.float32), jnp.asarray(qvel, jnp.float32),
+            jnp.asarray(command, jnp.float32), key,
+        )  # fmt: skip
+        return self._state_from(start, key)
+
+    def _state_from(self, start: dict[str, Any], key: jax.Array) -> State:
+        n = self.num_envs
+        zeros = jnp.zeros(n)
+        metrics = {f"reward/{name}": zeros for name in task.reward_names()}
+        metrics.update(
+            tracking_error=zeros, winding_temp_max=zeros, diverged=zeros, nan_actions=zeros
+        )
+        info = {k: v for k, v in start.items() if k not in ("obs", "privileged_obs")}
+        info.update(
+            rng=key,
+            terminal_obs=start["obs"],
+            terminal_privileged_obs=start["privileged_obs"],
+        )
+        return State(start["obs"], start["privileged_obs"], zeros, zeros, zeros, metrics, info)
+
+    # ------------------------------------------------------------------ step
+    @functools.partial(jax.jit, static_argnums=0)
+    def step(self, state: State, action: jax.Array) -> State:
+        """Apply ``action`` (n, 12) for one control step, then autoreset finished episodes.
+
+        NaN actions are replaced by zeros and counted in metrics["nan_actions"]: inside a
+        compiled function an error cannot be raised (env.nan_action='error' is checked by the
+        native back end and the adapters).
+        """
+        cfg, n = self.cfg, self.num_envs
+        info = state.info
+        key, k_push, k_cmd, k_zero, k_noise, k_reset = jax.random.split(info["rng"], 6)
+        nan_rows = ~jnp.all(jnp.isfinite(action), axis=1)
+        action = jnp.clip(jnp.where(nan_rows[:, None], 0.0, action), -1.0, 1.0)
+        tinfo: task.TaskInfo = info["task"]
+        data: mjx.Data = info["physics"]
+        fields = info["fields"]
+
+        if self._push_steps:
+            push_now = (tinfo.step > 0) & (tinfo.step % self._push_steps == 0)
+            v = cfg.randomization.push_velocity
+            kick = jax.random.uniform(k_push, (n, 2), minval=-v, maxval=v) * push_now[:, None]
+            data = data.replace(qvel=data.qvel.at[:, 0:2].add(kick))
+
+        target = task.joint_targets(action, self._default, cfg.action_scale)
+        previous_target = info["joint_target"]
+        kp = cfg.kp * tinfo.kp_scale[:, None]
+        kd = cfg.kd * tinfo.kd_scale[:, None]
+        strength = tinfo.strength[:, None]
+        latency = info["latency"]
+
+        def substep(carry: tuple, k: jax.Array) -> tuple:
+            data, winding, housing, power, _ = carry
+            q, qd = data.qpos[:, 7:], data.qvel[:, 6:]
+            use = jnp.where((k < latency)[:, None], previous_target, target)
+            tau = cybergear.mit_torque(
+                use, q, qd, kp, kd, cfg.motor, winding_temp=winding, strength=strength, xp=jnp
+            )
+            loss = cybergear.copper_loss(tau, cfg.motor, winding, xp=jnp)
+            winding, housing = cybergear.thermal_step(
+                winding, housing, loss, cfg.motor, cfg.sim_dt, cfg.ambient_temp
+            )
+            power = power + jnp.sum(tau * qd, axis=1)
+            data = self._physics_step(fields, data.replace(ctrl=tau))
+            return (data, winding, housing, power, tau), None
+
+        carry = (data, info["winding_temp"], info["housing_temp"], jnp.zeros(n),
+                 jnp.zeros((n, NUM_JOINTS)))  # fmt: skip
+        (data, winding, housing, power, tau), _ = jax.lax.scan(
+            substep, carry, jnp.arange(cfg.substeps)
+        )
+        power = power / cfg.substeps
+
+        diverged = (
+            ~jnp.all(jnp.isfinite(data.qpos), axis=1)
+            | ~jnp.all(jnp.isfinite(data.qvel), axis=1)
+            | jnp.any(jnp.abs(data.qvel) > DIVERGED_SPEED, axis=1)
+        )
+        readings = self._readings(data, tau, power)
+        readings = jax.tree_util.tree_map(
+            lambda x: jnp.where(diverged.reshape((-1,) + (1,) * (x.ndim - 1)), 0.0, x), readings
+        )
+        fallen = task.is_fallen(readings, cfg, xp=jnp) | diverged
+        terms, air_time, contact = task.reward_terms(
+            readings, tinfo, action, fallen, self._default, self._range, cfg, xp=jnp
+        )
+        reward = jnp.where(
+            diverged, 0.0, task.total_reward(terms, cfg.rewards, cfg.ctrl_dt, xp=jnp)
+        )
+        step_count = tinfo.step + 1
+        truncated = (step_count >= cfg.episode_steps) & ~fallen
+        done = fallen | truncated
+
+        resample = step_count % self._resample_steps == 0
+        fresh_cmd = task.sample_commands(
+            jax.random.uniform(k_cmd, (n, 3)), jax.random.uniform(k_zero, (n,)), cfg.command, xp=jnp
+        )
+        command = jnp.where(resample[:, None], fresh_cmd, tinfo.command)
+        tinfo = tinfo.replace(
+            command=command,
+            last_last_action=tinfo.last_action,
+            last_action=action,
+            feet_air_time=air_time,
+            last_contact=contact,
+            last_foot_pos=readings.foot_pos,
+            step=step_count,
+        )
+        obs, priv = self._observe(readings, tinfo, k_noise)
+        obs = jnp.where(diverged[:, None], 0.0, obs)
+        priv = jnp.where(diverged[:, None], 0.0, priv)
+
+        metrics = {
+            f"reward/{name}": getattr(cfg.rewards, name) * value * cfg.ctrl_dt
+            for name, value in terms.items()
+        }
+        metrics["tracking_error"] = jnp.linalg.norm(
+            readings.local_linvel[:, :2] - tinfo.command[:, :2], axis=1
+        )
+        metrics["winding_temp_max"] = jnp.max(winding, axis=1)
+        metrics["diverged"] = diverged.astype(jnp.float32)
+        metrics["nan_actions"] = nan_rows.astype(jnp.float32)
+
+        current = {
+            "physics": data,
+            "fields": fields,
+            "latency": latency,
+            "task": tinfo,
+            "winding_temp": winding,
+            "housing_temp": housing,
+            "joint_target": target,
+            "obs": obs,
+            "privileged_obs": priv,
+        }
+        fresh = self._fresh(k_reset)
+
+        def pick(new: Any, old: Any) -> Any:
+            mask = done.reshape((-1,) + (1,) * (jnp.ndim(old) - 1))
+            return jnp.where(mask, new, old)
+
+        merged = jax.tree_util.tree_map(pick, fresh, current)
+        new_info = {k: v for k, v in merged.items() if k not in ("obs", "privileged_obs")}
+        new_info.update(rng=key, terminal_obs=obs, terminal_privileged_obs=priv)
+        return State(
+            obs=merged["obs"],
+            privileged_obs=merged["privileged_obs"],
+            reward=reward,
+            done=done.astype(jnp.float32),
+            truncated=truncated.astype(jnp.float32),
+            metrics=metrics,
+            info=new_info,
+        )
+
+    # ------------------------------------------------------------------ helpers
+    def _readings(self, data: mjx.Data, joint_torque: Any, power: Any) -> task.Readings:
+        return task.readings_from_physics(
+            data.qpos, data.qvel, data.sensordata, joint_torque, power, self.ids, xp=jnp
+        )
+
+    def _observe(self, readings: task.Readings, tinfo: task.TaskInfo, key: jax.Array) -> tuple:
+        clean = task.observation(readings, tinfo, self._default, xp=jnp)
+        noise = jax.random.uniform(key, clean.shape, minval=-1.0, maxval=1.0) * self._noise
+        priv = task.privileged_observation(clean, readings, tinfo, xp=jnp)
+        return clean + noise, priv
+
+
+def as_numpy(tree: Any) -> Any:
+    """Copy a pytree of device arrays to NumPy (for logging and tests)."""
+    return jax.tree_util.tree_map(np.asarray, tree)

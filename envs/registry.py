@@ -1,0 +1,78 @@
+"""One registry of named environments. It stores factories, never instances; nothing is
+compiled or loaded until ``make`` is called."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from irondog.envs.config import EnvConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvSpec:
+    """A registered environment: its id, a one-line description and config overrides."""
+
+    name: str
+    description: str
+    defaults: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+_REGISTRY: dict[str, EnvSpec] = {}
+
+
+def register(name: str, description: str, **defaults: Any) -> None:
+    """Add an environment id; ``defaults`` override EnvConfig fields for it."""
+    if name in _REGISTRY:
+        raise ValueError(f"environment {name!r} is already registered")
+    _REGISTRY[name] = EnvSpec(name, description, dict(defaults))
+
+
+def names() -> list[str]:
+    """Registered ids, sorted."""
+    return sorted(_REGISTRY)
+
+
+def spec(name: str) -> EnvSpec:
+    """The spec of ``name``, with a clear error listing the ids."""
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown environment {name!r}; registered: {', '.join(names())}")
+    return _REGISTRY[name]
+
+
+def make_config(name: str, config: EnvConfig | None = None) -> EnvConfig:
+    """The config for ``name``: ``config`` (or defaults) with the id's own settings applied."""
+    config = config if config is not None else EnvConfig()
+    return dataclasses.replace(config, **spec(name).defaults)
+
+
+def make(name: str, config: EnvConfig | None = None) -> Any:
+    """Build environment ``name`` on the back end its config names (native or mjx)."""
+    cfg = make_config(name, config)
+    return backend_factory(cfg.backend)(cfg)
+
+
+def backend_factory(backend: str) -> Callable[[EnvConfig], Any]:
+    """The environment class of a back end, imported on demand."""
+    if backend == "native":
+        from irondog.envs.native import NativeEnv
+
+        return NativeEnv
+    if backend == "mjx":
+        from irondog.envs.mjx_env import MjxEnv
+
+        return MjxEnv
+    raise ValueError(f"unknown back end {backend!r}; use 'native' or 'mjx'")
+
+
+register(
+    "irondog/CyberDog2-Joystick-v0",
+    "CyberDog 2 velocity tracking (vx, vy, yaw rate) on flat ground",
+    terrain="flat",
+)
+register(
+    "irondog/CyberDog2-JoystickRough-v0",
+    "CyberDog 2 velocity tracking on a rough heightfield with a 10-level curriculum",
+    terrain="rough",
+)

@@ -1,0 +1,289 @@
+"""The joystick task, written once as pure array functions for NumPy and jax.numpy.
+
+Both physics back ends call these with ``xp=numpy`` (native ``mujoco.batch``) or
+``xp=jax.numpy`` (MJX); they only advance the physics and draw the random numbers.
+Random inputs are passed in as arrays (uniform in [0, 1) or [-1, 1)) so that the functions
+stay pure and the two back ends can be compared number for number.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+from flax import struct
+from irondog.envs.config import CommandConfig, EnvConfig, NoiseConfig, RewardScales
+from irondog.envs.robot import FOOT_RADIUS, LEGS, NUM_JOINTS, RobotIds
+
+CONTACT_FORCE = 1.0  # N, touch-sensor reading that counts as foot contact
+SOFT_LIMIT = 0.9  # fraction of the joint range inside which the joint-limit term is zero
+
+# The actor observation, in order: (name, size, unit, noise field in NoiseConfig or None).
+OBSERVATION_LAYOUT: tuple[tuple[str, int, str, str | None], ...] = (
+    ("local_linvel", 3, "m/s, trunk frame (velocimeter at the IMU)", "lin_vel"),
+    ("gyro", 3, "rad/s, trunk frame", "gyro"),
+    ("gravity", 3, "unit vector of gravity in the trunk frame", "gravity"),
+    ("joint_pos", 12, "rad, minus the default (home) pose", "joint_pos"),
+    ("joint_vel", 12, "rad/s", "joint_vel"),
+    ("last_action", 12, "policy output of the previous step, in [-1, 1]", None),
+    ("command", 3, "vx m/s, vy m/s, yaw rate rad/s", None),
+)
+OBSERVATION_SIZE = sum(size for _, size, _, _ in OBSERVATION_LAYOUT)  # 48
+# Critic extras: foot contact (4), foot height above the lowest foot (4), feet air time (4),
+# friction, trunk added mass, motor strength, kp scale, kd scale (5).
+PRIVILEGED_EXTRA = 17
+PRIVILEGED_OBSERVATION_SIZE = OBSERVATION_SIZE + PRIVILEGED_EXTRA
+
+
+@struct.dataclass
+class Readings:
+    """What the physics gives the task after a control step; leading dim num_envs."""
+
+    base_pos: Any  # (n, 3) m, world
+    base_quat: Any  # (n, 4) w, x, y, z
+    local_linvel: Any  # (n, 3) m/s
+    gyro: Any  # (n, 3) rad/s
+    joint_pos: Any  # (n, 12) rad
+    joint_vel: Any  # (n, 12) rad/s
+    foot_pos: Any  # (n, 4, 3) m, world
+    foot_force: Any  # (n, 4) N, touch sensors
+    joint_torque: Any  # (n, 12) N m, applied in the last physics step
+    power: Any  # (n,) W, mean positive-or-negative mechanical power over the control step
+
+
+@struct.dataclass
+class TaskInfo:
+    """Per-simulation task state carried from step to step."""
+
+    command: Any  # (n, 3)
+    last_action: Any  # (n, 12)
+    last_last_action: Any  # (n, 12)
+    feet_air_time: Any  # (n, 4) s
+    last_contact: Any  # (n, 4) bool as float
+    last_foot_pos: Any  # (n, 4, 3)
+    step: Any  # (n,) policy steps into the episode
+    friction: Any  # (n,) randomised parameters, for the critic
+    added_mass: Any  # (n,)
+    strength: Any  # (n,)
+    kp_scale: Any  # (n,)
+    kd_scale: Any  # (n,)
+
+
+def readings_from_physics(
+    qpos: Any,
+    qvel: Any,
+    sensordata: Any,
+    joint_torque: Any,
+    power: Any,
+    ids: RobotIds,
+    xp: ModuleType = np,
+) -> Readings:
+    """Slice the raw MuJoCo arrays, (n, nq), (n, nv), (n, nsensordata), into Readings."""
+    s = ids.sensor_slices
+    foot_pos = xp.stack([sensordata[:, s[f"{leg}_pos"]] for leg in LEGS], axis=1)
+    foot_force = xp.concatenate([sensordata[:, s[f"{leg}_touch"]] for leg in LEGS], axis=1)
+    return Readings(
+        base_pos=qpos[:, 0:3],
+        base_quat=qpos[:, 3:7],
+        local_linvel=sensordata[:, s["local_linvel"]],
+        gyro=sensordata[:, s["gyro"]],
+        joint_pos=qpos[:, 7:],
+        joint_vel=qvel[:, 6:],
+        foot_pos=foot_pos,
+        foot_force=foot_force,
+        joint_torque=joint_torque,
+        power=power,
+    )
+
+
+def projected_gravity(quat: Any, xp: ModuleType = np) -> Any:
+    """Gravity direction (0, 0, -1) expressed in the body frame of ``quat`` (n, 4) -> (n, 3)."""
+    w, x, y, z = quat[:, 0], quat[:, 1], quat[:, 2], quat[:, 3]
+    # Third row of the rotation matrix R (world <- body), negated: R^T (0, 0, -1).
+    gx = -2.0 * (x * z - w * y)
+    gy = -2.0 * (y * z + w * x)
+    gz = -(1.0 - 2.0 * (x * x + y * y))
+    return xp.stack([gx, gy, gz], axis=1)
+
+
+def foot_contact(readings: Readings) -> Any:
+    """(n, 4) True where a foot touches the ground."""
+    return readings.foot_force > CONTACT_FORCE
+
+
+def base_height(readings: Readings, xp: ModuleType = np) -> Any:
+    """(n,) trunk height above the lowest foot's ground point, m (terrain-agnostic)."""
+    ground = xp.min(readings.foot_pos[:, :, 2], axis=1) - FOOT_RADIUS
+    return readings.base_pos[:, 2] - ground
+
+
+def observation(readings: Readings, info: TaskInfo, default_pose: Any, xp: ModuleType = np) -> Any:
+    """The noise-free actor observation (n, 48), in OBSERVATION_LAYOUT order."""
+    return xp.concatenate(
+        [
+            readings.local_linvel,
+            readings.gyro,
+            projected_gravity(readings.base_quat, xp),
+            readings.joint_pos - default_pose,
+            readings.joint_vel,
+            info.last_action,
+            info.command,
+        ],
+        axis=1,
+    )
+
+
+def noise_scales(noise: NoiseConfig) -> np.ndarray:
+    """(48,) half-width of the uniform noise of each observation entry."""
+    parts = []
+    for _, size, _, field in OBSERVATION_LAYOUT:
+        width = getattr(noise, field) * noise.scale if field else 0.0
+        parts.append(np.full(size, width, dtype=np.float32))
+    return np.concatenate(parts)
+
+
+def privileged_observation(
+    clean_obs: Any, readings: Readings, info: TaskInfo, xp: ModuleType = np
+) -> Any:
+    """(n, 65): the clean actor observation plus what only the simulator knows."""
+    contact = foot_contact(readings).astype(clean_obs.dtype)
+    feet_z = readings.foot_pos[:, :, 2]
+    rel_z = feet_z - xp.min(feet_z, axis=1, keepdims=True)
+    params = xp.stack(
+        [info.friction, info.added_mass, info.strength, info.kp_scale, info.kd_scale], axis=1
+    )
+    return xp.concatenate(
+        [clean_obs, contact, rel_z, info.feet_air_time, params.astype(clean_obs.dtype)], axis=1
+    )
+
+
+def sample_commands(uniform: Any, zero_draw: Any, cfg: CommandConfig, xp: ModuleType = np) -> Any:
+    """Commands (n, 3) from uniform draws in [0, 1): (n, 3) values and (n,) stand-still draws."""
+    lo = xp.asarray([cfg.lin_vel_x[0], cfg.lin_vel_y[0], cfg.yaw_rate[0]])
+    hi = xp.asarray([cfg.lin_vel_x[1], cfg.lin_vel_y[1], cfg.yaw_rate[1]])
+    command = lo + uniform * (hi - lo)
+    return xp.where((zero_draw < cfg.zero_probability)[:, None], 0.0, command)
+
+
+def joint_targets(action: Any, default_pose: Any, action_scale: float) -> Any:
+    """Joint position targets (n, 12) rad from policy actions in [-1, 1]."""
+    return default_pose + action_scale * action
+
+
+def is_fallen(readings: Readings, cfg: EnvConfig, xp: ModuleType = np) -> Any:
+    """(n,) True where the trunk tilted past fall_tilt or dropped below fall_height."""
+    up_z = -projected_gravity(readings.base_quat, xp)[:, 2]  # cos(tilt)
+    return (up_z < np.cos(cfg.fall_tilt)) | (base_height(readings, xp) < cfg.fall_height)
+
+
+def reward_terms(
+    readings: Readings,
+    info: TaskInfo,
+    action: Any,
+    fallen: Any,
+    default_pose: Any,
+    joint_range: Any,
+    cfg: EnvConfig,
+    xp: ModuleType = np,
+) -> tuple[dict[str, Any], Any, Any]:
+    """Named reward terms (unscaled), the new feet air time and the contact flags.
+
+    Returns (terms, feet_air_time (n, 4), contact (n, 4) as float).
+    """
+    scales: RewardScales = cfg.rewards
+    dt = cfg.ctrl_dt
+    command = info.command
+    gravity = projected_gravity(readings.base_quat, xp)
+    contact = foot_contact(readings)
+    moving = xp.linalg.norm(command[:, :2], axis=1) > 0.1
+
+    lin_err = xp.sum(xp.square(command[:, :2] - readings.local_linvel[:, :2]), axis=1)
+    yaw_err = xp.square(command[:, 2] - readings.gyro[:, 2])
+
+    # Feet air time: reward steps that last about air_time_target (legged_gym's form).
+    contact_filt = contact | (info.last_contact > 0.5)
+    first_contact = (info.feet_air_time > 0) & contact_filt
+    air_time = info.feet_air_time + dt
+    air_reward = xp.sum((air_time - scales.air_time_target) * first_contact, axis=1) * moving
+    new_air_time = air_time * (~contact_filt)
+
+    foot_vel_xy = (readings.foot_pos[:, :, :2] - info.last_foot_pos[:, :, :2]) / dt  # (n, 4, 2)
+    foot_speed = xp.sqrt(xp.sum(xp.square(foot_vel_xy), axis=2) + 1e-8)  # (n, 4)
+    ground = xp.min(readings.foot_pos[:, :, 2], axis=1, keepdims=True)
+    clearance = readings.foot_pos[:, :, 2] - ground  # (n, 4) m above the lowest foot
+    clearance_err = xp.square(clearance - scales.swing_height_target) * foot_speed * (~contact)
+
+    mid = 0.5 * (joint_range[:, 0] + joint_range[:, 1])
+    half = 0.5 * (joint_range[:, 1] - joint_range[:, 0]) * SOFT_LIMIT
+    q = readings.joint_pos
+    over = xp.maximum(q - (mid + half), 0.0) + xp.maximum((mid - half) - q, 0.0)
+
+    terms = {
+        "tracking_lin_vel": xp.exp(-lin_err / scales.tracking_sigma),
+        "tracking_ang_vel": xp.exp(-yaw_err / scales.tracking_sigma),
+        "lin_vel_z": xp.square(readings.local_linvel[:, 2]),
+        "ang_vel_xy": xp.sum(xp.square(readings.gyro[:, :2]), axis=1),
+        "orientation": xp.sum(xp.square(gravity[:, :2]), axis=1),
+        "base_height": xp.square(base_height(readings, xp) - scales.base_height_target),
+        "action_rate": xp.sum(xp.square(action - info.last_action), axis=1),
+        "torque": xp.sum(xp.square(readings.joint_torque), axis=1),
+        "energy": xp.abs(readings.power),
+        "feet_air_time": air_reward,
+        "feet_clearance": xp.sum(clearance_err, axis=1),
+        "feet_slip": xp.sum(xp.square(foot_speed) * contact, axis=1),
+        "joint_limit": xp.sum(over, axis=1),
+        "pose": xp.sum(xp.square(q - default_pose), axis=1),
+        "termination": fallen.astype(q.dtype),
+    }
+    return terms, new_air_time, contact.astype(q.dtype)
+
+
+def total_reward(
+    terms: dict[str, Any], scales: RewardScales, dt: float, xp: ModuleType = np
+) -> Any:
+    """Sum of scale * term, times dt, floored at zero (keeps early episodes from preferring
+    to end)."""
+    total = sum(getattr(scales, name) * value for name, value in terms.items())
+    return xp.maximum(total * dt, 0.0)
+
+
+def reward_names() -> tuple[str, ...]:
+    """Names of the reward terms, in the order reward_terms returns them."""
+    return (
+        "tracking_lin_vel", "tracking_ang_vel", "lin_vel_z", "ang_vel_xy", "orientation",
+        "base_height", "action_rate", "torque", "energy", "feet_air_time", "feet_clearance",
+        "feet_slip", "joint_limit", "pose", "termination",
+    )  # fmt: skip
+
+
+def initial_info(
+    n: int,
+    command: Any,
+    foot_pos: Any,
+    params: dict[str, Any],
+    xp: ModuleType = np,
+    dtype: Any = np.float32,
+) -> TaskInfo:
+    """TaskInfo at the start of an episode."""
+    zeros_a = xp.zeros((n, NUM_JOINTS), dtype=dtype)
+    return TaskInfo(
+        command=command,
+        last_action=zeros_a,
+        last_last_action=zeros_a,
+        feet_air_time=xp.zeros((n, 4), dtype=dtype),
+        last_contact=xp.zeros((n, 4), dtype=dtype),
+        last_foot_pos=foot_pos,
+        step=xp.zeros((n,), dtype=np.int32),
+        friction=params["friction"],
+        added_mass=params["added_mass"],
+        strength=params["strength"],
+        kp_scale=params["kp_scale"],
+        kd_scale=params["kd_scale"],
+    )
+
+
+def task_fields() -> tuple[str, ...]:
+    """Field names of TaskInfo."""
+    return tuple(f.name for f in dataclasses.fields(TaskInfo))
