@@ -127,7 +127,7 @@ def init_learner(
 
 
 def make_inference_fn(nets: ActorCritic) -> Callable[..., jax.Array]:
-    """Deterministic policy: (params, obs_normalizer, obs (.., obs)) -> action (.., A) in [-1, 1]."""
+    """Deterministic policy: (params, obs_normalizer, obs (.., obs)) -> action (.., A), clipped."""
 
     def policy(
         params: ActorCriticParams, obs_normalizer: normalize.NormalizerState, obs: jax.Array

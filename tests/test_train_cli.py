@@ -1,0 +1,86 @@
+"""``irondog train`` end to end on the toy env: logs, checkpoints, resume, Ctrl-C, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from irondog.agents import checkpoint
+from test_ppo_toy import NumpyPointMassEnv
+
+from irondog import cli, cmd_train
+
+SMOKE = str(Path(__file__).resolve().parents[1] / "configs" / "train" / "smoke.yaml")
+
+
+@pytest.fixture(autouse=True)
+def toy_env(monkeypatch):
+    """Train on the point-mass env so the CLI tests take seconds."""
+    made = []
+
+    def make_env(run_config):
+        env = NumpyPointMassEnv(run_config.env.num_envs, episode_steps=10)
+        made.append(env)
+        return env
+
+    monkeypatch.setattr(cmd_train, "make_env", make_env)
+    monkeypatch.setenv("IRONDOG_JAX_CACHE", "")
+    return made
+
+
+def _train(log_dir: Path, *extra: str) -> int:
+    flags = [a for a in extra if a.startswith("--")]
+    overrides = [a for a in extra if not a.startswith("--")]
+    argv = ["train", "--config", SMOKE, "--no-progress", *flags, f"train.log_dir={log_dir}"]
+    return cli.main([*argv, *overrides])
+
+
+def test_train_writes_logs_and_checkpoints_then_resumes(tmp_path: Path, capsys) -> None:
+    assert _train(tmp_path) == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert "checkpoint_00000002.msgpack" in names and "config.yaml" in names
+    assert any(n.startswith("events.out.tfevents") for n in names)
+    # a fresh run into the same folder would overwrite: refused
+    assert _train(tmp_path) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert _train(tmp_path, "--resume", "train.num_iterations=3") == 0
+    assert checkpoint.latest(tmp_path).name == "checkpoint_00000003.msgpack"
+    state = checkpoint.load(tmp_path).learner_state
+    assert int(state["iteration"]) == 3 and int(state["env_steps"]) == 3 * 32 * 8
+
+
+def test_resume_with_incompatible_config_names_the_mismatch(tmp_path: Path, capsys) -> None:
+    assert _train(tmp_path, "train.num_iterations=1") == 0
+    assert _train(tmp_path, "--resume", "train.actor_hidden=[64]") == 2
+    assert "train.actor_hidden: checkpoint [32, 32], config [64]" in capsys.readouterr().err
+
+
+def test_corrupt_checkpoint_is_an_error_and_is_not_overwritten(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "checkpoint_00000004.msgpack"
+    bad.write_bytes(b"not a checkpoint")
+    assert _train(tmp_path, "--resume") == 2
+    assert "corrupt" in capsys.readouterr().err
+    assert bad.read_bytes() == b"not a checkpoint"
+    assert _train(tmp_path / "empty", "--resume") == 2
+
+
+def test_ctrl_c_saves_the_last_iteration(tmp_path: Path, toy_env, monkeypatch, capsys) -> None:
+    original = NumpyPointMassEnv.step
+    calls = {"n": 0}
+
+    def step(self, state, action):
+        calls["n"] += 1
+        if calls["n"] > 8 * 2 + 3:  # during the third iteration
+            raise KeyboardInterrupt
+        return original(self, state, action)
+
+    monkeypatch.setattr(NumpyPointMassEnv, "step", step)
+    assert _train(tmp_path, "train.num_iterations=5") == 0
+    assert "interrupted" in capsys.readouterr().out
+    assert checkpoint.latest(tmp_path).name == "checkpoint_00000002.msgpack"
+
+
+def test_too_many_envs_fail_early_with_an_estimate(tmp_path: Path, toy_env, capsys) -> None:
+    assert _train(tmp_path, "env.num_envs=200000000") == 2
+    assert "GiB" in capsys.readouterr().err
+    assert toy_env == []  # failed before building the environment
