@@ -23,6 +23,7 @@ class CyberDog2SB3VecEnv(VecEnv):
 
     def __init__(self, num_envs: int, env_id: str = DEFAULT_ID, overrides: Iterable[str] = ()):
         self.core = registry.make(env_id, _config(env_id, num_envs, tuple(overrides)))
+        self.render_mode = None
         observation_space, action_space = _spaces(self.core)
         super().__init__(num_envs, observation_space, action_space)
         self._seed = 0
