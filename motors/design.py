@@ -25,9 +25,9 @@ import math
 from typing import Any
 
 import numpy as np
+from irondog.motors.cybergear import COPPER_ALPHA, RPM, CyberGearParams
 
 from irondog.config import check
-from irondog.motors.cybergear import COPPER_ALPHA, RPM, CyberGearParams
 
 MU0 = 4e-7 * math.pi  # H/m
 
@@ -471,7 +471,7 @@ def losses(
 def efficiency_map(
     perf: MotorPerformance, speed: Any, torque: Any, winding_temp: Any = None
 ) -> Any:
-    """Motoring efficiency on the grid ``speed`` (ns,) x ``torque`` (nt,); NaN outside the envelope."""
+    """Motoring efficiency on the grid ``speed`` (ns,) x ``torque`` (nt,); NaN outside envelope."""
     w = np.asarray(speed, float)[:, None]  # (ns, 1) rad/s
     tau = np.asarray(torque, float)[None, :]  # (1, nt) N m
     loss = losses(perf, tau, w, winding_temp)
@@ -556,7 +556,7 @@ def overload_time(
     start_temp: float | None = None,
     horizon: float = 20000.0,
 ) -> float:
-    """Seconds at constant stall ``torque`` (N m) before the winding reaches its limit (inf if never)."""
+    """Seconds at constant stall ``torque`` (N m) until the winding hits its limit (inf: never)."""
     c = perf.constants
     start = c.ambient_temp if start_temp is None else start_temp
     if torque > perf.peak_torque_saturation:
