@@ -150,6 +150,11 @@ class SimulatedCanRobot:
         with self._lock:
             return float(self.robot.data.qpos[2])
 
+    def trunk_position(self) -> np.ndarray:
+        """Trunk position (3,), m, world frame."""
+        with self._lock:
+            return self.robot.data.qpos[0:3].copy()
+
     # ------------------------------------------------------------------ physics side
     def _physics_step(self) -> None:
         with self._lock:

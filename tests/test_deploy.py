@@ -175,3 +175,28 @@ def test_cli_deploy_simulated(stand_policy, capsys) -> None:
            "--imu", "sim"]  # fmt: skip
     assert main(bad) == 2
     assert "--imu sim needs --simulate" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_trained_policy_walks_over_can() -> None:
+    """End to end with a trained policy: IRONDOG_WALKING_POLICY=policy.onnx pytest -m slow."""
+    path = os.environ.get("IRONDOG_WALKING_POLICY")
+    if not path:
+        pytest.skip("set IRONDOG_WALKING_POLICY to an exported, trained policy")
+    policy = OnnxPolicy(path)
+    channel = _channel()
+    with SimulatedCanRobot(channel) as sim:
+        bus = can.Bus(interface="virtual", channel=channel)
+        try:
+            start = sim.trunk_position()
+            config = DeployConfig(command=(0.5, 0.0, 0.0), stand_time=1.0)
+            heights = []
+            report = DeployLoop(policy, bus, sim.imu, config).run(
+                11.0, on_tick=lambda k: heights.append(sim.trunk_height())
+            )
+            end = sim.trunk_position()
+        finally:
+            bus.shutdown()
+    assert report["watchdog"] is None and report["missed_replies"] == 0
+    assert min(heights) > 0.12  # never fell (EnvConfig.fall_height)
+    assert np.linalg.norm(end[:2] - start[:2]) > 2.5  # 10 s at 0.5 m/s, with slack
