@@ -438,3 +438,49 @@ def export_random(run_config: Any, out: str | Path, seed: int = 0) -> Path:
     return export_flax_actor(
         params, run_config.train.activation, ones * 0.0, ones, 5.0, metadata, out
     )
+
+
+def export_sb3_file(
+    model_path: str | Path,
+    out: str | Path,
+    vecnormalize_path: str | Path | None = None,
+    run_config: Any = None,
+) -> Path:
+    """Export an SB3 PPO/A2C ``.zip`` (trained on the irondog env) with its VecNormalize file.
+
+    The metadata describes the irondog joystick task of ``run_config`` (default RunConfig()).
+    Both files are unpickled by SB3: load only files you trust.
+    """
+    import pickle
+
+    from irondog.agents.config import RunConfig
+    from stable_baselines3 import A2C, PPO
+
+    from irondog.config import to_dict
+
+    model_path = Path(model_path)
+    if not model_path.is_file():
+        raise FileNotFoundError(f"SB3 model {model_path} does not exist")
+    model = None
+    for algo in (PPO, A2C):
+        try:
+            model = algo.load(str(model_path), device="cpu")
+            break
+        except Exception:  # SB3 raises several types for another algorithm's file
+            continue
+    if model is None:
+        raise ValueError(f"{model_path}: not an SB3 PPO or A2C model file")
+    vec_normalize = None
+    if vecnormalize_path is not None:
+        with open(vecnormalize_path, "rb") as f:
+            vec_normalize = pickle.load(f)  # SB3's VecNormalize.load does the same
+    run_config = run_config if run_config is not None else RunConfig()
+    metadata = policy_metadata(run_config.env, to_dict(run_config))
+    obs_size = sum(item["size"] for item in metadata["observation_layout"])
+    got = model.observation_space.shape
+    if got != (obs_size,) or model.action_space.shape != (len(metadata["joint_names"]),):
+        raise ValueError(
+            f"{model_path}: observation {got} / action {model.action_space.shape} spaces do not "
+            f"match the irondog task ({obs_size},) / ({len(metadata['joint_names'])},)"
+        )
+    return export_sb3(model, out, metadata, vec_normalize)

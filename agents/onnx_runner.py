@@ -282,6 +282,8 @@ def play(
     """Drive the MJCF robot for ``duration`` s; tracking errors, falls and timing."""
     meta = policy.metadata
     options = options or PhysicsOptions()
+    if options.timestep is None:  # train-time physics step unless asked otherwise
+        options = dataclasses.replace(options, timestep=float(meta["sim_dt"]))
     model = load_robot(options)
     robot = SimRobot(model)
     control_dt = float(meta["control_dt"])

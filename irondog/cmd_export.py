@@ -3,6 +3,7 @@
     irondog export --checkpoint runs/trot/checkpoint_00000100.msgpack --out policy.onnx
     irondog export --checkpoint runs/trot --out policy.onnx       # the latest in a folder
     irondog export --random --config configs/train/trot_cpu.yaml --out untrained.onnx
+    irondog export --sb3 sb3_model.zip --vecnormalize vecnormalize.pkl --out policy.onnx
 
 The graph takes ``obs`` (batch, 48) float32 and gives ``action`` (batch, 12) at ONNX opset 17,
 with the observation normaliser folded in; the metadata describes its use.
@@ -21,7 +22,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     source.add_argument(
         "--random", action="store_true", help="an untrained actor (to try the pipeline)"
     )
-    parser.add_argument("--config", default=None, help="run config YAML (with --random)")
+    source.add_argument("--sb3", help="a stable-baselines3 PPO/A2C .zip trained on the irondog env")
+    parser.add_argument("--vecnormalize", default=None, help="SB3 VecNormalize file (with --sb3)")
+    parser.add_argument("--config", default=None, help="run config YAML (--random, --sb3)")
     parser.add_argument("--seed", type=int, default=0, help="initialisation seed (with --random)")
     parser.add_argument("--out", required=True, help="output .onnx path")
 
@@ -32,14 +35,22 @@ def run(args: argparse.Namespace) -> int:
     from irondog.agents.checkpoint import CheckpointError
     from irondog.cli import UserError
 
-    if args.config and not args.random:
-        raise UserError("--config only goes with --random; a checkpoint carries its own config")
+    if args.config and args.checkpoint:
+        raise UserError("--config does not go with --checkpoint: it carries its own config")
+    if args.vecnormalize and not args.sb3:
+        raise UserError("--vecnormalize only goes with --sb3")
     try:
         if args.random:
             from irondog.agents.config import RunConfig
             from irondog.config import load
 
             path = export.export_random(load(RunConfig, args.config), args.out, args.seed)
+        elif args.sb3:
+            from irondog.agents.config import RunConfig
+            from irondog.config import load
+
+            run_config = load(RunConfig, args.config)
+            path = export.export_sb3_file(args.sb3, args.out, args.vecnormalize, run_config)
         else:
             path = export.export_checkpoint(args.checkpoint, args.out)
     except (CheckpointError, ValueError) as err:

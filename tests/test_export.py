@@ -233,3 +233,41 @@ def test_checkpoint_export_matches_ppo_inference(tmp_path) -> None:
     assert meta["checkpoint_iteration"] == int(learner.iteration)
     assert meta["training_config_hash"] == export.config_hash(checkpoint.load(saved).config)
     assert main(["export", "--checkpoint", str(tmp_path / "none"), "--out", str(out)]) == 2
+
+
+def test_sb3_zip_with_vecnormalize_exports_from_the_cli(tmp_path) -> None:
+    pytest.importorskip("stable_baselines3")
+    import gymnasium as gym
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+
+    from irondog.cli import main
+
+    class Spaces(gym.Env):
+        observation_space = gym.spaces.Box(-np.inf, np.inf, (OBS,), np.float32)
+        action_space = gym.spaces.Box(-1.0, 1.0, (ACT,), np.float32)
+
+        def reset(self, seed=None, options=None):
+            return np.zeros(OBS, np.float32), {}
+
+        def step(self, action):
+            return np.zeros(OBS, np.float32), 0.0, False, False, {}
+
+    venv = VecNormalize(DummyVecEnv([Spaces]), clip_obs=4.0)
+    rng = np.random.default_rng(7)
+    venv.obs_rms.mean = rng.normal(0, 1, OBS)
+    venv.obs_rms.var = rng.uniform(0.1, 4.0, OBS)
+    model = PPO("MlpPolicy", venv, seed=0, device="cpu", policy_kwargs={"net_arch": [32, 32]})
+    model.policy.action_net.weight.data *= 100.0  # O(1) actions, some beyond the bounds
+    model.save(tmp_path / "sb3.zip")
+    venv.save(tmp_path / "vecnorm.pkl")
+    out = tmp_path / "sb3.onnx"
+    args = ["export", "--sb3", str(tmp_path / "sb3.zip"), "--vecnormalize",
+            str(tmp_path / "vecnorm.pkl"), "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    obs = rng.normal(0, 3, (2000, OBS)).astype(np.float32)
+    want, _ = model.predict(venv.normalize_obs(obs), deterministic=True)
+    assert np.abs(want).max() > 0.5
+    assert np.abs(OnnxPolicy(out)(obs) - want).max() <= 1e-5
+    assert export.read_metadata(out)["joint_names"][0] == "FR_abad"
+    assert main(["export", "--sb3", str(tmp_path / "none.zip"), "--out", str(out)]) == 2
