@@ -119,8 +119,10 @@ class DesignConstants:
     bearing_mass_per_diameter: float = 0.35  # kg/m, bearings scale with the bore
     hub_fill: float = 0.25  # fraction of the rotor hub disc that is material (aluminium)
     # Fitted: phase inductance as a multiple of the magnetising inductance (slot and end
-    # leakage of a concentrated winding); CyberGear 187-339 uH line to line.
-    leakage_factor: float = 34.0
+    # leakage of a concentrated winding), so that the CyberGear has 262 uH per phase, the middle
+    # of the datasheet's 187-339 uH (read as per phase: then the envelope's corner falls near
+    # the datasheet's 110 rpm).
+    leakage_factor: float = 68.0
     # Fitted: saturation under load, tau = kt i / (1 + a i^2), a from the armature reaction.
     saturation_coeff: float = 56.9
     voltage_utilisation: float = 0.978  # fitted: peak line voltage / bus (dead time, drops)
@@ -650,7 +652,7 @@ def summary(perf: MotorPerformance) -> dict[str, float]:
         "kt_Nm_per_A_rms": perf.kt,
         "ke_V_rms_per_rpm": perf.ke_ll_rms_per_rpm,
         "resistance_line_ohm": perf.resistance_line,
-        "inductance_line_uH": 2e6 * perf.phase_inductance,
+        "inductance_phase_uH": 1e6 * perf.phase_inductance,
         "reflected_inertia_kgm2": perf.reflected_inertia,
         "outer_diameter_mm": 1e3 * perf.outer_diameter,
         "length_mm": 1e3 * perf.length,

@@ -1,0 +1,370 @@
+"""Motor design: CyberGear model vs datasheet, duty cycles, optimiser, co-design, report.
+
+irondog motor datasheet [--motor M.yaml]            the model's figures next to the datasheet
+irondog motor trot --out duty.npz [--motor M.yaml]  record the scripted trot's duty cycle
+irondog motor optimize --scripted --out M.yaml      co-design loop on the scripted trot
+irondog motor optimize --duty ROLLOUTS.npz --out M.yaml
+irondog motor report --out DIR [--motor M.yaml]     Pareto, envelopes, thermal, mass table
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DATASHEET = {  # FACTS.md
+    "mass_g": 317.0,
+    "peak_torque_Nm": 12.0,
+    "rated_torque_Nm": 4.0,
+    "no_load_rpm": 296.0,
+    "kt_Nm_per_A_rms": 0.87,
+    "resistance_line_ohm": 0.45,
+}
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Add the motor sub-commands."""
+    sub = parser.add_subparsers(dest="motor_command", metavar="ACTION")
+    sheet = sub.add_parser("datasheet", help="model figures of a design next to the CyberGear's")
+    sheet.add_argument("--motor", help="motor YAML (default: the CyberGear design point)")
+
+    trot = sub.add_parser("trot", help="record the scripted trot's duty cycle to an .npz")
+    trot.add_argument("--out", required=True, help="output .npz (joint_torque, joint_vel, dt)")
+    trot.add_argument("--motor", help="motor YAML to simulate with (default: CyberGear)")
+    trot.add_argument("--duration", type=float, default=8.0, help="seconds recorded")
+
+    opt = sub.add_parser("optimize", help="least-mass motor for a duty; co-design loop")
+    src = opt.add_mutually_exclusive_group(required=True)
+    src.add_argument("--duty", help="rollouts .npz with joint_torque (T,12), joint_vel, dt")
+    src.add_argument("--scripted", action="store_true", help="use the scripted trot (re-simulated)")
+    opt.add_argument("--out", required=True, help="motor YAML to write")
+    opt.add_argument("--config", help="optimiser YAML (default: configs/motor/optimize.yaml)")
+    opt.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides")
+    opt.add_argument("--iterations", type=int, default=4, help="co-design passes at most")
+
+    rep = sub.add_parser("report", help="plots and tables: baseline vs optimised motor")
+    rep.add_argument("--out", required=True, help="output folder")
+    rep.add_argument("--motor", help="optimised motor YAML (default: optimise now, scripted trot)")
+    rep.add_argument("--duty", help="rollouts .npz (default: the scripted trot)")
+    rep.add_argument("--config", help="optimiser YAML")
+    rep.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides")
+    rep.add_argument("--pareto-points", type=int, default=6, help="points per Pareto front")
+
+
+def _config(args: argparse.Namespace):  # -> OptimizeConfig
+    from irondog.motors.optimize import load_config
+
+    path = args.config
+    if path is None:
+        default = Path(__file__).resolve().parent.parent / "configs" / "motor" / "optimize.yaml"
+        path = default if default.is_file() else None
+    return load_config(path, args.set)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Dispatch to the motor action."""
+    action = getattr(args, "motor_command", None)
+    if action is None:
+        print(__doc__)
+        return 0
+    actions = {"datasheet": _datasheet, "trot": _trot, "optimize": _optimize, "report": _report}
+    try:
+        return actions[action](args)
+    except ValueError as err:  # bad input (a field, a file): the message names it
+        print(f"irondog motor {action}: error: {err}", file=sys.stderr)
+        return 2
+
+
+def _datasheet(args: argparse.Namespace) -> int:
+    from irondog.motors import design as md
+    from irondog.motors.optimize import load_motor
+
+    design = load_motor(args.motor)[0] if args.motor else md.CYBERGEAR
+    perf = md.evaluate(design)
+    print(f"{'figure':32s} {'model':>10s} {'CyberGear':>10s}")
+    for key, value in md.summary(perf).items():
+        ref = DATASHEET.get(key)
+        print(f"{key:32s} {value:10.4g} {'' if ref is None else f'{ref:10.4g}'}")
+    print("mass breakdown (g):", {k: round(1e3 * v, 1) for k, v in perf.mass_breakdown.items()})
+    return 0
+
+
+def _trot(args: argparse.Namespace) -> int:
+    from irondog.motors import duty as du
+    from irondog.motors.optimize import load_motor
+
+    params = load_motor(args.motor)[1] if args.motor else du.CyberGearParams()
+    model = du.apply_motor(params) if args.motor else None
+    result = du.scripted_trot(params, model, du.TrotConfig(duration=args.duration))
+    du.save_duty(args.out, result.duty)
+    s = du.summarize(result.duty, params)
+    print(
+        f"wrote {args.out}: {result.duty.duration:.1f} s, walked {result.forward_distance:.2f} m, "
+        f"lowest trunk {result.min_height:.3f} m; peak torque {s.peak_torque.max():.2f} N m, "
+        f"peak speed {s.peak_speed.max():.2f} rad/s, worst RMS torque {s.rms_torque.max():.2f} N m"
+    )
+    return 0
+
+
+def _simulate(params):  # -> Duty
+    from irondog.motors import duty as du
+
+    return du.scripted_trot(params, du.apply_motor(params)).duty
+
+
+def _optimize(args: argparse.Namespace) -> int:
+    from irondog.motors import design as md
+    from irondog.motors import duty as du
+    from irondog.motors import optimize as mo
+
+    config = _config(args)
+    if args.iterations < 1:
+        raise ValueError("--iterations: must be >= 1")
+    if args.scripted:
+        duty = du.scripted_trot().duty
+        simulate = _simulate
+    else:
+        duty = du.load_duty(args.duty)
+        simulate = None  # policy rollouts cannot be re-simulated here; one pass
+    base = mo.assess(
+        md.evaluate(md.CYBERGEAR, config.constants()),
+        mo.requirements_from_duty(duty, config),
+        config,
+    )
+    print(
+        f"CyberGear (317 g model {1e3 * base.perf.mass:.1f} g) on this duty: "
+        f"{'meets it' if base.feasible else 'misses it: ' + base.explain()}"
+    )
+    steps = mo.codesign(duty, config, simulate, max_iterations=args.iterations)
+    last = steps[-1]
+    res = last.result
+    extra = {
+        "feasible": bool(res.feasible),
+        "binding_constraints": res.assessment.binding(),
+        "co_design_passes": len(steps),
+        "mission_winding_temp_C": round(res.assessment.mission_winding_temp, 2),
+        "duty": "scripted trot" if args.scripted else str(args.duty),
+    }
+    mo.save_motor(args.out, "optimised", res.design, extra)
+    saving = 1 - res.perf.mass / 0.317
+    print(f"wrote {args.out}: {1e3 * res.perf.mass:.1f} g ({100 * saving:.1f}% below 317 g)")
+    if not res.feasible:
+        print("no design meets every constraint; the binding ones:\n" + res.assessment.explain())
+        return 1
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    config = _config(args)
+    if args.pareto_points < 2:
+        raise ValueError("--pareto-points: must be >= 2")
+    out = write_report(Path(args.out), config, args.motor, args.duty, args.pareto_points)
+    print(f"wrote {out}")
+    return 0
+
+
+def write_report(
+    out: Path,
+    config,  # OptimizeConfig
+    motor_path: str | None = None,
+    duty_path: str | None = None,
+    pareto_points: int = 6,
+) -> Path:
+    """Pareto fronts, envelopes over duty points, thermal traces, mass table; returns report.md."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from irondog.motors import design as md
+    from irondog.motors import duty as du
+    from irondog.motors import optimize as mo
+
+    out.mkdir(parents=True, exist_ok=True)
+    base_perf = md.evaluate(md.CYBERGEAR, config.constants())
+    base_params = md.to_params(base_perf)
+    if duty_path:
+        base_duty = du.load_duty(duty_path)
+        label = f"rollouts {duty_path}"
+    else:
+        base_duty = du.scripted_trot(base_params, du.apply_motor(base_params)).duty
+        label = "scripted trot"
+    req = mo.requirements_from_duty(base_duty, config, label=label)
+    if motor_path:
+        design, params = mo.load_motor(motor_path)
+    else:
+        design = mo.optimize(req, config).design
+        params = md.to_params(md.evaluate(design, config.constants()))
+    perf = md.evaluate(design, config.constants())
+    new_duty = base_duty if duty_path else _simulate(params)
+    base_check = mo.assess(base_perf, req, config)
+    new_check = mo.assess(perf, mo.requirements_from_duty(new_duty, config), config)
+
+    # Pareto fronts (epsilon-constraint): mass vs peak torque, mass vs duty efficiency.
+    torques = np.linspace(0.5, 1.6, pareto_points) * req.peak_torque
+    front_t = mo.pareto_front(req, "peak_torque", torques, config, evals_per_point=1200)
+    e0 = new_check.duty_efficiency if np.isfinite(new_check.duty_efficiency) else 0.2
+    effs = np.linspace(e0, min(0.95, 1.6 * e0), pareto_points)
+    front_e = mo.pareto_front(req, "efficiency", effs, config, evals_per_point=1200)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, front, xlabel, scale in (
+        (axes[0], front_t, "required peak torque before margin (N m)", 1.0),
+        (axes[1], front_e, "duty-cycle efficiency floor (%)", 100.0),
+    ):
+        lv = np.array([f[0] for f in front])
+        mass = np.array([1e3 * f[1] for f in front])
+        ok = np.array([f[2] for f in front])
+        ax.plot(scale * lv[ok], mass[ok], "o-", label="feasible optimum")
+        if (~ok).any():
+            ax.plot(scale * lv[~ok], mass[~ok], "x", color="red", label="infeasible")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("motor mass (g)")
+        ax.grid(alpha=0.3)
+    axes[0].axhline(1e3 * base_perf.mass, color="gray", ls="--", label="CyberGear model")
+    axes[0].legend()
+    fig.suptitle(f"Pareto fronts for the {label}")
+    fig.tight_layout()
+    fig.savefig(out / "pareto.png", dpi=110)
+    plt.close(fig)
+
+    # Envelopes over the duty operating points.
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    speeds = np.linspace(0, max(base_perf.no_load_speed, perf.no_load_speed), 200)
+    for p, name, color, duty in (
+        (base_perf, "CyberGear", "tab:blue", base_duty),
+        (perf, "optimised", "tab:orange", new_duty),
+    ):
+        ax.plot(speeds, md.torque_speed_envelope(p, speeds), color=color, label=f"{name} envelope")
+        ax.plot(
+            speeds,
+            md.torque_speed_envelope(p, speeds, config.winding_temp_limit),
+            color=color,
+            ls=":",
+            label=f"{name}, hot winding",
+        )
+        step = max(1, duty.joint_torque.shape[0] // 400)
+        ax.scatter(
+            np.abs(duty.joint_vel[::step]).ravel(),
+            np.abs(duty.joint_torque[::step]).ravel(),
+            s=3,
+            color=color,
+            alpha=0.3,
+        )
+    ax.set_xlabel("joint speed (rad/s)")
+    ax.set_ylabel("joint torque (N m)")
+    ax.set_title("torque-speed envelopes and duty operating points")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out / "envelope.png", dpi=110)
+    plt.close(fig)
+
+    # Thermal traces over the mission (the environment's thermal model, cycle repeated).
+    fig, ax = plt.subplots(figsize=(6, 4))
+    traces = {}
+    for prm, name, color, duty in (
+        (base_params, "CyberGear", "tab:blue", base_duty),
+        (params, "optimised", "tab:orange", new_duty),
+    ):
+        tr = du.thermal_mission(duty, prm, config.mission_s, config.ambient_temp, step_s=0.2)
+        traces[name] = tr
+        j = int(np.argmax(tr.peak_winding))
+        ax.plot(
+            tr.time / 60,
+            tr.winding[:, j],
+            color=color,
+            label=f"{name} winding ({du.JOINT_NAMES[j]})",
+        )
+        ax.plot(tr.time / 60, tr.housing[:, j], color=color, ls="--", label=f"{name} housing")
+    ax.axhline(config.winding_temp_limit, color="red", lw=1, label="winding limit")
+    ax.axhline(
+        config.winding_temp_limit - config.temp_margin,
+        color="red",
+        lw=1,
+        ls=":",
+        label="limit less margin",
+    )
+    ax.set_xlabel("mission time (min)")
+    ax.set_ylabel("temperature (C)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out / "thermal.png", dpi=110)
+    plt.close(fig)
+
+    # Mass breakdown.
+    parts = list(base_perf.mass_breakdown)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    x = np.arange(len(parts))
+    ax.bar(x - 0.2, [1e3 * base_perf.mass_breakdown[k] for k in parts], 0.4, label="CyberGear")
+    ax.bar(x + 0.2, [1e3 * perf.mass_breakdown[k] for k in parts], 0.4, label="optimised")
+    ax.set_xticks(x, parts, rotation=30)
+    ax.set_ylabel("g")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "mass_breakdown.png", dpi=110)
+    plt.close(fig)
+
+    lines = [
+        "# Motor design report",
+        "",
+        f"Duty: {label}. Margins: torque x{config.torque_margin}, speed x{config.speed_margin}, "
+        f"winding <= {config.winding_temp_limit - config.temp_margin:.0f} C after "
+        f"{config.mission_s / 60:.0f} min at {config.ambient_temp:.0f} C ambient; envelope "
+        f"{1e3 * config.max_outer_diameter:.1f} x {1e3 * config.max_length:.1f} mm.",
+        "",
+        "| figure | CyberGear (model) | optimised |",
+        "| --- | --- | --- |",
+    ]
+    sb, so = md.summary(base_perf), md.summary(perf)
+    for key in sb:
+        lines.append(f"| {key} | {sb[key]:.4g} | {so[key]:.4g} |")
+    lines += [
+        "",
+        "## Mass breakdown (g)",
+        "",
+        "| part | CyberGear (model) | optimised |",
+        "| --- | --- | --- |",
+    ]
+    for k in parts:
+        lines.append(
+            f"| {k} | {1e3 * base_perf.mass_breakdown[k]:.1f} | "
+            f"{1e3 * perf.mass_breakdown[k]:.1f} |"
+        )
+    lines.append(f"| total | {1e3 * base_perf.mass:.1f} | {1e3 * perf.mass:.1f} |")
+    lines += ["", "## Constraints (achieved / required)", ""]
+    for name, check in (
+        ("CyberGear on its duty", base_check),
+        ("optimised on its re-simulated duty", new_check),
+    ):
+        lines.append(
+            f"- {name}: {'feasible' if check.feasible else 'INFEASIBLE'}; "
+            + "; ".join(f"{k} {v[0]:.4g} / {v[1]:.4g}" for k, v in check.constraints.items())
+        )
+    lines += ["", "## Thermal (environment model, cycle repeated)", ""]
+    for name, tr in traces.items():
+        lines.append(
+            f"- {name}: hottest winding {tr.peak_winding.max():.1f} C "
+            f"({du.JOINT_NAMES[int(np.argmax(tr.peak_winding))]})"
+        )
+    lines += [
+        "",
+        "## Pareto fronts",
+        "",
+        "| peak torque (N m) | mass (g) | feasible |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| {a:.2f} | {1e3 * b:.1f} | {c} |" for a, b, c in front_t]
+    lines += ["", "| efficiency floor | mass (g) | feasible |", "| --- | --- | --- |"]
+    lines += [f"| {a:.3f} | {1e3 * b:.1f} | {c} |" for a, b, c in front_e]
+    lines += [
+        "",
+        "![pareto](pareto.png) ![envelope](envelope.png)",
+        "![thermal](thermal.png) ![mass](mass_breakdown.png)",
+        "",
+    ]
+    path = out / "report.md"
+    path.write_text("\n".join(lines))
+    return path
