@@ -178,13 +178,14 @@ class SimulatedCanRobot:
             msg = self.bus.recv(timeout=max(wait, 0.0))
             if msg is not None:
                 self.handle(msg)
-                continue
-            # Catch up with the wall clock (at most 10 steps at once, then drop the backlog).
-            behind = int((time.perf_counter() - start - sim_time) / dt)
-            for _ in range(min(max(behind, 1), 10)):
+            # Catch up with the wall clock (at most 10 steps at once, then drop the backlog),
+            # also while frames keep arriving.
+            steps = 0
+            while time.perf_counter() >= start + sim_time + dt and steps < 10:
                 self._physics_step()
                 sim_time += dt
-            if behind > 10:
+                steps += 1
+            if steps == 10 and time.perf_counter() >= start + sim_time + dt:
                 sim_time = time.perf_counter() - start
 
     def start(self) -> SimulatedCanRobot:
