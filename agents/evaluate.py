@@ -1,0 +1,322 @@
+"""Evaluate a policy: parallel episodes on the native ``mujoco.batch`` back end, then metrics.
+
+    env_cfg = eval_env_config(train_env_cfg, episodes=16, seconds=10.0, command=(0.5, 0, 0))
+    env = make_env(env_cfg)
+    trace = rollout(env, act, steps=round(10.0 / env_cfg.ctrl_dt), seed=0)
+    metrics = compute_metrics(trace, env_cfg, robot_mass(env.model))
+
+Each simulation of the batch runs one episode. The eval episode is made a little longer than
+the horizon so that the time limit never ends one: every ``done`` is a fall. After a fall the
+simulation autoresets; everything it records from then on is masked out.
+
+Joint torque and speed are sampled once per control step (the torque of the last physics step,
+``env.ctrl``); cost of transport is energy / (m g distance) with energy from those samples.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections import Counter
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+from irondog.agents import gait
+from irondog.envs.config import EnvConfig
+from irondog.motors import cybergear
+
+GRAVITY = 9.81  # m/s^2
+DEFAULT_COMMAND = (0.5, 0.0, 0.0)  # vx m/s, vy m/s, yaw rate rad/s
+MIN_COT_SPEED = 0.05  # m/s mean speed below which no cost of transport is given
+
+
+class Trace(NamedTuple):
+    """One rollout of a batch, time-major: (T, n, ...) arrays at the control rate."""
+
+    dt: float  # s per row
+    command: np.ndarray  # (T, n, 3) vx, vy, yaw rate
+    base_pos: np.ndarray  # (T, n, 3) m, world
+    base_vel: np.ndarray  # (T, n, 3) m/s world linear velocity
+    yaw_rate: np.ndarray  # (T, n) rad/s, trunk frame
+    joint_pos: np.ndarray  # (T, n, 12) rad
+    joint_vel: np.ndarray  # (T, n, 12) rad/s
+    torque: np.ndarray  # (T, n, 12) N m, last physics step of the control step
+    winding_temp: np.ndarray  # (T, n, 12) C
+    contact: np.ndarray  # (T, n, 4) bool, FR FL RR RL
+    tracking_error: np.ndarray  # (T, n) m/s, |v_xy - command_xy| in the trunk frame
+    done: np.ndarray  # (T, n) bool, episode ended at this step
+    truncated: np.ndarray  # (T, n) bool, ended by the time limit
+
+    @property
+    def valid(self) -> np.ndarray:
+        """(T, n) True where the episode is still running after the step (masks autoresets)."""
+        ended = np.cumsum(self.done, axis=0) > 0  # ended at or before t
+        return ~ended
+
+    @property
+    def valid_metrics(self) -> np.ndarray:
+        """(T, n) True up to and including the step that ended the episode."""
+        ended_before = np.cumsum(self.done, axis=0) - self.done > 0
+        return ~ended_before
+
+
+def parse_command(text: str) -> tuple[float, float, float]:
+    """``"vx=0.5,vy=0,yaw=0.2"`` (any subset, any order) -> (vx, vy, yaw); ValueError if bad."""
+    values = dict(zip(("vx", "vy", "yaw"), (0.0, 0.0, 0.0), strict=True))
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        key = key.strip()
+        if not sep or key not in values:
+            raise ValueError(
+                f"--command: cannot read {part!r}; write e.g. vx=0.5,vy=0,yaw=0 "
+                "(vx, vy in m/s, yaw in rad/s)"
+            )
+        try:
+            values[key] = float(value)
+        except ValueError:
+            raise ValueError(f"--command: {key}={value!r} is not a number") from None
+        if not math.isfinite(values[key]):
+            raise ValueError(f"--command: {key} must be finite")
+    return values["vx"], values["vy"], values["yaw"]
+
+
+def eval_env_config(
+    env_config: EnvConfig,
+    episodes: int,
+    seconds: float,
+    command: tuple[float, float, float] | None = DEFAULT_COMMAND,
+    pushes: bool = False,
+    num_threads: int | None = None,
+) -> EnvConfig:
+    """The training env config turned into an eval batch: one simulation per episode, a fixed
+    command (None keeps the training distribution), no pushes unless asked."""
+    if episodes < 1:
+        raise ValueError(f"--episodes must be >= 1, got {episodes}")
+    if seconds <= 0:
+        raise ValueError(f"--seconds must be > 0, got {seconds}")
+    cfg = dataclasses.replace(
+        env_config,
+        backend="native",
+        num_envs=episodes,
+        episode_length=seconds + 2 * env_config.ctrl_dt,  # the time limit never ends one
+        nan_action="error",
+    )
+    if num_threads is not None:
+        cfg = dataclasses.replace(cfg, num_threads=num_threads)
+    if command is not None:
+        vx, vy, yaw = command
+        cfg = dataclasses.replace(
+            cfg,
+            command=dataclasses.replace(
+                cfg.command,
+                lin_vel_x=(vx, vx),
+                lin_vel_y=(vy, vy),
+                yaw_rate=(yaw, yaw),
+                zero_probability=0.0,
+            ),
+        )
+    if not pushes:
+        cfg = dataclasses.replace(
+            cfg, randomization=dataclasses.replace(cfg.randomization, push_interval=0.0)
+        )
+    return cfg
+
+
+def make_env(env_config: EnvConfig) -> Any:
+    """The native batch for an (already resolved) env config."""
+    from irondog.envs.registry import backend_factory
+
+    return backend_factory("native")(env_config)
+
+
+def robot_mass(model: Any) -> float:
+    """Total mass of the model's bodies, kg."""
+    return float(np.sum(model.body_mass))
+
+
+def rollout(
+    env: Any,
+    act: Callable[[np.ndarray], np.ndarray],
+    steps: int,
+    seed: int = 0,
+    on_step: Callable[[int, Any, Any], None] | None = None,
+) -> Trace:
+    """Run ``steps`` control steps of ``act`` on ``env``; ``on_step(t, state, env)`` after each."""
+    state = env.reset(seed)
+    rows: dict[str, list[np.ndarray]] = {name: [] for name in Trace._fields if name != "dt"}
+    for t in range(steps):
+        action = act(state.obs)
+        state = env.step(state, action)
+        tinfo = state.info["task"]
+        rows["command"].append(np.array(tinfo.command, dtype=np.float64))
+        rows["base_pos"].append(np.array(env.qpos[:, 0:3]))
+        rows["base_vel"].append(np.array(env.qvel[:, 0:3]))
+        rows["yaw_rate"].append(np.array(env.qvel[:, 5]))  # free joint: trunk-frame omega
+        rows["joint_pos"].append(np.array(env.qpos[:, 7:]))
+        rows["joint_vel"].append(np.array(env.qvel[:, 6:]))
+        rows["torque"].append(np.array(env.ctrl))
+        rows["winding_temp"].append(np.array(state.info["winding_temp"]))
+        rows["contact"].append(np.asarray(tinfo.last_contact) > 0.5)
+        rows["tracking_error"].append(np.asarray(state.metrics["tracking_error"], np.float64))
+        rows["done"].append(np.asarray(state.done) > 0.5)
+        rows["truncated"].append(np.asarray(state.truncated) > 0.5)
+        if on_step is not None:
+            on_step(t, state, env)
+    return Trace(dt=env.cfg.ctrl_dt, **{k: np.stack(v) for k, v in rows.items()})
+
+
+def _masked(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Rows of values (T, n, ...) where mask (T, n) holds, flattened over the first two axes."""
+    return values[mask]
+
+
+def _finite_or_none(x: float) -> float | None:
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+def compute_metrics(
+    trace: Trace, env_config: EnvConfig, mass: float, warmup: float = 1.0
+) -> dict[str, Any]:
+    """The evaluation metrics of a rollout (JSON-ready: plain floats, None for undefined)."""
+    dt = trace.dt
+    steps, n = trace.done.shape
+    valid = trace.valid  # env arrays (post-step state) belong to the episode
+    valid_m = trace.valid_metrics  # task metrics (computed before the autoreset)
+    fell = (trace.done & ~trace.truncated).any(axis=0)  # (n,)
+
+    motor = env_config.motor
+    tau, qd = trace.torque, trace.joint_vel  # (T, n, 12)
+    mech = np.sum(np.maximum(tau * qd, 0.0), axis=2)  # (T, n) W, positive work only
+    loss_j = cybergear.copper_loss(tau, motor, trace.winding_temp)  # (T, n, 12) W
+    loss = np.sum(loss_j, axis=2)  # (T, n) W
+    elec = np.sum(np.maximum(tau * qd + loss_j, 0.0), axis=2)  # (T, n) W drawn, no regen
+    speed = np.linalg.norm(trace.base_vel[:, :, :2], axis=2)  # (T, n) m/s
+    distance = float(np.sum(speed * dt * valid))
+    weight_distance = mass * GRAVITY * distance
+
+    def cot(power: np.ndarray) -> float | None:
+        if distance < MIN_COT_SPEED * dt * float(valid.sum()):
+            return None  # (nearly) standing still: cost of transport is meaningless
+        return float(np.sum(power * dt * valid) / weight_distance)
+
+    # Gait of each episode that did not fall, after the warm-up.
+    start = min(int(round(warmup / dt)), steps // 2)
+    summaries: list[gait.GaitSummary] = []
+    labels = []
+    for i in range(n):
+        rows = np.flatnonzero(valid[start:, i]) + start
+        if fell[i] or len(rows) < 10:
+            labels.append("fell")
+            continue
+        summary = gait.analyse(trace.contact[rows, i], dt)
+        summaries.append(summary)
+        labels.append(summary.gait)
+    votes = Counter(labels)
+    walking = [label for label in labels if label != "fell"]
+    dominant = Counter(walking).most_common(1)[0][0] if walking else "fell"
+    duty = np.array([s.duty_factor for s in summaries]) if summaries else np.full((1, 4), np.nan)
+    freqs = [s.stride_frequency for s in summaries if s.stride_frequency > 0]
+
+    abs_tau = np.abs(_masked(tau, valid))
+    abs_qd = np.abs(_masked(qd, valid))
+    yaw_err = np.abs(trace.command[:, :, 2] - trace.yaw_rate)
+    command = trace.command[0].mean(axis=0)
+    return {
+        "episodes": n,
+        "seconds": steps * dt,
+        "command": {"vx": float(command[0]), "vy": float(command[1]), "yaw": float(command[2])},
+        "fall_rate": float(fell.mean()),
+        "tracking_error": float(trace.tracking_error[valid_m].mean()),
+        "yaw_rate_error": _finite_or_none(
+            float(yaw_err[valid].mean()) if valid.any() else math.nan
+        ),
+        "mean_speed": _finite_or_none(float(speed[valid].mean()) if valid.any() else math.nan),
+        "distance_per_episode": distance / n,
+        "cost_of_transport_mech": cot(mech),
+        "cost_of_transport_elec": cot(elec),
+        "copper_loss_mean": _finite_or_none(float(loss[valid].mean()) if valid.any() else math.nan),
+        "torque_mean": _finite_or_none(float(abs_tau.mean()) if abs_tau.size else math.nan),
+        "torque_peak": _finite_or_none(float(abs_tau.max()) if abs_tau.size else math.nan),
+        "joint_speed_mean": _finite_or_none(float(abs_qd.mean()) if abs_qd.size else math.nan),
+        "joint_speed_peak": _finite_or_none(float(abs_qd.max()) if abs_qd.size else math.nan),
+        "winding_temp_peak": float(_masked(trace.winding_temp, valid_m).max())
+        if valid_m.any()
+        else None,
+        "gait": dominant,
+        "gait_votes": dict(sorted(votes.items())),
+        "duty_factor": _finite_or_none(float(np.nanmean(duty))),
+        "duty_factor_per_foot": [_finite_or_none(float(x)) for x in np.nanmean(duty, axis=0)],
+        "stride_frequency": _finite_or_none(float(np.median(freqs)) if freqs else 0.0),
+    }
+
+
+# Rows of the table: (key, label, unit, format).
+TABLE_ROWS: tuple[tuple[str, str, str, str], ...] = (
+    ("episodes", "episodes", "", "{:d}"),
+    ("seconds", "episode length", "s", "{:.1f}"),
+    ("fall_rate", "fall rate", "", "{:.0%}"),
+    ("tracking_error", "velocity tracking error", "m/s", "{:.3f}"),
+    ("yaw_rate_error", "yaw-rate error", "rad/s", "{:.3f}"),
+    ("mean_speed", "mean speed", "m/s", "{:.3f}"),
+    ("cost_of_transport_mech", "cost of transport (mechanical)", "", "{:.2f}"),
+    ("cost_of_transport_elec", "cost of transport (with copper loss)", "", "{:.2f}"),
+    ("torque_mean", "joint torque mean |tau|", "N m", "{:.2f}"),
+    ("torque_peak", "joint torque peak |tau|", "N m", "{:.2f}"),
+    ("joint_speed_mean", "joint speed mean |qd|", "rad/s", "{:.2f}"),
+    ("joint_speed_peak", "joint speed peak |qd|", "rad/s", "{:.2f}"),
+    ("winding_temp_peak", "peak winding temperature", "C", "{:.1f}"),
+    ("gait", "gait", "", "{}"),
+    ("duty_factor", "duty factor", "", "{:.2f}"),
+    ("stride_frequency", "stride frequency", "Hz", "{:.2f}"),
+)
+
+
+def table_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, formatted value with unit) pairs for a table."""
+    out = []
+    cmd = metrics.get("command")
+    if cmd:
+        out.append(("command", f"vx {cmd['vx']:+.2f} m/s, vy {cmd['vy']:+.2f} m/s, "
+                               f"yaw {cmd['yaw']:+.2f} rad/s"))  # fmt: skip
+    for key, label, unit, fmt in TABLE_ROWS:
+        value = metrics.get(key)
+        text = "n/a" if value is None else fmt.format(value)
+        out.append((label, f"{text} {unit}".strip()))
+    votes = metrics.get("gait_votes")
+    if votes:
+        out.append(("gait per episode", ", ".join(f"{k} {v}" for k, v in votes.items())))
+    return out
+
+
+def format_table(metrics: dict[str, Any]) -> str:
+    """A plain-text two-column table of the metrics."""
+    rows = table_rows(metrics)
+    width = max(len(label) for label, _ in rows)
+    return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)
+
+
+def to_json(metrics: dict[str, Any]) -> str:
+    """The metrics as indented JSON (private keys dropped)."""
+    public = {k: v for k, v in metrics.items() if not k.startswith("_")}
+    return json.dumps(public, indent=2, allow_nan=False)
+
+
+def evaluate(
+    act: Callable[[np.ndarray], np.ndarray],
+    env_config: EnvConfig,
+    episodes: int = 16,
+    seconds: float = 10.0,
+    command: tuple[float, float, float] | None = DEFAULT_COMMAND,
+    seed: int = 0,
+    env_check: Callable[[Any], None] | None = None,
+) -> tuple[dict[str, Any], Trace]:
+    """Metrics and trace of ``episodes`` parallel episodes of ``act``."""
+    cfg = eval_env_config(env_config, episodes, seconds, command)
+    env = make_env(cfg)
+    if env_check is not None:
+        env_check(env)
+    steps = max(1, round(seconds / cfg.ctrl_dt))
+    trace = rollout(env, act, steps, seed)
+    return compute_metrics(trace, cfg, robot_mass(env.model)), trace

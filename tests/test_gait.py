@@ -1,0 +1,70 @@
+"""Gait analysis on synthetic contact timelines, one per textbook gait."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from irondog.agents import gait
+
+DT = 0.02  # s, the control step
+
+
+@pytest.mark.parametrize("name", gait.GAITS)
+def test_each_gait_is_recognised(name: str) -> None:
+    duty = 0.7 if name == "walk" else 0.5
+    contact = gait.synthetic_contacts(name, steps=300, dt=DT, frequency=2.0, duty=duty)
+    summary = gait.analyse(contact, DT)
+    assert summary.gait == name
+    assert summary.stride_frequency == pytest.approx(2.0, rel=0.05)
+    np.testing.assert_allclose(summary.duty_factor, duty, atol=0.03)
+
+
+def test_diagonal_sequence_walk_is_a_walk() -> None:
+    # RL, FR, RR, FL evenly spaced: the other walk template.
+    offsets = np.array([0.0, 0.5, 0.25, 0.75])
+    t = np.arange(400)[:, None] * DT
+    contact = ((t * 1.25 - offsets) % 1.0) < 0.75
+    assert gait.classify(contact, DT) == "walk"
+
+
+def test_phases_of_a_trot() -> None:
+    contact = gait.synthetic_contacts("trot", steps=250, dt=DT, frequency=2.5, duty=0.5)
+    phases = gait.relative_phases(contact, DT)
+    np.testing.assert_allclose(phases, [0.0, 0.5, 0.5, 0.0], atol=0.03)
+
+
+def test_standing_and_random_contacts() -> None:
+    assert gait.classify(np.ones((100, 4), bool), DT) == "stand"
+    assert gait.stride_frequency(np.ones((100, 4), bool), DT) == 0.0
+    rng = np.random.default_rng(0)
+    # Feet stepping at unrelated frequencies: no template fits.
+    t = np.arange(500)[:, None] * DT
+    freqs = np.array([1.0, 1.7, 2.3, 3.1])
+    contact = ((t * freqs + rng.random(4)) % 1.0) < 0.5
+    assert gait.classify(contact, DT) == "irregular"
+
+
+def test_debounce_removes_chatter_but_keeps_steps() -> None:
+    contact = gait.synthetic_contacts("pace", steps=200, dt=DT, frequency=2.0, duty=0.5)
+    noisy = contact.copy()
+    noisy[40, :] = ~noisy[40, :]  # one-step glitch on every foot
+    assert len(gait.touchdowns(noisy)[0]) > len(gait.touchdowns(contact)[0])
+    np.testing.assert_array_equal(gait.debounce(noisy, 2), contact)
+    assert gait.classify(noisy, DT) == "pace"
+
+
+def test_stance_intervals_cover_the_stance_steps() -> None:
+    contact = gait.synthetic_contacts("bound", steps=100, dt=DT, frequency=2.0, duty=0.4)
+    intervals = gait.stance_intervals(contact, DT)
+    for foot in range(4):
+        total = sum(duration for _, duration in intervals[foot])
+        assert total == pytest.approx(contact[:, foot].sum() * DT)
+
+
+def test_bad_input() -> None:
+    with pytest.raises(ValueError, match=r"shape \(T, 4\)"):
+        gait.analyse(np.ones((10, 3)), DT)
+    with pytest.raises(ValueError, match="dt must be > 0"):
+        gait.analyse(np.ones((10, 4)), 0.0)
+    with pytest.raises(ValueError, match="unknown gait"):
+        gait.synthetic_contacts("gallop", 10, DT)
