@@ -15,7 +15,7 @@ model for another motor (12 motors' mass, reflected rotor inertia, torque range)
 from __future__ import annotations
 
 import dataclasses
-from importlib import resources
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +37,11 @@ MIN_GEOM_MASS = 0.005  # kg, a rotor geom keeps at least this much
 
 
 def robot_xml() -> Path:
-    """Path of the CyberDog 2 MJCF shipped with irondog."""
-    return Path(str(resources.files("irondog.envs") / "assets" / "cyberdog2.xml"))
+    """Path of the CyberDog 2 MJCF shipped with irondog (found without importing irondog.envs)."""
+    spec = importlib.util.find_spec("irondog.envs")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("package irondog.envs (the robot's MJCF) is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "assets" / "cyberdog2.xml"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -277,11 +280,11 @@ class TrotConfig:
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            lo_ok = (
-                value >= 0 if f.name in ("settle", "hip_amplitude", "knee_amplitude") else value > 0
-            )
-            if not lo_ok:
-                raise ValueError(f"{f.name}: must be {'>= 0' if f.name == 'settle' else '> 0'}")
+            may_be_zero = f.name in ("settle", "hip_amplitude", "knee_amplitude", "kd")
+            if not (value >= 0 if may_be_zero else value > 0):
+                raise ValueError(
+                    f"{f.name}: must be {'>= 0' if may_be_zero else '> 0'}, got {value}"
+                )
 
 
 @dataclasses.dataclass(frozen=True)
