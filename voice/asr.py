@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
 from irondog.voice.audio import SAMPLE_RATE, to_pcm16
 
 ENGINES = ("pocketsphinx", "whisper")

@@ -99,7 +99,8 @@ def normalise(text: str) -> str:
 FILLERS_BEFORE = ["please", "okay", "ok", "hey dog", "hey robot", "iron dog", "um", "uh",
                   "now", "could you", "can you", "alright", "dog"]  # fmt: skip
 FILLERS_AFTER = ["please", "now", "okay", "thanks", "right now", "for me"]
-CONNECTORS = ["then", "and then", "then", "after that", "and after that", "next", "and"]
+# "" stands for a pause that a recogniser writes as a comma, or nothing.
+CONNECTORS = ["then", "and then", "then", "after that", "and after that", "next", "and", ""]
 
 _MOVE_VERBS = {
     "forward": ["walk forward", "go forward", "move forward", "go ahead", "walk ahead",
@@ -230,7 +231,7 @@ def phrase(command: Command, rng: random.Random, disfluency: float = 0.3) -> str
             wrong = phrase_action(sample_action(rng), rng).split()[0]
             text = f"{wrong} {rng.choice(['uh', 'um', 'no', 'i mean', 'sorry'])} {text}"
         if i > 0:
-            text = f"{rng.choice(CONNECTORS)} {text}"
+            text = f"{rng.choice(CONNECTORS)} {text}".strip()
         parts.append(text)
     text = " ".join(parts)
     if rng.random() < disfluency:

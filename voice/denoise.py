@@ -5,6 +5,7 @@ engine; the pipeline's config turns each stage on or off."""
 from __future__ import annotations
 
 import numpy as np
+
 from irondog.voice.audio import SAMPLE_RATE
 
 

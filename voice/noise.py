@@ -16,6 +16,7 @@ import dataclasses
 import math
 
 import numpy as np
+
 from irondog.voice.audio import SAMPLE_RATE
 
 NOISE_TYPES = ("white", "babble", "wind", "motor")

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 import numpy as np
+
 from irondog.voice.audio import to_mono_16k
 
 # espeak-ng voices used for evaluation (all ship with Debian's espeak-ng-data).

@@ -1,0 +1,75 @@
+"""Understand spoken commands offline: audio -> speech recognition -> command -> joystick plan.
+
+Examples:
+  irondog voice --audio cmd.wav                 # prints the parsed command
+  irondog voice --audio a.wav b.flac --json     # one JSON object per file, one per line
+  irondog voice --stream long.wav --json        # end-points a wav stream ('-' for raw stdin)
+  irondog voice --audio cmd.wav asr.engine=pocketsphinx lm.parser=rules
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Add the voice command's arguments."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    src = parser.add_mutually_exclusive_group(required=True)
+    src.add_argument("--audio", nargs="+", metavar="FILE", help="wav, flac or raw (16 kHz s16le)")
+    src.add_argument("--stream", metavar="FILE", help="a wav/flac stream, or '-' for raw stdin")
+    parser.add_argument("--json", action="store_true", help="one JSON object per input")
+    parser.add_argument("--config", metavar="YAML", help="e.g. configs/voice/default.yaml")
+    parser.add_argument("--checkpoint", metavar="PATH", help="trained policy (not available yet)")
+    parser.add_argument("--render", metavar="MP4", help="video of the dog carrying it out")
+    parser.add_argument(
+        "overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides, e.g. lm.parser=llm"
+    )
+
+
+def _print(result_dict: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result_dict, sort_keys=True), flush=True)
+        return
+    where = result_dict.get("file") or result_dict.get("at")
+    if result_dict["accepted"]:
+        line = f"{where}: {result_dict['text']}  (confidence {result_dict['confidence']:.2f})"
+    else:
+        line = f"{where}: {result_dict['message']} ({result_dict['reason']})"
+    print(line + f'  [heard: "{result_dict["transcript"]}"]', flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the voice pipeline on files or a stream."""
+    from irondog.cli import UserError
+    from irondog.config import load
+    from irondog.voice.audio import AudioError
+    from irondog.voice.config import VoiceConfig
+    from irondog.voice.pipeline import VoicePipeline, file_chunks
+
+    if args.checkpoint or args.render:
+        raise UserError(
+            "--checkpoint/--render are not available yet: they need a trained policy and the "
+            "renderer from the training and visualisation issues. Use --json and feed the "
+            "'joystick' segments to your policy meanwhile."
+        )
+    config = load(VoiceConfig, args.config, args.overrides)
+    pipeline = VoicePipeline(config)
+    failures = 0
+    if args.stream:
+        for start_s, result in pipeline.stream(file_chunks(args.stream, config.stream.chunk_s)):
+            _print({"at": f"{start_s:.2f}s", **result.to_dict()}, args.json)
+        return 0
+    for path in args.audio:
+        try:
+            result = pipeline.understand_file(path)
+        except (AudioError, FileNotFoundError) as err:
+            failures += 1
+            if args.json:
+                print(json.dumps({"file": path, "error": str(err)}, sort_keys=True), flush=True)
+            print(f"irondog voice: error: {err}", file=sys.stderr)
+            continue
+        _print(result.to_dict(path), args.json)
+    return 2 if failures else 0

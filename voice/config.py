@@ -1,0 +1,79 @@
+"""Typed configuration of the voice pipeline (defaults in code; configs/voice/*.yaml override)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+from irondog.config import check
+from irondog.voice.commands import JoystickLimits
+
+
+@dataclasses.dataclass(frozen=True)
+class AudioConfig:
+    """Input checks, voice-activity trimming and noise suppression."""
+
+    max_seconds: float = 60.0  # longer input is an error
+    allow_clipped: bool = False
+    vad: bool = True  # trim to the detected speech; reject clips with none
+    vad_aggressiveness: int = 1  # webrtcvad 0 (keeps most) .. 3 (drops most)
+    denoise: bool = False  # high-pass + noisereduce spectral gating
+    highpass_hz: float = 100.0
+
+    def __post_init__(self) -> None:
+        check(0 < self.max_seconds <= 600, "max_seconds", "must be in (0, 600]")
+        check(self.vad_aggressiveness in (0, 1, 2, 3), "vad_aggressiveness", "must be 0..3")
+        check(0 <= self.highpass_hz < 8000, "highpass_hz", "must be in [0, 8000)")
+
+
+@dataclasses.dataclass(frozen=True)
+class AsrConfig:
+    """Which recogniser, and where its model is (None: the one a registry package ships)."""
+
+    engine: Literal["whisper", "pocketsphinx"] = "whisper"
+    model: str | None = None  # a model directory of your own
+    allow_download: bool = False  # let faster-whisper fetch a hub id (never by default)
+    beam_size: int = 3  # whisper n-best size
+    full_window: bool = False  # whisper: encode the full 30 s window (slower)
+    min_confidence: float = 0.0  # reject transcripts below this ASR confidence
+
+    def __post_init__(self) -> None:
+        check(1 <= self.beam_size <= 10, "beam_size", "must be in 1..10")
+        check(0 <= self.min_confidence <= 1, "min_confidence", "must be in [0, 1]")
+
+
+@dataclasses.dataclass(frozen=True)
+class LmConfig:
+    """Which transcript -> command parser; model overrides its weights or GGUF path."""
+
+    parser: Literal["trained", "llm", "rules"] = "trained"
+    model: str | None = None
+    threshold: float = 0.6  # reject parses less confident than this
+
+    def __post_init__(self) -> None:
+        check(0 <= self.threshold <= 1, "threshold", "must be in [0, 1]")
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamConfig:
+    """End-pointing of a continuous stream by voice activity."""
+
+    chunk_s: float = 0.5  # s read at a time
+    end_silence_s: float = 0.6  # silence that ends an utterance
+    max_utterance_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        check(self.chunk_s > 0, "chunk_s", "must be > 0")
+        check(self.end_silence_s > 0, "end_silence_s", "must be > 0")
+        check(self.max_utterance_s > 1, "max_utterance_s", "must be > 1")
+
+
+@dataclasses.dataclass(frozen=True)
+class VoiceConfig:
+    """The whole voice pipeline."""
+
+    audio: AudioConfig = dataclasses.field(default_factory=AudioConfig)
+    asr: AsrConfig = dataclasses.field(default_factory=AsrConfig)
+    lm: LmConfig = dataclasses.field(default_factory=LmConfig)
+    stream: StreamConfig = dataclasses.field(default_factory=StreamConfig)
+    joystick: JoystickLimits = dataclasses.field(default_factory=JoystickLimits)

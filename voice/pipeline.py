@@ -1,0 +1,188 @@
+"""Audio -> command: validate, trim to speech (VAD), optionally denoise, recognise, parse, and
+map onto joystick segments. ``VoicePipeline.stream`` end-points a continuous stream."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from irondog.voice import audio as audio_io
+from irondog.voice.commands import Command, JoystickState, plan, segments_to_dicts, to_dict
+from irondog.voice.config import VoiceConfig
+
+NOT_UNDERSTOOD = "I didn't catch that."
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """What the pipeline understood from one utterance."""
+
+    command: Command | None
+    text: str  # canonical command text, or "none"
+    transcript: str
+    confidence: float
+    nbest: tuple[tuple[str, float], ...]
+    reason: str  # "ok", "no speech", "not understood"
+    timings_ms: dict[str, float]
+    segments: tuple[Any, ...] = ()
+
+    @property
+    def accepted(self) -> bool:
+        """Whether a command was understood."""
+        return self.command is not None
+
+    def to_dict(self, source: str | None = None) -> dict[str, Any]:
+        """One JSON object: the command in the schema's documented form (or null), and context."""
+        out: dict[str, Any] = {}
+        if source is not None:
+            out["file"] = source
+        out.update(
+            accepted=self.accepted,
+            command=to_dict(self.command) if self.command is not None else None,
+            text=self.text,
+            message=None if self.accepted else NOT_UNDERSTOOD,
+            reason=self.reason,
+            transcript=self.transcript,
+            confidence=round(self.confidence, 4),
+            nbest=[{"text": t, "confidence": round(c, 4)} for t, c in self.nbest],
+            joystick=segments_to_dicts(self.segments),
+            timings_ms={k: round(v, 1) for k, v in self.timings_ms.items()},
+        )
+        return out
+
+
+class VoicePipeline:
+    """Holds the loaded recogniser and parser; call ``understand`` per utterance."""
+
+    def __init__(self, config: VoiceConfig | None = None) -> None:
+        from irondog.voice.asr import make_recognizer
+        from irondog.voice.lm import make_parser
+
+        self.config = config if config is not None else VoiceConfig()
+        cfg = self.config
+        kwargs: dict[str, Any] = {}
+        if cfg.asr.engine == "whisper":
+            kwargs = {"beam_size": cfg.asr.beam_size, "full_window": cfg.asr.full_window}
+        self.recognizer = make_recognizer(
+            cfg.asr.engine, cfg.asr.model, allow_download=cfg.asr.allow_download, **kwargs
+        )
+        self.parser = make_parser(cfg.lm.parser, cfg.lm.model, threshold=cfg.lm.threshold)
+        self.state = JoystickState()
+
+    def understand(self, samples: np.ndarray, source: str = "<audio>") -> Result:
+        """One utterance of validated (n,) float32 16 kHz audio -> Result."""
+        cfg = self.config
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        samples = audio_io.validate(samples, source, cfg.audio.max_seconds, True)
+        if cfg.audio.vad:
+            span = audio_io.speech_span(samples, cfg.audio.vad_aggressiveness)
+            timings["vad"] = 1000 * (time.perf_counter() - t0)
+            if span is None:
+                return Result(None, "none", "", 0.0, (), "no speech", timings)
+            samples = samples[span[0] : span[1]]
+        if cfg.audio.denoise:
+            from irondog.voice.denoise import enhance
+
+            t = time.perf_counter()
+            samples = enhance(samples, cfg.audio.highpass_hz or None)
+            timings["denoise"] = 1000 * (time.perf_counter() - t)
+        t = time.perf_counter()
+        recognition = self.recognizer.recognize(samples)
+        timings["asr"] = 1000 * (time.perf_counter() - t)
+        nbest = tuple(
+            (h.text, h.confidence)
+            for h in recognition.hypotheses
+            if h.confidence >= cfg.asr.min_confidence
+        )
+        if not nbest:
+            timings["total"] = 1000 * (time.perf_counter() - t0)
+            transcript = recognition.best.text if recognition.best else ""
+            return Result(None, "none", transcript, 0.0, (), "not understood", timings)
+        t = time.perf_counter()
+        parse = self.parser.parse(list(nbest))
+        timings["lm"] = 1000 * (time.perf_counter() - t)
+        timings["total"] = 1000 * (time.perf_counter() - t0)
+        if parse.command is None:
+            return Result(
+                None, "none", nbest[0][0], parse.confidence, nbest, "not understood", timings
+            )
+        segments, self.state = plan(parse.command, self.state, cfg.joystick)
+        return Result(
+            parse.command,
+            parse.text,
+            parse.transcript,
+            parse.confidence,
+            nbest,
+            "ok",
+            timings,
+            tuple(segments),
+        )
+
+    def understand_file(self, path: str | Path) -> Result:
+        """Load, validate and understand one audio file."""
+        cfg = self.config.audio
+        samples = audio_io.load_audio(path, cfg.max_seconds, cfg.allow_clipped)
+        return self.understand(samples, str(path))
+
+    def stream(self, chunks: Iterable[np.ndarray]) -> Iterator[tuple[float, Result]]:
+        """End-point a stream of (k,) 16 kHz chunks by VAD; yield (start time s, Result)."""
+        cfg = self.config.stream
+        frame = int(audio_io.VAD_FRAME_S * audio_io.SAMPLE_RATE)
+        pending = np.zeros(0, np.float32)
+        utterance: list[np.ndarray] = []
+        silence = 0.0
+        consumed = 0  # samples
+        start_s = 0.0
+        lead = np.zeros(0, np.float32)  # a little audio before speech starts
+        for chunk in chunks:
+            pending = np.concatenate([pending, np.asarray(chunk, np.float32)])
+            n = len(pending) // frame
+            if n == 0:
+                continue
+            frames = pending[: n * frame].reshape(n, frame)
+            pending = pending[n * frame :]
+            flags = audio_io.speech_frames(frames.reshape(-1), self.config.audio.vad_aggressiveness)
+            for f, is_speech in zip(frames, flags, strict=True):
+                consumed += frame
+                if utterance:
+                    utterance.append(f)
+                    silence = 0.0 if is_speech else silence + audio_io.VAD_FRAME_S
+                    length = len(utterance) * audio_io.VAD_FRAME_S
+                    if silence >= cfg.end_silence_s or length >= cfg.max_utterance_s:
+                        yield start_s, self.understand(np.concatenate(utterance), "<stream>")
+                        utterance, silence = [], 0.0
+                elif is_speech:
+                    start_s = consumed / audio_io.SAMPLE_RATE - len(lead) / audio_io.SAMPLE_RATE
+                    utterance = [lead, f]
+                else:
+                    lead = np.concatenate([lead, f])[-int(0.3 * audio_io.SAMPLE_RATE) :]
+        if utterance and len(utterance) * audio_io.VAD_FRAME_S > 0.3:
+            yield start_s, self.understand(np.concatenate(utterance), "<stream>")
+
+
+def file_chunks(path: str | Path, chunk_s: float = 0.5) -> Iterator[np.ndarray]:
+    """Read a wav/flac file (or '-' for raw s16le 16 kHz mono on stdin) in chunks."""
+    import sys
+
+    size = int(chunk_s * audio_io.SAMPLE_RATE)
+    if str(path) == "-":
+        while True:
+            data = sys.stdin.buffer.read(2 * size)
+            if not data:
+                return
+            yield np.frombuffer(data[: len(data) // 2 * 2], "<i2").astype(np.float32) / 32768.0
+    import soundfile
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"audio stream file {path} does not exist")
+    info = soundfile.info(str(path))
+    block = int(chunk_s * info.samplerate)
+    for data in soundfile.blocks(str(path), blocksize=block, dtype="float32", always_2d=True):
+        yield audio_io.to_mono_16k(data, info.samplerate, str(path))
