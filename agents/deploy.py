@@ -30,6 +30,7 @@ from typing import Any
 
 import can
 import numpy as np
+
 from irondog.agents.onnx_runner import (
     OnnxPolicy,
     PhysicsOptions,

@@ -300,11 +300,10 @@ def config_hash(config_dict: Mapping[str, Any]) -> str:
 
 def policy_metadata(env_config: Any = None, config_dict: Mapping[str, Any] | None = None) -> dict:
     """Metadata of a CyberDog 2 joystick policy trained with ``env_config`` (an EnvConfig)."""
+    from irondog import __version__
     from irondog.envs.config import EnvConfig
     from irondog.envs.robot import JOINT_NAMES, ROBOT_NAME, RobotIds, load_model
     from irondog.envs.task import OBSERVATION_LAYOUT  # imports flax; fine at export time
-
-    from irondog import __version__
 
     cfg = env_config if env_config is not None else EnvConfig()
     ids = RobotIds.from_model(load_model())
@@ -395,7 +394,6 @@ def export_checkpoint(checkpoint_path: str | Path, out: str | Path) -> Path:
     """Export the actor of an irondog training checkpoint (agents/checkpoint.py) to ``out``."""
     from irondog.agents import checkpoint, normalize
     from irondog.agents.config import RunConfig
-
     from irondog.config import ConfigError, from_dict
 
     ck = checkpoint.load(checkpoint_path)
@@ -423,11 +421,11 @@ def export_checkpoint(checkpoint_path: str | Path, out: str | Path) -> Path:
 def export_random(run_config: Any, out: str | Path, seed: int = 0) -> Path:
     """Export an untrained actor of ``run_config``'s shape (to try the pipeline end to end)."""
     import jax
+
     from irondog.agents.networks import MLP
+    from irondog.config import to_dict
     from irondog.envs.robot import NUM_JOINTS
     from irondog.envs.task import OBSERVATION_SIZE
-
-    from irondog.config import to_dict
 
     actor = MLP((*run_config.train.actor_hidden, NUM_JOINTS), run_config.train.activation, 0.01)
     params = actor.init(jax.random.PRNGKey(seed), np.zeros((1, OBSERVATION_SIZE), np.float32))
@@ -453,9 +451,9 @@ def export_sb3_file(
     """
     import pickle
 
-    from irondog.agents.config import RunConfig
     from stable_baselines3 import A2C, PPO
 
+    from irondog.agents.config import RunConfig
     from irondog.config import to_dict
 
     model_path = Path(model_path)

@@ -22,6 +22,7 @@ from typing import Any
 import mujoco
 import numpy as np
 import onnxruntime as ort
+
 from irondog.agents.export import MetadataError, read_metadata
 from irondog.motors.cybergear import CyberGearParams, copper_loss, mit_torque, thermal_step
 

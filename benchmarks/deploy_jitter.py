@@ -40,6 +40,7 @@ def _bare(seconds: float, dt: float, priority: int) -> np.ndarray:
 
 def _deploy(policy_path: Path, seconds: float, priority: int, channel: str) -> dict:
     import can
+
     from irondog.agents.deploy import DeployConfig, DeployLoop, SimulatedCanRobot
     from irondog.agents.onnx_runner import OnnxPolicy
 

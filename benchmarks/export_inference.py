@@ -46,6 +46,7 @@ def main() -> None:
         os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(args.rt_priority))
 
     import onnxruntime as ort
+
     from irondog.agents import export
     from irondog.agents.config import RunConfig
     from irondog.agents.onnx_runner import OnnxPolicy
@@ -64,6 +65,7 @@ def main() -> None:
     results["OnnxPolicy (with checks)"] = _percentiles(_time(policy, obs[0], args.calls))
 
     import jax
+
     from irondog.agents.networks import MLP
 
     cfg = RunConfig().train

@@ -8,6 +8,7 @@ import can
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from irondog.motors import can_protocol as cp
 
 finite = dict(allow_nan=False, allow_infinity=False)

@@ -8,6 +8,7 @@ import os
 import can
 import numpy as np
 import pytest
+
 from irondog.agents import export
 from irondog.agents.deploy import DeployConfig, DeployLoop, SimulatedCanRobot
 from irondog.agents.onnx_runner import OnnxPolicy

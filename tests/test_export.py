@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import onnx
 import pytest
+
 from irondog.agents import export
 from irondog.agents.onnx_runner import OnnxPolicy, PhysicsOptions, build_observation, play
 
@@ -29,6 +30,7 @@ def _random_actor(activation: str, seed: int = 0):
 
 def _jax_policy(actor, params, mean, std, obs):
     import jax.numpy as jnp
+
     from irondog.agents import normalize
 
     state = normalize.NormalizerState(
@@ -205,7 +207,6 @@ def test_checkpoint_export_matches_ppo_inference(tmp_path) -> None:
     ppo = pytest.importorskip("irondog.agents.ppo")
     from irondog.agents import checkpoint, normalize
     from irondog.agents.config import RunConfig, TrainConfig
-
     from irondog.cli import main
     from irondog.config import to_dict
 
