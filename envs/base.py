@@ -46,3 +46,28 @@ class Env(Protocol):
     def reset(self, seed: int) -> State: ...
 
     def step(self, state: State, action: Any) -> State: ...
+
+
+def with_command(state: State, velocity: Any, gait: Any = None) -> State:
+    """``state`` with a new joystick command (n, 3) and, for the gait task, gait (n, 8).
+
+    The next ``step`` acts on it; the observation shows it from that step on.
+    """
+    tinfo = state.info["task"]
+    xp = _namespace(tinfo.command)
+    updates = {
+        "command": xp.asarray(velocity, dtype=tinfo.command.dtype).reshape(tinfo.command.shape)
+    }
+    if gait is not None:
+        updates["gait"] = xp.asarray(gait, dtype=tinfo.gait.dtype).reshape(tinfo.gait.shape)
+    return state.replace(info={**state.info, "task": tinfo.replace(**updates)})
+
+
+def _namespace(array: Any) -> Any:
+    if type(array).__module__.startswith("jax"):
+        import jax.numpy as jnp
+
+        return jnp
+    import numpy as np
+
+    return np

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import psutil
+
 from irondog.envs.config import EnvConfig
 
 
@@ -18,9 +19,10 @@ def rss_mb() -> float:
 def raw_batch_steps_per_second(cfg: EnvConfig, seconds: float = 5.0) -> float:
     """Physics steps/s of plain ``Batch.step`` on the same model, with a PD law in NumPy
     written once per control step (the least work a controller can do)."""
+    from mujoco.batch import Batch
+
     from irondog.envs import terrain
     from irondog.envs.robot import RobotIds
-    from mujoco.batch import Batch
 
     model = terrain.build_model(cfg)
     ids = RobotIds.from_model(model)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
-from irondog.motors.cybergear import CyberGearParams
-
 from irondog.config import check
+from irondog.envs.gaits import PRESETS, GaitRanges
+from irondog.motors.cybergear import CyberGearParams
 
 
 def _check_range(name: str, bounds: tuple[float, float], lo: float | None = None) -> None:
@@ -52,6 +52,10 @@ class RewardScales:
     joint_limit: float = -1.0
     pose: float = -0.1
     termination: float = -1.0
+    # Gait task only (task="gaits"): follow the commanded contact schedule and posture.
+    gait_contact: float = 1.0  # fraction of feet whose contact matches the schedule
+    gait_swing_force: float = -0.5  # ground force (normalised) on feet meant to be in swing
+    body_pitch: float = -2.0  # squared error to the commanded pitch, rad^2
     tracking_sigma: float = 0.25  # (m/s)^2, width of the tracking kernel
     base_height_target: float = 0.25  # m
     swing_height_target: float = 0.06  # m (stock controller's step height)
@@ -133,9 +137,25 @@ class TerrainConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class GaitTaskConfig:
+    """Gait-conditioned task: which presets are commanded and how they are blended."""
+
+    presets: tuple[str, ...] = ("walk", "trot", "pace", "bound", "pronk")
+    blend_probability: float = 0.25  # chance a command blends two presets
+    ranges: GaitRanges = dataclasses.field(default_factory=GaitRanges)
+
+    def __post_init__(self) -> None:
+        check(len(self.presets) > 0, "presets", "needs at least one gait")
+        for name in self.presets:
+            check(name in PRESETS, "presets", f"unknown gait {name!r}; known: {', '.join(PRESETS)}")
+        check(0 <= self.blend_probability <= 1, "blend_probability", "must be in [0, 1]")
+
+
+@dataclasses.dataclass(frozen=True)
 class EnvConfig:
     """One CyberDog 2 environment batch: physics back end, task, noise and randomisation."""
 
+    task: Literal["joystick", "gaits"] = "joystick"
     backend: Literal["native", "mjx"] = "native"
     mjx_impl: Literal["jax", "warp"] = "jax"
     num_envs: int = 1024
@@ -157,6 +177,7 @@ class EnvConfig:
     noise: NoiseConfig = dataclasses.field(default_factory=NoiseConfig)
     randomization: RandomizationConfig = dataclasses.field(default_factory=RandomizationConfig)
     terrain_config: TerrainConfig = dataclasses.field(default_factory=TerrainConfig)
+    gaits: GaitTaskConfig = dataclasses.field(default_factory=GaitTaskConfig)
     motor: CyberGearParams = dataclasses.field(default_factory=CyberGearParams)
 
     def __post_init__(self) -> None:

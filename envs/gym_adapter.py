@@ -17,10 +17,10 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
-from irondog.envs import registry
-from irondog.envs.config import EnvConfig
 
 from irondog.config import load
+from irondog.envs import registry
+from irondog.envs.config import EnvConfig
 
 DEFAULT_ID = "irondog/CyberDog2-Joystick-v0"
 

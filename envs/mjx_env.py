@@ -16,12 +16,13 @@ import jax
 import jax.numpy as jnp
 import mujoco
 import numpy as np
+from mujoco import mjx
+
 from irondog.envs import randomize, task, terrain
 from irondog.envs.base import State
 from irondog.envs.config import EnvConfig
 from irondog.envs.robot import NUM_JOINTS, RobotIds
 from irondog.motors import cybergear
-from mujoco import mjx
 
 DIVERGED_SPEED = 1.0e3
 
@@ -30,15 +31,18 @@ class MjxEnv:
     """A batch of CyberDog 2 joystick environments in MJX (see irondog.envs.base)."""
 
     action_size = NUM_JOINTS
-    observation_size = task.OBSERVATION_SIZE
-    privileged_observation_size = task.PRIVILEGED_OBSERVATION_SIZE
 
-    def __init__(self, cfg: EnvConfig, model: mujoco.MjModel | None = None) -> None:
+    def __init__(
+        self, cfg: EnvConfig, model: mujoco.MjModel | None = None, autoreset: bool = True
+    ) -> None:
         self.cfg = cfg
+        self.autoreset = autoreset  # False: finished episodes are flagged, not restarted
         self.model = model if model is not None else terrain.build_model(cfg)
         self.model.opt.timestep = cfg.sim_dt
         self.ids = RobotIds.from_model(self.model)
         self.num_envs = cfg.num_envs
+        self.observation_size = task.observation_size(cfg.task)
+        self.privileged_observation_size = self.observation_size + task.PRIVILEGED_EXTRA
         impl = cfg.mjx_impl
         if impl == "warp":
             try:
@@ -51,7 +55,7 @@ class MjxEnv:
         self.mx = mjx.put_model(self.model, impl=impl)
         self._base = {n: jnp.asarray(getattr(self.model, n)) for n in randomize.RANDOMIZED_FIELDS}
         self._base_np = {n: getattr(self.model, n).copy() for n in randomize.RANDOMIZED_FIELDS}
-        self._noise = jnp.asarray(task.noise_scales(cfg.noise))
+        self._noise = jnp.asarray(task.noise_scales(cfg.noise, cfg.task))
         self._push_steps = (
             round(cfg.randomization.push_interval / cfg.ctrl_dt)
             if cfg.randomization.enabled and cfg.randomization.push_interval > 0
@@ -81,7 +85,7 @@ class MjxEnv:
     def _fresh(self, key: jax.Array) -> dict[str, Any]:
         """A new start for every simulation: randomised model, state, command, first obs."""
         cfg, n = self.cfg, self.num_envs
-        k_dr, k_yaw, k_q, k_cmd, k_zero, k_noise = jax.random.split(key, 6)
+        k_dr, k_yaw, k_q, k_cmd, k_zero, k_noise, k_gait = jax.random.split(key, 7)
         uniform = jax.random.uniform(k_dr, (n, randomize.num_draws(self.model.nbody)))
         params = randomize.draw_parameters(uniform, cfg.randomization, self.model.nbody, xp=jnp)
         if cfg.randomization.enabled:
@@ -97,7 +101,10 @@ class MjxEnv:
         command = task.sample_commands(
             jax.random.uniform(k_cmd, (n, 3)), jax.random.uniform(k_zero, (n,)), cfg.command, xp=jnp
         )
-        return self._start(fields, params, qpos, jnp.zeros((n, self.model.nv)), command, k_noise)
+        gait = task.sample_gaits(jax.random.uniform(k_gait, (n, 4)), cfg, xp=jnp)
+        return self._start(
+            fields, params, qpos, jnp.zeros((n, self.model.nv)), command, gait, k_noise
+        )
 
     def _start(
         self,
@@ -106,6 +113,7 @@ class MjxEnv:
         qpos: Any,
         qvel: Any,
         command: Any,
+        gait: Any,
         key: jax.Array,
     ) -> dict[str, Any]:
         cfg, n = self.cfg, qpos.shape[0]
@@ -128,6 +136,7 @@ class MjxEnv:
                 "kp_scale": params["kp_scale"],
                 "kd_scale": params["kd_scale"],
             },
+            gait,
             xp=jnp,
             dtype=jnp.float32,
         )
@@ -151,8 +160,10 @@ class MjxEnv:
         key, sub = jax.random.split(key)
         return self._state_from(jax.jit(self._fresh)(sub), key)
 
-    def reset_to(self, qpos: Any, qvel: Any, command: Any, seed: int = 0) -> State:
-        """Start from given states (n, nq), (n, nv) and commands (n, 3), nominal model.
+    def reset_to(
+        self, qpos: Any, qvel: Any, command: Any, gait: Any = None, seed: int = 0
+    ) -> State:
+        """Start from given states (n, nq), (n, nv), commands (n, 3), gaits (n, 8), nominal model.
 
         Used to compare back ends from the same initial state.
         """
@@ -165,16 +176,18 @@ class MjxEnv:
         )
         fields = {k: jnp.broadcast_to(v, (n,) + v.shape) for k, v in self._base.items()}
         key = jax.random.PRNGKey(seed)
-        start = self._start(
+        if gait is None:
+            gait = task.sample_gaits(jnp.zeros((n, 4)), self.cfg, xp=jnp)
+        start = jax.jit(self._start)(
             fields, params, jnp.asarray(qpos, jnp.float32), jnp.asarray(qvel, jnp.float32),
-            jnp.asarray(command, jnp.float32), key,
+            jnp.asarray(command, jnp.float32), jnp.asarray(gait, jnp.float32), key,
         )  # fmt: skip
         return self._state_from(start, key)
 
     def _state_from(self, start: dict[str, Any], key: jax.Array) -> State:
         n = self.num_envs
         zeros = jnp.zeros(n)
-        metrics = {f"reward/{name}": zeros for name in task.reward_names()}
+        metrics = {f"reward/{name}": zeros for name in task.reward_names(self.cfg.task)}
         metrics.update(
             tracking_error=zeros, winding_temp_max=zeros, diverged=zeros, nan_actions=zeros
         )
@@ -197,7 +210,7 @@ class MjxEnv:
         """
         cfg, n = self.cfg, self.num_envs
         info = state.info
-        key, k_push, k_cmd, k_zero, k_noise, k_reset = jax.random.split(info["rng"], 6)
+        key, k_push, k_cmd, k_zero, k_noise, k_reset, k_gait = jax.random.split(info["rng"], 7)
         nan_rows = ~jnp.all(jnp.isfinite(action), axis=1)
         action = jnp.clip(jnp.where(nan_rows[:, None], 0.0, action), -1.0, 1.0)
         tinfo: task.TaskInfo = info["task"]
@@ -248,6 +261,7 @@ class MjxEnv:
         readings = jax.tree_util.tree_map(
             lambda x: jnp.where(diverged.reshape((-1,) + (1,) * (x.ndim - 1)), 0.0, x), readings
         )
+        tinfo = tinfo.replace(phase=task.advance_phase(tinfo, cfg.ctrl_dt))
         fallen = task.is_fallen(readings, cfg, xp=jnp) | diverged
         terms, air_time, contact = task.reward_terms(
             readings, tinfo, action, fallen, self._default, self._range, cfg, xp=jnp
@@ -264,8 +278,11 @@ class MjxEnv:
             jax.random.uniform(k_cmd, (n, 3)), jax.random.uniform(k_zero, (n,)), cfg.command, xp=jnp
         )
         command = jnp.where(resample[:, None], fresh_cmd, tinfo.command)
+        fresh_gait = task.sample_gaits(jax.random.uniform(k_gait, (n, 4)), cfg, xp=jnp)
+        gait = jnp.where(resample[:, None], fresh_gait, tinfo.gait)
         tinfo = tinfo.replace(
             command=command,
+            gait=gait,
             last_last_action=tinfo.last_action,
             last_action=action,
             feet_air_time=air_time,
@@ -299,6 +316,11 @@ class MjxEnv:
             "obs": obs,
             "privileged_obs": priv,
         }
+        if not self.autoreset:
+            new_info = {k: v for k, v in current.items() if k not in ("obs", "privileged_obs")}
+            new_info.update(rng=key, terminal_obs=obs, terminal_privileged_obs=priv)
+            return State(obs, priv, reward, done.astype(jnp.float32),
+                         truncated.astype(jnp.float32), metrics, new_info)  # fmt: skip
         fresh = self._fresh(k_reset)
 
         def pick(new: Any, old: Any) -> Any:
@@ -325,7 +347,7 @@ class MjxEnv:
         )
 
     def _observe(self, readings: task.Readings, tinfo: task.TaskInfo, key: jax.Array) -> tuple:
-        clean = task.observation(readings, tinfo, self._default, xp=jnp)
+        clean = task.observation(readings, tinfo, self._default, xp=jnp, task_name=self.cfg.task)
         noise = jax.random.uniform(key, clean.shape, minval=-1.0, maxval=1.0) * self._noise
         priv = task.privileged_observation(clean, readings, tinfo, xp=jnp)
         return clean + noise, priv

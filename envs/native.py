@@ -12,12 +12,13 @@ import os
 
 import mujoco
 import numpy as np
+from mujoco.batch import Batch
+
 from irondog.envs import randomize, task, terrain
 from irondog.envs.base import State
 from irondog.envs.config import EnvConfig
 from irondog.envs.robot import NUM_JOINTS, RobotIds
 from irondog.motors import cybergear
-from mujoco.batch import Batch
 
 DIVERGED_SPEED = 1.0e3  # rad/s or m/s: a generalised velocity above this is a blow-up
 
@@ -26,8 +27,6 @@ class NativeEnv:
     """A batch of CyberDog 2 joystick environments on the CPU (see irondog.envs.base)."""
 
     action_size = NUM_JOINTS
-    observation_size = task.OBSERVATION_SIZE
-    privileged_observation_size = task.PRIVILEGED_OBSERVATION_SIZE
 
     def __init__(self, cfg: EnvConfig, model: mujoco.MjModel | None = None) -> None:
         self.cfg = cfg
@@ -35,6 +34,8 @@ class NativeEnv:
         self.model.opt.timestep = cfg.sim_dt
         self.ids = RobotIds.from_model(self.model)
         self.num_envs = cfg.num_envs
+        self.observation_size = task.observation_size(cfg.task)
+        self.privileged_observation_size = self.observation_size + task.PRIVILEGED_EXTRA
         nthread = cfg.num_threads or os.cpu_count() or 1
         self.batch = Batch(self.model, cfg.num_envs, nthread=nthread)
         self.qpos = self.batch.bind("qpos")  # (n, 19) live view of the state rows
@@ -51,7 +52,7 @@ class NativeEnv:
             if cfg.randomization.enabled
             else None
         )
-        self._noise = task.noise_scales(cfg.noise).astype(np.float64)
+        self._noise = task.noise_scales(cfg.noise, cfg.task).astype(np.float64)
         self._push_steps = (
             round(cfg.randomization.push_interval / cfg.ctrl_dt)
             if cfg.randomization.enabled and cfg.randomization.push_interval > 0
@@ -87,7 +88,7 @@ class NativeEnv:
         info["terminal_obs"] = obs.copy()
         info["terminal_privileged_obs"] = priv.copy()
         zeros = np.zeros(n, dtype=np.float32)
-        metrics = {f"reward/{name}": zeros for name in task.reward_names()}
+        metrics = {f"reward/{name}": zeros for name in task.reward_names(self.cfg.task)}
         metrics.update(self._zero_metrics())
         return State(obs, priv, zeros, zeros, zeros, metrics, info)
 
@@ -137,6 +138,7 @@ class NativeEnv:
         self.batch.forward(ids)
         readings = self._readings(ids, np.zeros((k, NUM_JOINTS)), np.zeros(k))
         command = task.sample_commands(rng.random((k, 3)), rng.random(k), cfg.command)
+        gait = task.sample_gaits(rng.random((k, 4)), cfg)
         friction = (
             params["friction"]
             if params["friction"] is not None
@@ -153,6 +155,7 @@ class NativeEnv:
                 "kp_scale": params["kp_scale"],
                 "kd_scale": params["kd_scale"],
             },
+            gait,
             dtype=np.float64,
         )
         if task_info is None:
@@ -247,6 +250,7 @@ class NativeEnv:
             self.diverged_total += int(diverged.sum())
 
         readings = self._readings(slice(None), tau, power)
+        tinfo = tinfo.replace(phase=task.advance_phase(tinfo, cfg.ctrl_dt))
         fallen = task.is_fallen(readings, cfg) | diverged
         terms, air_time, contact = task.reward_terms(
             readings, tinfo, action, fallen, ids.default_pose, ids.joint_range, cfg
@@ -259,12 +263,14 @@ class NativeEnv:
 
         # Commands are resampled on a timer within an episode.
         resample = step_count % self._resample_steps == 0
-        command = tinfo.command
+        command, gait = tinfo.command, tinfo.gait
         if resample.any():
             fresh = task.sample_commands(rng.random((n, 3)), rng.random(n), cfg.command)
             command = np.where(resample[:, None], fresh, command)
+            gait = np.where(resample[:, None], task.sample_gaits(rng.random((n, 4)), cfg), gait)
         tinfo = tinfo.replace(
             command=command,
+            gait=gait,
             last_last_action=tinfo.last_action,
             last_action=action,
             feet_air_time=air_time,
@@ -346,7 +352,7 @@ class NativeEnv:
     def _observe(
         self, readings: task.Readings, tinfo: task.TaskInfo
     ) -> tuple[np.ndarray, np.ndarray]:
-        clean = task.observation(readings, tinfo, self.ids.default_pose)
+        clean = task.observation(readings, tinfo, self.ids.default_pose, task_name=self.cfg.task)
         noise = self.rng.uniform(-1.0, 1.0, size=clean.shape) * self._noise
         priv = task.privileged_observation(clean, readings, tinfo)
         return (clean + noise).astype(np.float32), priv.astype(np.float32)

@@ -12,6 +12,7 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+
 from irondog.envs.config import RandomizationConfig
 from irondog.envs.robot import NUM_JOINTS, RobotIds
 

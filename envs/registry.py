@@ -76,3 +76,9 @@ register(
     "CyberDog 2 velocity tracking on a rough heightfield with a 10-level curriculum",
     terrain="rough",
 )
+register(
+    "irondog/CyberDog2-Gaits-v0",
+    "CyberDog 2 gait-conditioned joystick: walk, trot, pace, bound, pronk and blends on command",
+    terrain="flat",
+    task="gaits",
+)

@@ -13,9 +13,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+from stable_baselines3.common.vec_env.base_vec_env import VecEnv
+
 from irondog.envs import registry
 from irondog.envs.gym_adapter import DEFAULT_ID, _config, _spaces
-from stable_baselines3.common.vec_env.base_vec_env import VecEnv
 
 
 class CyberDog2SB3VecEnv(VecEnv):

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 from flax import struct
+
+from irondog.envs import gaits
 from irondog.envs.config import CommandConfig, EnvConfig, NoiseConfig, RewardScales
 from irondog.envs.robot import FOOT_RADIUS, LEGS, NUM_JOINTS, RobotIds
 
@@ -31,10 +33,26 @@ OBSERVATION_LAYOUT: tuple[tuple[str, int, str, str | None], ...] = (
     ("command", 3, "vx m/s, vy m/s, yaw rate rad/s", None),
 )
 OBSERVATION_SIZE = sum(size for _, size, _, _ in OBSERVATION_LAYOUT)  # 48
+# The gait task appends the gait command and the feet's clock to the joystick observation.
+GAIT_OBSERVATION_LAYOUT = OBSERVATION_LAYOUT + (
+    ("gait", gaits.GAIT_SIZE, "frequency Hz, offsets FL/RR/RL (cycles), duty, swing height m, "
+     "body height m, pitch rad", None),
+    ("clock", 8, "sin then cos of 2 pi x each foot's phase (FR, FL, RR, RL)", None),
+)  # fmt: skip
 # Critic extras: foot contact (4), foot height above the lowest foot (4), feet air time (4),
 # friction, trunk added mass, motor strength, kp scale, kd scale (5).
 PRIVILEGED_EXTRA = 17
 PRIVILEGED_OBSERVATION_SIZE = OBSERVATION_SIZE + PRIVILEGED_EXTRA
+
+
+def observation_layout(task_name: str) -> tuple[tuple[str, int, str, str | None], ...]:
+    """The actor observation layout of a task ("joystick" or "gaits")."""
+    return GAIT_OBSERVATION_LAYOUT if task_name == "gaits" else OBSERVATION_LAYOUT
+
+
+def observation_size(task_name: str) -> int:
+    """Actor observation size of a task: 48 (joystick) or 64 (gaits)."""
+    return sum(size for _, size, _, _ in observation_layout(task_name))
 
 
 @struct.dataclass
@@ -69,6 +87,8 @@ class TaskInfo:
     strength: Any  # (n,)
     kp_scale: Any  # (n,)
     kd_scale: Any  # (n,)
+    gait: Any  # (n, 8) commanded gait (see irondog.envs.gaits.GAIT_FIELDS)
+    phase: Any  # (n,) gait clock, cycles in [0, 1)
 
 
 def readings_from_physics(
@@ -119,26 +139,33 @@ def base_height(readings: Readings, xp: ModuleType = np) -> Any:
     return readings.base_pos[:, 2] - ground
 
 
-def observation(readings: Readings, info: TaskInfo, default_pose: Any, xp: ModuleType = np) -> Any:
-    """The noise-free actor observation (n, 48), in OBSERVATION_LAYOUT order."""
-    return xp.concatenate(
-        [
-            readings.local_linvel,
-            readings.gyro,
-            projected_gravity(readings.base_quat, xp),
-            readings.joint_pos - default_pose,
-            readings.joint_vel,
-            info.last_action,
-            info.command,
-        ],
-        axis=1,
-    )
+def observation(
+    readings: Readings,
+    info: TaskInfo,
+    default_pose: Any,
+    xp: ModuleType = np,
+    task_name: str = "joystick",
+) -> Any:
+    """The noise-free actor observation (n, 48 or 64), in observation_layout(task) order."""
+    parts = [
+        readings.local_linvel,
+        readings.gyro,
+        projected_gravity(readings.base_quat, xp),
+        readings.joint_pos - default_pose,
+        readings.joint_vel,
+        info.last_action,
+        info.command,
+    ]
+    if task_name == "gaits":
+        phases = gaits.foot_phases(info.phase, info.gait, xp)
+        parts += [info.gait.astype(info.command.dtype), gaits.clock_features(phases, xp)]
+    return xp.concatenate(parts, axis=1)
 
 
-def noise_scales(noise: NoiseConfig) -> np.ndarray:
-    """(48,) half-width of the uniform noise of each observation entry."""
+def noise_scales(noise: NoiseConfig, task_name: str = "joystick") -> np.ndarray:
+    """Half-width of the uniform noise of each observation entry, (observation_size,)."""
     parts = []
-    for _, size, _, field in OBSERVATION_LAYOUT:
+    for _, size, _, field in observation_layout(task_name):
         width = getattr(noise, field) * noise.scale if field else 0.0
         parts.append(np.full(size, width, dtype=np.float32))
     return np.concatenate(parts)
@@ -147,7 +174,7 @@ def noise_scales(noise: NoiseConfig) -> np.ndarray:
 def privileged_observation(
     clean_obs: Any, readings: Readings, info: TaskInfo, xp: ModuleType = np
 ) -> Any:
-    """(n, 65): the clean actor observation plus what only the simulator knows."""
+    """(n, obs + 17): the clean actor observation plus what only the simulator knows."""
     contact = foot_contact(readings).astype(clean_obs.dtype)
     feet_z = readings.foot_pos[:, :, 2]
     rel_z = feet_z - xp.min(feet_z, axis=1, keepdims=True)
@@ -195,6 +222,9 @@ def reward_terms(
     scales: RewardScales = cfg.rewards
     dt = cfg.ctrl_dt
     command = info.command
+    use_gait = cfg.task == "gaits"
+    height_target = info.gait[:, 6] if use_gait else scales.base_height_target
+    swing_target = info.gait[:, 5:6] if use_gait else scales.swing_height_target
     gravity = projected_gravity(readings.base_quat, xp)
     contact = foot_contact(readings)
     moving = xp.linalg.norm(command[:, :2], axis=1) > 0.1
@@ -213,7 +243,7 @@ def reward_terms(
     foot_speed = xp.sqrt(xp.sum(xp.square(foot_vel_xy), axis=2) + 1e-8)  # (n, 4)
     ground = xp.min(readings.foot_pos[:, :, 2], axis=1, keepdims=True)
     clearance = readings.foot_pos[:, :, 2] - ground  # (n, 4) m above the lowest foot
-    clearance_err = xp.square(clearance - scales.swing_height_target) * foot_speed * (~contact)
+    clearance_err = xp.square(clearance - swing_target) * foot_speed * (~contact)
 
     mid = 0.5 * (joint_range[:, 0] + joint_range[:, 1])
     half = 0.5 * (joint_range[:, 1] - joint_range[:, 0]) * SOFT_LIMIT
@@ -226,7 +256,7 @@ def reward_terms(
         "lin_vel_z": xp.square(readings.local_linvel[:, 2]),
         "ang_vel_xy": xp.sum(xp.square(readings.gyro[:, :2]), axis=1),
         "orientation": xp.sum(xp.square(gravity[:, :2]), axis=1),
-        "base_height": xp.square(base_height(readings, xp) - scales.base_height_target),
+        "base_height": xp.square(base_height(readings, xp) - height_target),
         "action_rate": xp.sum(xp.square(action - info.last_action), axis=1),
         "torque": xp.sum(xp.square(readings.joint_torque), axis=1),
         "energy": xp.abs(readings.power),
@@ -237,6 +267,15 @@ def reward_terms(
         "pose": xp.sum(xp.square(q - default_pose), axis=1),
         "termination": fallen.astype(q.dtype),
     }
+    if use_gait:
+        phases = gaits.foot_phases(info.phase, info.gait, xp)
+        stance = gaits.desired_contact(phases, info.gait[:, 4])
+        match = xp.where(stance, contact, ~contact).astype(q.dtype)
+        swing_force = xp.where(stance, 0.0, 1.0 - xp.exp(-xp.square(readings.foot_force) / 400.0))
+        pitch = xp.arcsin(xp.clip(gravity[:, 0], -1.0, 1.0))
+        terms["gait_contact"] = xp.mean(match, axis=1)
+        terms["gait_swing_force"] = xp.sum(swing_force, axis=1)
+        terms["body_pitch"] = xp.square(pitch - info.gait[:, 7])
     return terms, new_air_time, contact.astype(q.dtype)
 
 
@@ -249,13 +288,34 @@ def total_reward(
     return xp.maximum(total * dt, 0.0)
 
 
-def reward_names() -> tuple[str, ...]:
+def reward_names(task_name: str = "joystick") -> tuple[str, ...]:
     """Names of the reward terms, in the order reward_terms returns them."""
-    return (
+    names = (
         "tracking_lin_vel", "tracking_ang_vel", "lin_vel_z", "ang_vel_xy", "orientation",
         "base_height", "action_rate", "torque", "energy", "feet_air_time", "feet_clearance",
         "feet_slip", "joint_limit", "pose", "termination",
     )  # fmt: skip
+    if task_name == "gaits":
+        names += ("gait_contact", "gait_swing_force", "body_pitch")
+    return names
+
+
+def advance_phase(info: TaskInfo, dt: float) -> Any:
+    """The gait clock one control step later, (n,) cycles in [0, 1)."""
+    return (info.phase + info.gait[:, 0] * dt) % 1.0
+
+
+def sample_gaits(draws: Any, cfg: EnvConfig, xp: ModuleType = np) -> Any:
+    """Gait commands (n, 8) from uniform draws (n, 4) in [0, 1); the trot for the joystick
+    task, whose observation does not carry a gait."""
+    if cfg.task != "gaits":
+        trot = xp.asarray(gaits.preset("trot").vector(), dtype=draws.dtype)
+        return xp.broadcast_to(trot, (draws.shape[0], gaits.GAIT_SIZE))
+    presets = gaits.preset_matrix(cfg.gaits.presets)
+    out = gaits.sample_gaits(
+        draws[:, 0:2], draws[:, 2:4], presets, cfg.gaits.blend_probability, xp=xp
+    )
+    return out.astype(draws.dtype)
 
 
 def initial_info(
@@ -263,10 +323,11 @@ def initial_info(
     command: Any,
     foot_pos: Any,
     params: dict[str, Any],
+    gait: Any,
     xp: ModuleType = np,
     dtype: Any = np.float32,
 ) -> TaskInfo:
-    """TaskInfo at the start of an episode."""
+    """TaskInfo at the start of an episode (gait clock at zero)."""
     zeros_a = xp.zeros((n, NUM_JOINTS), dtype=dtype)
     return TaskInfo(
         command=command,
@@ -281,6 +342,8 @@ def initial_info(
         strength=params["strength"],
         kp_scale=params["kp_scale"],
         kd_scale=params["kd_scale"],
+        gait=gait,
+        phase=xp.zeros((n,), dtype=dtype),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import mujoco
 import numpy as np
+
 from irondog.envs.config import EnvConfig, TerrainConfig
 from irondog.envs.robot import asset_path
 

@@ -4,14 +4,14 @@ import subprocess
 import sys
 
 import gymnasium
-import irondog.envs  # noqa: F401  (registers the Gymnasium ids)
 import numpy as np
 import pytest
+
+import irondog.envs  # noqa: F401  (registers the Gymnasium ids)
+from irondog.config import ConfigError, load
 from irondog.envs import registry, task
 from irondog.envs.config import EnvConfig
 from irondog.envs.native import NativeEnv
-
-from irondog.config import ConfigError, load
 
 ENV_ID = "irondog/CyberDog2-Joystick-v0"
 
@@ -179,10 +179,11 @@ def test_make_vec_returns_the_batched_vector_env_with_same_step_autoreset():
 
 
 def test_sb3_env_checker_and_ppo_learn():
-    from irondog.envs.gym_adapter import CyberDog2GymEnv
-    from irondog.envs.sb3_adapter import CyberDog2SB3VecEnv
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_checker import check_env
+
+    from irondog.envs.gym_adapter import CyberDog2GymEnv
+    from irondog.envs.sb3_adapter import CyberDog2SB3VecEnv
 
     check_env(CyberDog2GymEnv(), warn=False, skip_render_check=True)
     venv = CyberDog2SB3VecEnv(4, overrides=("episode_length=0.2",))

@@ -1,0 +1,120 @@
+"""Gait commands and the gait-conditioned task: schedules, presets, blends, clamping."""
+
+import numpy as np
+import pytest
+
+from irondog.config import ConfigError, load
+from irondog.envs import gaits, task
+from irondog.envs.base import with_command
+from irondog.envs.config import EnvConfig
+from irondog.envs.native import NativeEnv
+
+
+def schedule(name: str, samples: int = 100) -> np.ndarray:
+    """(samples, 4) desired contacts of a preset over one cycle."""
+    g = np.tile(gaits.preset(name).vector(), (samples, 1))
+    phase = np.arange(samples) / samples
+    return gaits.desired_contact(gaits.foot_phases(phase, g), g[:, 4])
+
+
+def test_presets_come_from_configs_and_match_the_code_defaults():
+    for name in gaits.PRESETS:
+        assert gaits.preset(name) == gaits.PRESETS[name]
+    with pytest.raises(ConfigError, match="known gaits: walk, trot, pace, bound, pronk"):
+        gaits.preset("gallop")
+
+
+def test_a_preset_file_overrides_the_default(tmp_path):
+    (tmp_path / "trot.yaml").write_text("frequency: 2.5\n")
+    assert gaits.preset("trot", tmp_path).frequency == 2.5
+    (tmp_path / "pace.yaml").write_text("duty: 1.5\n")
+    with pytest.raises(ConfigError, match=r"duty.*pace\.yaml"):
+        gaits.preset("pace", tmp_path)
+
+
+@pytest.mark.parametrize(
+    "name, together, apart",
+    [
+        ("trot", [(0, 3), (1, 2)], [(0, 1)]),  # FR+RL, FL+RR
+        ("pace", [(0, 2), (1, 3)], [(0, 1)]),  # FR+RR, FL+RL
+        ("bound", [(0, 1), (2, 3)], [(0, 2)]),  # fronts, rears
+        ("pronk", [(0, 1), (0, 2), (0, 3)], []),
+    ],
+)
+def test_contact_schedules_pair_the_right_feet(name, together, apart):
+    contact = schedule(name)
+    for a, b in together:
+        assert (contact[:, a] == contact[:, b]).all()
+    for a, b in apart:
+        assert (contact[:, a] != contact[:, b]).mean() > 0.6
+
+
+def test_walk_keeps_at_least_three_feet_down():
+    contact = schedule("walk")
+    assert contact.sum(axis=1).min() >= 3
+    assert contact.mean() == pytest.approx(0.75, abs=0.02)
+
+
+def test_interpolation_ends_at_the_presets_and_wraps_offsets():
+    trot, bound = gaits.preset("trot"), gaits.preset("bound")
+    np.testing.assert_allclose(gaits.interpolate(trot, bound, 0.0), trot.vector())
+    np.testing.assert_allclose(gaits.interpolate(trot, bound, 1.0), bound.vector(), atol=1e-12)
+    walk = gaits.preset("walk")  # RR 0.75 -> trot's 0.5 goes back 0.25, not forward 0.75
+    mid = gaits.interpolate(walk, trot, 0.5)
+    assert mid[2] == pytest.approx(0.625)
+
+
+def test_out_of_range_gait_parameters_are_clamped_with_a_warning():
+    ranges = gaits.GaitRanges()
+    wish = gaits.preset("trot").vector()
+    wish[0] = 9.0  # Hz
+    with pytest.warns(UserWarning, match="frequency"):
+        clamped = gaits.gait_vector(wish, ranges)
+    assert clamped[0] == ranges.frequency[1]
+
+
+def test_gait_task_observes_the_gait_and_clock_and_rewards_the_schedule():
+    cfg = load(
+        EnvConfig,
+        overrides=["task=gaits", "num_envs=2", "num_threads=1", "randomization.enabled=false",
+                   "noise.scale=0", "command.resample_interval=1000"],
+    )  # fmt: skip
+    env = NativeEnv(cfg)
+    state = env.reset(0)
+    assert state.obs.shape == (2, 64) and env.observation_size == task.observation_size("gaits")
+    pronk = np.tile(gaits.preset("pronk").vector(), (2, 1))
+    state = with_command(state, np.zeros((2, 3)), pronk)
+    for _ in range(5):
+        state = env.step(state, np.zeros((2, 12)))
+    # The clock advanced by frequency * dt per step, and the observation carries it.
+    assert state.info["task"].phase == pytest.approx((5 * 2.5 * 0.02) % 1.0)
+    np.testing.assert_allclose(state.obs[:, 48:56], pronk, atol=1e-6)
+    for name in ("gait_contact", "gait_swing_force", "body_pitch"):
+        assert f"reward/{name}" in state.metrics
+
+
+def test_gait_contact_term_counts_feet_on_schedule():
+    cfg = EnvConfig(task="gaits")
+    n = 1
+    trot = gaits.preset("trot").vector()[None]
+    info = task.initial_info(
+        n, np.zeros((n, 3)), np.zeros((n, 4, 3)),
+        {k: np.ones(n) for k in ("friction", "added_mass", "strength", "kp_scale", "kd_scale")},
+        trot, dtype=np.float64,
+    )  # fmt: skip
+    info = info.replace(phase=np.array([0.1]))  # FR and RL in stance, FL and RR in swing
+
+    def readings(force):
+        return task.Readings(
+            base_pos=np.array([[0, 0, 0.25]]), base_quat=np.array([[1.0, 0, 0, 0]]),
+            local_linvel=np.zeros((1, 3)), gyro=np.zeros((1, 3)), joint_pos=np.zeros((1, 12)),
+            joint_vel=np.zeros((1, 12)), foot_pos=np.zeros((1, 4, 3)),
+            foot_force=np.array([force], dtype=float), joint_torque=np.zeros((1, 12)),
+            power=np.zeros(1),
+        )  # fmt: skip
+
+    args = (info, np.zeros((1, 12)), np.zeros(1, bool), np.zeros(12), np.ones((12, 2)) * [-3, 3])
+    on, _, _ = task.reward_terms(readings([30, 0, 0, 30]), *args, cfg)
+    off, _, _ = task.reward_terms(readings([0, 30, 30, 0]), *args, cfg)
+    assert on["gait_contact"][0] == 1.0 and off["gait_contact"][0] == 0.0
+    assert on["gait_swing_force"][0] == 0.0 and off["gait_swing_force"][0] > 1.0
