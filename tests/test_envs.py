@@ -35,13 +35,14 @@ def quiet_config(num_envs: int = 8, *extra: str) -> EnvConfig:
 def test_every_registered_env_resets_and_steps(name):
     env = registry.make(name, load(EnvConfig, overrides=["num_envs=4", "num_threads=1"]))
     state = env.reset(0)
-    assert state.obs.shape == (4, env.observation_size) == (4, 48)
+    assert state.obs.shape == (4, env.observation_size)
+    assert env.observation_size == (64 if name.endswith("Gaits-v0") else 48)
     assert state.privileged_obs.shape == (4, env.privileged_observation_size)
     rng = np.random.default_rng(0)
     for _ in range(10):
         state = env.step(state, rng.uniform(-1, 1, (4, 12)))
         assert np.isfinite(state.obs).all() and np.isfinite(state.reward).all()
-    for term in task.reward_names():
+    for term in task.reward_names(env.cfg.task):
         assert state.metrics[f"reward/{term}"].shape == (4,)
     assert (state.metrics["winding_temp_max"] > 0).all()
 
