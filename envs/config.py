@@ -25,12 +25,18 @@ class CommandConfig:
     yaw_rate: tuple[float, float] = (-1.2, 1.2)  # rad/s
     resample_interval: float = 5.0  # s
     zero_probability: float = 0.1  # chance a sampled command is "stand still"
+    # Curriculum: command ranges (and gait blending) grow from curriculum_start of their
+    # width to all of it over curriculum_steps policy steps of each simulation; 0: no curriculum.
+    curriculum_steps: int = 0
+    curriculum_start: float = 0.3
 
     def __post_init__(self) -> None:
         for name in ("lin_vel_x", "lin_vel_y", "yaw_rate"):
             _check_range(name, getattr(self, name))
         check(self.resample_interval > 0, "resample_interval", "must be > 0")
         check(0 <= self.zero_probability <= 1, "zero_probability", "must be in [0, 1]")
+        check(self.curriculum_steps >= 0, "curriculum_steps", "must be >= 0")
+        check(0 <= self.curriculum_start <= 1, "curriculum_start", "must be in [0, 1]")
 
 
 @dataclasses.dataclass(frozen=True)

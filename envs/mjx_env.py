@@ -82,7 +82,7 @@ class MjxEnv:
         return jax.vmap(lambda f, d: mjx.step(self._model_for(f), d))(fields, data)
 
     # ------------------------------------------------------------------ reset
-    def _fresh(self, key: jax.Array) -> dict[str, Any]:
+    def _fresh(self, key: jax.Array, lifetime: Any = None) -> dict[str, Any]:
         """A new start for every simulation: randomised model, state, command, first obs."""
         cfg, n = self.cfg, self.num_envs
         k_dr, k_yaw, k_q, k_cmd, k_zero, k_noise, k_gait = jax.random.split(key, 7)
@@ -98,10 +98,13 @@ class MjxEnv:
         qpos = qpos.at[:, 7:].add(
             jax.random.uniform(k_q, (n, NUM_JOINTS), minval=-0.05, maxval=0.05)
         )
+        lifetime = jnp.zeros(n, jnp.int32) if lifetime is None else lifetime
+        scale = task.curriculum_scale(lifetime, cfg.command, xp=jnp)
         command = task.sample_commands(
-            jax.random.uniform(k_cmd, (n, 3)), jax.random.uniform(k_zero, (n,)), cfg.command, xp=jnp
-        )
-        gait = task.sample_gaits(jax.random.uniform(k_gait, (n, 4)), cfg, xp=jnp)
+            jax.random.uniform(k_cmd, (n, 3)), jax.random.uniform(k_zero, (n,)), cfg.command,
+            xp=jnp, scale=scale,
+        )  # fmt: skip
+        gait = task.sample_gaits(jax.random.uniform(k_gait, (n, 4)), cfg, xp=jnp, scale=scale)
         return self._start(
             fields, params, qpos, jnp.zeros((n, self.model.nv)), command, gait, k_noise
         )
@@ -274,11 +277,13 @@ class MjxEnv:
         done = fallen | truncated
 
         resample = step_count % self._resample_steps == 0
+        scale = task.curriculum_scale(tinfo.lifetime, cfg.command, xp=jnp)
         fresh_cmd = task.sample_commands(
-            jax.random.uniform(k_cmd, (n, 3)), jax.random.uniform(k_zero, (n,)), cfg.command, xp=jnp
-        )
+            jax.random.uniform(k_cmd, (n, 3)), jax.random.uniform(k_zero, (n,)), cfg.command,
+            xp=jnp, scale=scale,
+        )  # fmt: skip
         command = jnp.where(resample[:, None], fresh_cmd, tinfo.command)
-        fresh_gait = task.sample_gaits(jax.random.uniform(k_gait, (n, 4)), cfg, xp=jnp)
+        fresh_gait = task.sample_gaits(jax.random.uniform(k_gait, (n, 4)), cfg, xp=jnp, scale=scale)
         gait = jnp.where(resample[:, None], fresh_gait, tinfo.gait)
         tinfo = tinfo.replace(
             command=command,
@@ -289,6 +294,7 @@ class MjxEnv:
             last_contact=contact,
             last_foot_pos=readings.foot_pos,
             step=step_count,
+            lifetime=tinfo.lifetime + 1,
         )
         obs, priv = self._observe(readings, tinfo, k_noise)
         obs = jnp.where(diverged[:, None], 0.0, obs)
@@ -321,7 +327,9 @@ class MjxEnv:
             new_info.update(rng=key, terminal_obs=obs, terminal_privileged_obs=priv)
             return State(obs, priv, reward, done.astype(jnp.float32),
                          truncated.astype(jnp.float32), metrics, new_info)  # fmt: skip
-        fresh = self._fresh(k_reset)
+        fresh = self._fresh(k_reset, tinfo.lifetime)
+        # A simulation's lifetime (the curriculum clock) survives its episodes.
+        fresh["task"] = fresh["task"].replace(lifetime=tinfo.lifetime)
 
         def pick(new: Any, old: Any) -> Any:
             mask = done.reshape((-1,) + (1,) * (jnp.ndim(old) - 1))

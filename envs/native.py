@@ -137,8 +137,10 @@ class NativeEnv:
         self.xfrc_applied[ids] = 0.0
         self.batch.forward(ids)
         readings = self._readings(ids, np.zeros((k, NUM_JOINTS)), np.zeros(k))
-        command = task.sample_commands(rng.random((k, 3)), rng.random(k), cfg.command)
-        gait = task.sample_gaits(rng.random((k, 4)), cfg)
+        lifetime = task_info.lifetime[ids] if task_info is not None else np.zeros(k)
+        scale = task.curriculum_scale(lifetime, cfg.command)
+        command = task.sample_commands(rng.random((k, 3)), rng.random(k), cfg.command, scale=scale)
+        gait = task.sample_gaits(rng.random((k, 4)), cfg, scale=scale)
         friction = (
             params["friction"]
             if params["friction"] is not None
@@ -165,6 +167,7 @@ class NativeEnv:
                 **{
                     name: _put(getattr(task_info, name), ids, getattr(fresh, name))
                     for name in task.task_fields()
+                    if name != "lifetime"
                 }
             )
         obs, priv = self._observe(readings, fresh)
@@ -265,9 +268,13 @@ class NativeEnv:
         resample = step_count % self._resample_steps == 0
         command, gait = tinfo.command, tinfo.gait
         if resample.any():
-            fresh = task.sample_commands(rng.random((n, 3)), rng.random(n), cfg.command)
+            scale = task.curriculum_scale(tinfo.lifetime, cfg.command)
+            fresh = task.sample_commands(
+                rng.random((n, 3)), rng.random(n), cfg.command, scale=scale
+            )
             command = np.where(resample[:, None], fresh, command)
-            gait = np.where(resample[:, None], task.sample_gaits(rng.random((n, 4)), cfg), gait)
+            fresh_gait = task.sample_gaits(rng.random((n, 4)), cfg, scale=scale)
+            gait = np.where(resample[:, None], fresh_gait, gait)
         tinfo = tinfo.replace(
             command=command,
             gait=gait,
@@ -277,6 +284,7 @@ class NativeEnv:
             last_contact=contact,
             last_foot_pos=readings.foot_pos,
             step=step_count,
+            lifetime=tinfo.lifetime + 1,
         )
         obs, priv = self._observe(readings, tinfo)
         obs = np.where(diverged[:, None], 0.0, obs).astype(np.float32)

@@ -89,6 +89,7 @@ class TaskInfo:
     kd_scale: Any  # (n,)
     gait: Any  # (n, 8) commanded gait (see irondog.envs.gaits.GAIT_FIELDS)
     phase: Any  # (n,) gait clock, cycles in [0, 1)
+    lifetime: Any  # (n,) policy steps since the simulation was created (not reset by episodes)
 
 
 def readings_from_physics(
@@ -186,11 +187,26 @@ def privileged_observation(
     )
 
 
-def sample_commands(uniform: Any, zero_draw: Any, cfg: CommandConfig, xp: ModuleType = np) -> Any:
-    """Commands (n, 3) from uniform draws in [0, 1): (n, 3) values and (n,) stand-still draws."""
+def curriculum_scale(lifetime: Any, cfg: CommandConfig, xp: ModuleType = np) -> Any:
+    """(n,) fraction of the command ranges in use, growing with each simulation's lifetime."""
+    if cfg.curriculum_steps <= 0:
+        return xp.ones(lifetime.shape)
+    progress = xp.minimum(lifetime / cfg.curriculum_steps, 1.0)
+    return cfg.curriculum_start + (1.0 - cfg.curriculum_start) * progress
+
+
+def sample_commands(
+    uniform: Any, zero_draw: Any, cfg: CommandConfig, xp: ModuleType = np, scale: Any = None
+) -> Any:
+    """Commands (n, 3) from uniform draws in [0, 1): (n, 3) values and (n,) stand-still draws.
+
+    ``scale`` (n,) shrinks the ranges towards zero (the curriculum); None uses all of them.
+    """
     lo = xp.asarray([cfg.lin_vel_x[0], cfg.lin_vel_y[0], cfg.yaw_rate[0]])
     hi = xp.asarray([cfg.lin_vel_x[1], cfg.lin_vel_y[1], cfg.yaw_rate[1]])
     command = lo + uniform * (hi - lo)
+    if scale is not None:
+        command = command * scale[:, None]
     return xp.where((zero_draw < cfg.zero_probability)[:, None], 0.0, command)
 
 
@@ -305,16 +321,17 @@ def advance_phase(info: TaskInfo, dt: float) -> Any:
     return (info.phase + info.gait[:, 0] * dt) % 1.0
 
 
-def sample_gaits(draws: Any, cfg: EnvConfig, xp: ModuleType = np) -> Any:
+def sample_gaits(draws: Any, cfg: EnvConfig, xp: ModuleType = np, scale: Any = 1.0) -> Any:
     """Gait commands (n, 8) from uniform draws (n, 4) in [0, 1); the trot for the joystick
-    task, whose observation does not carry a gait."""
+    task, whose observation does not carry a gait. ``scale`` (curriculum) scales blending."""
     if cfg.task != "gaits":
         trot = xp.asarray(gaits.preset("trot").vector(), dtype=draws.dtype)
         return xp.broadcast_to(trot, (draws.shape[0], gaits.GAIT_SIZE))
     presets = gaits.preset_matrix(cfg.gaits.presets)
-    out = gaits.sample_gaits(
-        draws[:, 0:2], draws[:, 2:4], presets, cfg.gaits.blend_probability, xp=xp
-    )
+    # Blend only while draws[:, 2] < blend_probability * scale (scale <= 1 under a curriculum).
+    blend = xp.stack([draws[:, 2] / xp.maximum(scale * xp.ones(draws.shape[0]), 1e-6),
+                      draws[:, 3]], axis=1)  # fmt: skip
+    out = gaits.sample_gaits(draws[:, 0:2], blend, presets, cfg.gaits.blend_probability, xp=xp)
     return out.astype(draws.dtype)
 
 
@@ -344,6 +361,7 @@ def initial_info(
         kd_scale=params["kd_scale"],
         gait=gait,
         phase=xp.zeros((n,), dtype=dtype),
+        lifetime=xp.zeros((n,), dtype=np.int32),
     )
 
 

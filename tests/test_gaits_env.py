@@ -118,3 +118,20 @@ def test_gait_contact_term_counts_feet_on_schedule():
     off, _, _ = task.reward_terms(readings([0, 30, 30, 0]), *args, cfg)
     assert on["gait_contact"][0] == 1.0 and off["gait_contact"][0] == 0.0
     assert on["gait_swing_force"][0] == 0.0 and off["gait_swing_force"][0] > 1.0
+
+
+def test_command_curriculum_widens_ranges_with_each_simulations_lifetime():
+    cfg = load(
+        EnvConfig,
+        overrides=["num_envs=64", "num_threads=1", "command.curriculum_steps=10",
+                   "command.curriculum_start=0.2", "command.resample_interval=0.02",
+                   "command.zero_probability=0", "episode_length=0.1"],
+    )  # fmt: skip
+    env = NativeEnv(cfg)
+    state = env.reset(0)
+    early = np.abs(state.info["task"].command[:, 0]).max()
+    assert early <= 0.2 * 1.5 + 1e-9  # 20% of the +1.5 m/s range at birth
+    for _ in range(12):  # past curriculum_steps, across several episodes
+        state = env.step(state, np.zeros((64, 12)))
+    assert (state.info["task"].lifetime == 12).all()
+    assert np.abs(state.info["task"].command[:, 0]).max() > 0.5
