@@ -25,9 +25,9 @@ import math
 from typing import Any
 
 import numpy as np
-from irondog.motors.cybergear import COPPER_ALPHA, RPM, CyberGearParams
 
 from irondog.config import check
+from irondog.motors.cybergear import COPPER_ALPHA, RPM, CyberGearParams
 
 MU0 = 4e-7 * math.pi  # H/m
 

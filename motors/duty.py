@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from irondog.motors.cybergear import (
     COPPER_ALPHA,
     CyberGearParams,

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from irondog.config import ConfigError, check, from_dict, read_yaml, to_dict
 from irondog.motors import design as md
 from irondog.motors.cybergear import CyberGearParams
 from irondog.motors.duty import Duty
-
-from irondog.config import ConfigError, check, from_dict, read_yaml, to_dict
 
 # Design variables the optimiser moves, with log-scaled bounds (others stay as in the start).
 VARIABLES = (
@@ -198,7 +198,7 @@ class Assessment:
         for name, (have, need, viol) in self.constraints.items():
             if viol > 1e-9:
                 lines.append(
-                    f"{name}: needs {_fmt(name, need)}, best design gives {_fmt(name, have)}"
+                    f"{name}: needs {_fmt(name, need, True)}, best design gives {_fmt(name, have)}"
                 )
         return "\n".join(lines) if lines else "all constraints met"
 
@@ -208,18 +208,18 @@ _UNITS = {
     "continuous_torque": ("N m", 1.0),
     "no_load_speed": ("rad/s", 1.0),
     "duty_envelope": ("x envelope", 1.0),
-    "winding_temp": ("C", 1.0),
+    "winding_temp": ("C after the mission", 1.0),
     "outer_diameter": ("mm", 1e3),
     "length": ("mm", 1e3),
     "efficiency": ("", 1.0),
 }
 
 
-def _fmt(name: str, value: float) -> str:
+def _fmt(name: str, value: float, need: bool = False) -> str:
     unit, scale = _UNITS.get(name, ("", 1.0))
-    if name in ("outer_diameter", "length", "winding_temp"):
-        return f"<= {value * scale:.3g} {unit}" if name != "winding_temp" else f"{value:.1f} {unit}"
-    return f"{value * scale:.3g} {unit}".strip()
+    upper = name in ("outer_diameter", "length", "winding_temp", "duty_envelope")
+    prefix = "<= " if need and upper else ""
+    return f"{prefix}{value * scale:.3g} {unit}".strip()
 
 
 def assess(perf: md.MotorPerformance, req: Requirements, config: OptimizeConfig) -> Assessment:

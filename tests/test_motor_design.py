@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+
+from irondog.config import ConfigError
 from irondog.motors import design as md
 from irondog.motors.cybergear import (
     RPM,
@@ -14,8 +16,6 @@ from irondog.motors.cybergear import (
     thermal_step,
     torque_limits,
 )
-
-from irondog.config import ConfigError
 
 OVERLOAD = [
     (12, 28),

@@ -7,6 +7,7 @@ import dataclasses
 import mujoco
 import numpy as np
 import pytest
+
 from irondog.motors import design as md
 from irondog.motors import duty as du
 from irondog.motors.cybergear import COPPER_ALPHA, CyberGearParams

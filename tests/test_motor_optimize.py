@@ -1,0 +1,173 @@
+"""The motor optimiser: constraints, infeasibility reports, motor YAMLs, co-design loop, CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from irondog.cli import main
+from irondog.config import ConfigError
+from irondog.motors import design as md
+from irondog.motors import duty as du
+from irondog.motors import optimize as mo
+from irondog.motors import scaling as sc
+from irondog.motors.cybergear import RPM, CyberGearParams
+
+FAST = dataclasses.replace(mo.OptimizeConfig(), max_evals=900, restarts=0, popsize=12)
+
+
+def trot_like_duty(peak: float = 7.0, rms_scale: float = 1.0, steps: int = 500) -> du.Duty:
+    """A synthetic duty: stance-like torque pulses and swing-like speeds on every joint."""
+    t = np.arange(steps) * 0.01
+    phase = 2 * np.pi * t / 0.5
+    tau = peak * np.maximum(np.sin(phase), 0.0) ** 2 * rms_scale
+    vel = 6.0 * np.cos(phase)
+    return du.Duty(np.tile(tau[:, None], 12), np.tile(vel[:, None], 12), 0.01)
+
+
+def test_cybergear_meets_a_light_duty_and_constraints_are_reported():
+    duty = trot_like_duty()
+    req = mo.requirements_from_duty(duty, FAST)
+    assert req.peak_torque == pytest.approx(7.0, rel=1e-2)
+    assert req.peak_speed == pytest.approx(6.0, rel=1e-2)
+    a = mo.assess(md.evaluate(md.CYBERGEAR), req, FAST)
+    assert a.feasible, a.explain()
+    assert set(a.constraints) >= {
+        "peak_torque",
+        "no_load_speed",
+        "duty_envelope",
+        "winding_temp",
+        "outer_diameter",
+        "length",
+    }
+    have, need, _ = a.constraints["peak_torque"]
+    assert need == pytest.approx(req.peak_torque * FAST.torque_margin, rel=1e-9)
+    assert 25.0 < a.mission_winding_temp < 110.0
+    assert 0.0 < a.duty_efficiency < 1.0
+
+
+def test_thermal_constraint_bites_on_a_hot_duty():
+    hot = mo.requirements_from_duty(trot_like_duty(peak=10.0, rms_scale=1.0), FAST)
+    cool = mo.requirements_from_duty(trot_like_duty(peak=10.0, rms_scale=0.5), FAST)
+    perf = md.evaluate(md.CYBERGEAR)
+    assert (
+        mo.assess(perf, hot, FAST).mission_winding_temp
+        > mo.assess(perf, cool, FAST).mission_winding_temp
+    )
+
+
+def test_optimiser_finds_a_lighter_feasible_design_quickly():
+    req = mo.requirements_from_duty(trot_like_duty(), FAST)
+    res = mo.optimize(req, FAST)
+    assert res.feasible, res.report()
+    assert res.perf.mass < 0.9 * md.evaluate(md.CYBERGEAR).mass
+    assert res.evaluations <= FAST.max_evals + FAST.popsize
+    assert "feasible" in res.report()
+    assert res.assessment.binding()  # a least-mass design sits on some constraint
+
+
+def test_infeasible_problem_names_the_binding_constraints():
+    req = mo.requirements_from_spec(60.0, 40.0, 4.0, label="impossible")
+    res = mo.optimize(req, FAST, max_evals=300)
+    assert not res.feasible
+    text = res.report()
+    assert "INFEASIBLE" in text
+    assert "peak_torque: needs 72 N m" in text  # 60 N m times the 1.2 margin
+
+
+def test_first_draft_follows_its_rules_and_meets_the_spec():
+    rules = sc.DraftRules()
+    draft = sc.first_draft(4.0, 296 * RPM, rules)
+    perf = md.evaluate(draft)
+    assert draft.stack_length == pytest.approx(rules.aspect * draft.airgap_diameter)
+    assert perf.no_load_speed == pytest.approx(rules.speed_headroom * 296 * RPM, rel=1e-3)
+    assert perf.peak_torque >= 12.0
+    assert perf.rated_torque >= 4.0
+    assert perf.mass > md.evaluate(md.CYBERGEAR).mass  # a draft is heavier than the product
+    with pytest.raises(ConfigError, match="continuous_torque"):
+        sc.first_draft(-1.0, 30.0)
+
+
+def test_motor_yaml_round_trip_and_strict_loading(tmp_path):
+    design = md.CYBERGEAR.replace(gear_ratio=9.0)
+    path = mo.save_motor(tmp_path / "m.yaml", "test", design)
+    loaded, params = mo.load_motor(path)
+    assert loaded == design
+    assert isinstance(params, CyberGearParams)
+    assert params.gear_ratio == 9.0
+    model, params2 = mo.motor_model(path)
+    assert params2 == params
+    np.testing.assert_allclose(model.dof_armature[6:], params.armature)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(path.read_text().replace("slot_fill: 0.55", "slot_fill: 1.5"))
+    with pytest.raises(ConfigError, match="slot_fill.*bad.yaml"):
+        mo.load_motor(bad)
+    bad.write_text("design:\n  stack_lenght: 0.01\n")
+    with pytest.raises(ConfigError, match="stack_lenght"):
+        mo.load_motor(bad)
+
+
+def test_config_errors_name_the_field():
+    with pytest.raises(ConfigError, match="torque_margin"):
+        mo.OptimizeConfig(torque_margin=0.5)
+    with pytest.raises(ConfigError, match="gear_ratio"):
+        mo.OptimizeConfig(gear_ratio=(11.0, 4.0))
+    with pytest.raises(ConfigError, match="slot_fill"):
+        mo.OptimizeConfig(slot_fill=(0.3, 1.2))
+
+
+def test_codesign_loop_stops_when_stable():
+    duty = trot_like_duty()
+    calls = []
+
+    def simulate(params: CyberGearParams) -> du.Duty:
+        calls.append(params.mass)
+        return duty  # this robot's duty does not depend on the motor
+
+    steps = mo.codesign(duty, FAST, simulate, max_iterations=4, log=lambda _: None)
+    assert 2 <= len(steps) <= 4
+    assert steps[-1].recheck is not None and steps[-1].recheck.feasible
+    assert len(calls) == len(steps)
+    assert abs(steps[-1].result.perf.mass - steps[-2].result.perf.mass) < 0.002
+
+
+def test_cli_optimize_and_errors(tmp_path, capsys):
+    npz = du.save_duty(tmp_path / "duty.npz", trot_like_duty())
+    out = tmp_path / "motor.yaml"
+    rc = main(
+        [
+            "motor",
+            "optimize",
+            "--duty",
+            str(npz),
+            "--out",
+            str(out),
+            "--set",
+            "max_evals=400",
+            "restarts=0",
+        ]
+    )
+    assert rc == 0, capsys.readouterr()
+    assert mo.load_motor(out)[1].mass < 0.317
+    assert main(["motor", "optimize", "--duty", str(tmp_path / "nope.npz"), "--out", str(out)]) == 2
+    assert "nope.npz" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "motor",
+                "optimize",
+                "--duty",
+                str(npz),
+                "--out",
+                str(out),
+                "--set",
+                "torque_margin=0.1",
+            ]
+        )
+        == 2
+    )
+    assert "torque_margin" in capsys.readouterr().err
+    assert main(["motor", "datasheet"]) == 0
+    assert "mass_g" in capsys.readouterr().out
