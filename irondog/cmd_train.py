@@ -149,7 +149,8 @@ def run(args: argparse.Namespace) -> int:
 
         return sb3_baseline.run(run_config, resume=saved is not None)
 
-    _enable_compile_cache()
+    if args.num_processes == 1:  # ranks must compile alike; a cache hit on one can stall both
+        _enable_compile_cache()
     env = make_env(run_config)
     config_dict = to_dict(run_config)
     sizes = env_identity(env)
