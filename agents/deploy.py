@@ -218,6 +218,7 @@ class DeployConfig:
     motor_ids: tuple[int, ...] = DEFAULT_MOTOR_IDS
     host_id: int = cp.DEFAULT_HOST_ID
     command: tuple[float, float, float] = (0.0, 0.0, 0.0)  # vx m/s, vy m/s, yaw rad/s
+    gait: tuple[float, ...] | None = None  # (8,) gait command of a gait-conditioned policy
     stand_time: float = 1.0  # s, ramp from the measured pose to the default pose first
     feedback_timeout: float = 0.1  # s without feedback from a motor trips the watchdog
     reply_wait: float = 0.004  # s, longest wait for the 12 replies within a tick
@@ -270,6 +271,8 @@ class DeployLoop:
             float(meta["action_clip"]),
         )
         self.command = np.asarray(self.cfg.command, dtype=np.float64)
+        self.gait = None if self.cfg.gait is None else np.asarray(self.cfg.gait, np.float64)
+        self.phase = 0.0  # gait clock, cycles
         self.q = np.full(n, np.nan)  # rad, latest feedback
         self.qd = np.full(n, np.nan)  # rad/s
         self.tau = np.zeros(n)  # N m
@@ -405,7 +408,7 @@ class DeployLoop:
             meta = self.policy.metadata
             obs = build_observation(
                 meta["observation_layout"], readings, self.default_pose, self.last_action,
-                self.command,
+                self.command, self.gait, self.phase,
             )  # fmt: skip
             if not np.isfinite(obs).all():
                 return self.trip("NaN or infinity in the observation")
@@ -415,6 +418,8 @@ class DeployLoop:
             action = np.clip(action, -self.action_clip, self.action_clip)
             self.last_action = action
             self.counts["policy_steps"] += 1
+            if self.gait is not None:  # the gait clock, as the training task advances it
+                self.phase = (self.phase + self.gait[0] * self.dt) % 1.0
             target = self.default_pose + self.action_scale * action
         target = self.safe_targets(target)
         self.held = [

@@ -18,6 +18,7 @@ arrays, so the JAX-free runner (``irondog.agents.onnx_runner``) can use ``read_m
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -69,6 +70,9 @@ OBSERVATION_DEFINITIONS = {
     "joint_vel": "joint velocities, in joint_names order",
     "last_action": "the previous policy action after clipping to [-action_clip, action_clip]",
     "command": "commanded vx, vy (trunk frame, m/s) and yaw rate (rad/s)",
+    "gait": "commanded gait, gait_fields order (gaits task only)",
+    "clock": "sin then cos of 2 pi (phase + foot offset) per foot FR, FL, RR, RL; phase "
+    "advances by gait frequency x control_dt after every control step (gaits task only)",
 }
 
 
@@ -301,11 +305,16 @@ def config_hash(config_dict: Mapping[str, Any]) -> str:
 def policy_metadata(env_config: Any = None, config_dict: Mapping[str, Any] | None = None) -> dict:
     """Metadata of a CyberDog 2 joystick policy trained with ``env_config`` (an EnvConfig)."""
     from irondog import __version__
+    from irondog.envs import task  # imports flax; fine at export time
     from irondog.envs.config import EnvConfig
     from irondog.envs.robot import JOINT_NAMES, ROBOT_NAME, RobotIds, load_model
-    from irondog.envs.task import OBSERVATION_LAYOUT  # imports flax; fine at export time
 
     cfg = env_config if env_config is not None else EnvConfig()
+    task_name = getattr(cfg, "task", "joystick")
+    if hasattr(task, "observation_layout"):
+        obs_layout = task.observation_layout(task_name)
+    else:
+        obs_layout = task.OBSERVATION_LAYOUT
     ids = RobotIds.from_model(load_model())
     layout = [
         {
@@ -317,8 +326,20 @@ def policy_metadata(env_config: Any = None, config_dict: Mapping[str, Any] | Non
             "noise_free": True,  # training adds noise (noise field); deployment feeds readings
             "training_noise": noise_field,
         }
-        for name, size, unit, noise_field in OBSERVATION_LAYOUT
+        for name, size, unit, noise_field in obs_layout
     ]
+    extra: dict[str, Any] = {}
+    if task_name == "gaits":
+        from irondog.envs import gaits
+        from irondog.envs.config import GaitTaskConfig
+
+        gait_cfg = getattr(cfg, "gaits", None) or GaitTaskConfig()
+        extra = {
+            "gait_fields": list(gaits.GAIT_FIELDS),
+            "gait_presets": {name: g.vector().tolist() for name, g in gaits.PRESETS.items()},
+            "gait_ranges": {k: list(v) for k, v in dataclasses.asdict(gait_cfg.ranges).items()},
+            "trained_gaits": list(gait_cfg.presets),
+        }
     return {
         "observation_layout": layout,
         "joint_names": list(JOINT_NAMES),
@@ -339,6 +360,8 @@ def policy_metadata(env_config: Any = None, config_dict: Mapping[str, Any] | Non
         "robot": ROBOT_NAME,
         "irondog_version": __version__,
         "training_config_hash": config_hash(config_dict) if config_dict is not None else "none",
+        "task": task_name,
+        **extra,
     }
 
 
@@ -425,14 +448,14 @@ def export_random(run_config: Any, out: str | Path, seed: int = 0) -> Path:
     from irondog.agents.networks import MLP
     from irondog.config import to_dict
     from irondog.envs.robot import NUM_JOINTS
-    from irondog.envs.task import OBSERVATION_SIZE
 
-    actor = MLP((*run_config.train.actor_hidden, NUM_JOINTS), run_config.train.activation, 0.01)
-    params = actor.init(jax.random.PRNGKey(seed), np.zeros((1, OBSERVATION_SIZE), np.float32))
-    params = jax.tree.map(np.asarray, params)
     metadata = policy_metadata(run_config.env, to_dict(run_config))
     metadata["untrained"] = True
-    ones = np.ones(OBSERVATION_SIZE)
+    obs_size = sum(int(item["size"]) for item in metadata["observation_layout"])
+    actor = MLP((*run_config.train.actor_hidden, NUM_JOINTS), run_config.train.activation, 0.01)
+    params = actor.init(jax.random.PRNGKey(seed), np.zeros((1, obs_size), np.float32))
+    params = jax.tree.map(np.asarray, params)
+    ones = np.ones(obs_size)
     return export_flax_actor(
         params, run_config.train.activation, ones * 0.0, ones, 5.0, metadata, out
     )

@@ -107,13 +107,23 @@ def build_observation(
     default_pose: np.ndarray,
     last_action: np.ndarray,
     command: np.ndarray,
+    gait: np.ndarray | None = None,
+    phase: float = 0.0,
 ) -> np.ndarray:
     """The policy observation (obs_size,) float32, in the order of the file's layout.
 
     ``readings``: local_linvel (3,) m/s, gyro (3,) rad/s, quat (4,) w x y z (or gravity (3,)),
-    joint_pos (12,) rad, joint_vel (12,) rad/s.
+    joint_pos (12,) rad, joint_vel (12,) rad/s. Gait-conditioned policies also take the gait
+    command (8,) and the gait clock ``phase`` (cycles).
     """
     gravity = readings["gravity"] if "gravity" in readings else projected_gravity(readings["quat"])
+    clock = None
+    if gait is not None:
+        from irondog.envs import gaits  # NumPy only
+
+        gait = np.asarray(gait, dtype=np.float64)
+        feet = gaits.foot_phases(np.array([phase]), gait[None, :])
+        clock = gaits.clock_features(feet)[0]
     terms = {
         "local_linvel": readings["local_linvel"],
         "gyro": readings["gyro"],
@@ -122,6 +132,8 @@ def build_observation(
         "joint_vel": readings["joint_vel"],
         "last_action": last_action,
         "command": command,
+        "gait": gait,
+        "clock": clock,
     }
     parts = []
     for item in layout:
@@ -130,6 +142,8 @@ def build_observation(
             raise MetadataError(
                 f"observation_layout names {name!r}, which this runner cannot build"
             )
+        if terms[name] is None:
+            raise ValueError(f"this policy observes the {name!r} of a gait: give a gait command")
         value = np.asarray(terms[name], dtype=np.float64).reshape(-1)
         if value.shape != (size,):
             raise ValueError(f"observation term {name} has {value.size} values, layout says {size}")
@@ -259,16 +273,33 @@ def parse_command(text: str, ranges: Mapping[str, Any] | None = None) -> np.ndar
     return command
 
 
+def gait_command(metadata: Mapping[str, Any], name: str | None) -> np.ndarray | None:
+    """The (8,) gait vector of a named preset for a gait-conditioned policy, else None."""
+    if metadata.get("task", "joystick") != "gaits":
+        if name is not None:
+            raise ValueError(f"--gait {name!r}: this policy was trained without gait commands")
+        return None
+    presets = metadata["gait_presets"]
+    name = name or "trot"
+    if name not in presets:
+        raise ValueError(f"--gait {name!r} is not one of {', '.join(presets)}")
+    return np.asarray(presets[name], dtype=np.float64)
+
+
 def policy_step(
     policy: OnnxPolicy,
     readings: Mapping[str, np.ndarray],
     last_action: np.ndarray,
     command: np.ndarray,
+    gait: np.ndarray | None = None,
+    phase: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(clipped action (12,), joint targets (12,) rad) for one control step."""
     meta = policy.metadata
     default = np.asarray(meta["default_pose"])
-    obs = build_observation(meta["observation_layout"], readings, default, last_action, command)
+    obs = build_observation(
+        meta["observation_layout"], readings, default, last_action, command, gait, phase
+    )
     clip = float(meta["action_clip"])
     action = np.clip(policy(obs).astype(np.float64), -clip, clip)
     return action, default + float(meta["action_scale"]) * action
@@ -279,6 +310,7 @@ def play(
     duration: float,
     command: np.ndarray,
     options: PhysicsOptions | None = None,
+    gait: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Drive the MJCF robot for ``duration`` s; tracking errors, falls and timing."""
     meta = policy.metadata
@@ -298,12 +330,14 @@ def play(
     steps = max(1, round(duration / control_dt))
     last_action = np.zeros(policy.action_size)
     lin_err, yaw_err, fwd = [], [], []
-    falls, start = 0, time.perf_counter()
+    falls, start, phase = 0, time.perf_counter(), 0.0
     for _ in range(steps):
         readings = robot.readings()
-        last_action, target = policy_step(policy, readings, last_action, command)
+        last_action, target = policy_step(policy, readings, last_action, command, gait, phase)
         for _ in range(substeps):
             robot.physics_step(target, kp, kd)
+        if gait is not None:  # the gait clock, as the training task advances it
+            phase = (phase + gait[0] * control_dt) % 1.0
         after = robot.readings()
         lin_err.append(float(np.linalg.norm(after["local_linvel"][:2] - command[:2])))
         yaw_err.append(abs(float(after["gyro"][2] - command[2])))
@@ -311,7 +345,7 @@ def play(
         if not np.isfinite(robot.data.qpos).all() or robot.fallen():
             falls += 1
             robot.reset()
-            last_action = np.zeros(policy.action_size)
+            last_action, phase = np.zeros(policy.action_size), 0.0
     wall = time.perf_counter() - start
     return {
         "steps": steps,

@@ -42,6 +42,9 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--command", dest="velocity_command", default="vx=0,vy=0,yaw=0", help="vx=..,vy=..,yaw=.."
     )
     parser.add_argument(
+        "--gait", default=None, help="gait preset for a gait-conditioned policy (default trot)"
+    )
+    parser.add_argument(
         "--motor-ids",
         default="1,2,3,4,5,6,7,8,9,10,11,12",
         help="CAN ids in the policy's joint order",
@@ -67,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     import can
 
     from irondog.agents.deploy import DeployConfig, DeployLoop, SimulatedCanRobot, still_imu
-    from irondog.agents.onnx_runner import OnnxPolicy, parse_command
+    from irondog.agents.onnx_runner import OnnxPolicy, gait_command, parse_command
     from irondog.cli import UserError
 
     try:
@@ -84,8 +87,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         policy = OnnxPolicy(args.policy)
         command = parse_command(args.velocity_command, policy.metadata["command_ranges"])
+        gait = gait_command(policy.metadata, args.gait)
         config = DeployConfig(
             motor_ids=motor_ids, host_id=args.host_id, command=tuple(command),
+            gait=None if gait is None else tuple(gait),
             stand_time=args.stand_time, realtime_priority=args.rt_priority,
         )  # fmt: skip
     except ValueError as err:

@@ -21,6 +21,9 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="vx=..,vy=..,yaw=.. (m/s, m/s, rad/s), within the policy's command ranges",
     )  # fmt: skip
     parser.add_argument(
+        "--gait", default=None, help="gait preset for a gait-conditioned policy (default trot)"
+    )
+    parser.add_argument(
         "--timestep", type=float, default=None, help="physics step, s (must divide the control dt)"
     )
     parser.add_argument(
@@ -35,7 +38,13 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Play the policy; print tracking error and falls."""
-    from irondog.agents.onnx_runner import OnnxPolicy, PhysicsOptions, parse_command, play
+    from irondog.agents.onnx_runner import (
+        OnnxPolicy,
+        PhysicsOptions,
+        gait_command,
+        parse_command,
+        play,
+    )
     from irondog.cli import UserError
 
     if not args.duration > 0:
@@ -44,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
         policy = OnnxPolicy(args.policy)
         command = parse_command(args.velocity_command, policy.metadata["command_ranges"])
         options = PhysicsOptions(args.timestep, args.integrator, args.friction, args.added_mass)
-        report = play(policy, args.duration, command, options)
+        gait = gait_command(policy.metadata, args.gait)
+        report = play(policy, args.duration, command, options, gait)
     except ValueError as err:
         raise UserError(str(err)) from None
     if args.json:

@@ -204,3 +204,17 @@ def test_trained_policy_walks_over_can() -> None:
     assert report["watchdog"] is None and report["missed_replies"] == 0
     assert min(heights) > 0.12  # never fell (EnvConfig.fall_height)
     assert np.linalg.norm(end[:2] - start[:2]) > 2.5  # 10 s at 0.5 m/s, with slack
+
+
+def test_gait_policy_runs_over_can(tmp_path) -> None:
+    from irondog.agents.config import RunConfig
+    from irondog.agents.onnx_runner import gait_command
+    from irondog.envs.config import EnvConfig
+
+    path = export.export_random(RunConfig(env=EnvConfig(task="gaits")), tmp_path / "gait.onnx")
+    policy = OnnxPolicy(path)
+    gait = tuple(gait_command(policy.metadata, "trot"))
+    report, _, loop = _run(policy, 0.6, gait=gait)
+    assert report["watchdog"] is None and report["policy_steps"] == 30 - 15
+    # The clock advanced 2 Hz x 0.02 s per policy step.
+    assert loop.phase == pytest.approx((15 * 2.0 * 0.02) % 1.0)

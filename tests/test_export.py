@@ -85,12 +85,16 @@ def test_parity_recorded_observations(policy_file) -> None:
     assert np.abs(got - _jax_policy(actor, params, mean, std, obs)).max() <= 1e-5
 
 
-def test_observation_builder_matches_training_task() -> None:
+@pytest.mark.parametrize("task_name", ["joystick", "gaits"])
+def test_observation_builder_matches_training_task(task_name) -> None:
     native = pytest.importorskip("irondog.envs.native")
     from irondog.envs.config import EnvConfig, NoiseConfig
 
-    meta = export.policy_metadata()
-    env = native.NativeEnv(EnvConfig(num_envs=4, num_threads=1, noise=NoiseConfig(scale=0.0)))
+    cfg = EnvConfig(num_envs=4, num_threads=1, noise=NoiseConfig(scale=0.0), task=task_name)
+    meta = export.policy_metadata(cfg)
+    size = meta_size = sum(item["size"] for item in meta["observation_layout"])
+    assert meta_size == (48 if task_name == "joystick" else 64)
+    env = native.NativeEnv(cfg)
     state = env.reset(1)
     rng = np.random.default_rng(4)
     for _ in range(5):
@@ -105,11 +109,32 @@ def test_observation_builder_matches_training_task() -> None:
             "joint_pos": env.qpos[i, 7:],
             "joint_vel": env.qvel[i, 6:],
         }
+        gait = np.asarray(tinfo.gait[i]) if task_name == "gaits" else None
         mine = build_observation(
             meta["observation_layout"], readings, np.asarray(meta["default_pose"]),
             np.asarray(tinfo.last_action[i]), np.asarray(tinfo.command[i]),
+            gait, float(tinfo.phase[i]),
         )  # fmt: skip
-        np.testing.assert_allclose(mine, state.privileged_obs[i, :OBS], atol=1e-5)
+        np.testing.assert_allclose(mine, state.privileged_obs[i, :size], atol=1e-5)
+
+
+def test_gait_policy_plays_with_a_gait_command(tmp_path) -> None:
+    from irondog.agents.config import RunConfig
+    from irondog.agents.onnx_runner import gait_command
+    from irondog.envs.config import EnvConfig
+
+    path = export.export_random(RunConfig(env=EnvConfig(task="gaits")), tmp_path / "gait.onnx")
+    policy = OnnxPolicy(path)
+    assert policy.observation_size == 64
+    gait = gait_command(policy.metadata, "bound")
+    report = play(policy, 0.2, np.zeros(3), gait=gait)
+    assert report["steps"] == 10
+    with pytest.raises(ValueError, match="give a gait command"):
+        play(policy, 0.1, np.zeros(3))
+    with pytest.raises(ValueError, match="not one of"):
+        gait_command(policy.metadata, "gallop")
+    with pytest.raises(ValueError, match="without gait commands"):
+        gait_command({"task": "joystick"}, "trot")
 
 
 def test_metadata_is_complete_and_json(policy_file) -> None:
