@@ -145,18 +145,22 @@ class VideoWriter:
         self.fps = fps
         self.gif = self.path.suffix.lower() == ".gif"
         self._frames: list[np.ndarray] = []
-        self._writer = None
-        if not self.gif:
-            with warnings.catch_warnings():
-                # imageio-ffmpeg starts ffmpeg with subprocess (fork + exec at once), which is
-                # safe; silence JAX's generic warning about fork in a threaded process.
-                warnings.filterwarnings("ignore", message="os.fork", category=RuntimeWarning)
-                self._writer = iio.get_writer(self.path, fps=fps, codec="libx264", quality=7)
+        self._count = 0
+        self._writer = (
+            None if self.gif else iio.get_writer(self.path, fps=fps, codec="libx264", quality=7)
+        )
 
     def append(self, frame: np.ndarray) -> None:
         """Add one (H, W, 3) uint8 frame."""
+        self._count += 1
         if self._writer is None:
             self._frames.append(frame)
+        elif self._count == 1:
+            with warnings.catch_warnings():
+                # The first frame starts ffmpeg through subprocess (fork + exec at once, which
+                # is safe); silence JAX's generic warning about fork in a threaded process.
+                warnings.filterwarnings("ignore", message="os.fork", category=RuntimeWarning)
+                self._writer.append_data(frame)
         else:
             self._writer.append_data(frame)
 
