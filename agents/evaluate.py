@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
+
 from irondog.agents import gait
 from irondog.envs.config import EnvConfig
 from irondog.motors import cybergear

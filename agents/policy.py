@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from irondog.agents import checkpoint
-from irondog.envs.config import EnvConfig
 
+from irondog.agents import checkpoint
 from irondog.config import ConfigError
+from irondog.envs.config import EnvConfig
 
 Act = Callable[[np.ndarray], np.ndarray]  # (n, obs) float32 -> (n, action) float
 
@@ -26,7 +26,6 @@ Act = Callable[[np.ndarray], np.ndarray]  # (n, obs) float32 -> (n, action) floa
 def load_run_config(ck: checkpoint.Checkpoint) -> Any:
     """The RunConfig saved in a checkpoint; CheckpointError if it cannot be read."""
     from irondog.agents.config import RunConfig
-
     from irondog.config import from_dict
 
     try:
@@ -52,6 +51,7 @@ def load_policy(path: str | Path) -> tuple[Act, EnvConfig]:
     CheckpointError (a ValueError) with a hint when the file is missing or unreadable.
     """
     import jax
+
     from irondog.agents import ppo
 
     ck = checkpoint.load(path)

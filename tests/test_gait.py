@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from irondog.agents import gait
 
 DT = 0.02  # s, the control step
