@@ -210,7 +210,7 @@ def write_report(
     front_e = mo.pareto_front(req, "efficiency", effs, config, evals_per_point=1200)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, front, xlabel, scale in (
-        (axes[0], front_t, "required peak torque before margin (N m)", 1.0),
+        (axes[0], front_t, "duty peak torque, duty scaled (N m, before margin)", 1.0),
         (axes[1], front_e, "duty-cycle efficiency floor (%)", 100.0),
     ):
         lv = np.array([f[0] for f in front])

@@ -414,14 +414,24 @@ def pareto_front(
 ) -> list[tuple[float, float, bool]]:
     """Least mass at each level of ``axis`` (epsilon-constraint): ``peak_torque`` or ``efficiency``.
 
-    Returns (level, mass kg, feasible) per level; ``peak_torque`` levels are N m before margin.
+    ``peak_torque``: the duty's torques scaled so that its peak is the level (N m, before
+    margin); ``efficiency``: a floor on the duty-cycle efficiency. Returns (level, mass kg,
+    feasible) per level.
     """
     config = config if config is not None else OptimizeConfig()
     cheap = dataclasses.replace(config, restarts=0)
     out = []
     for level in levels:
         if axis == "peak_torque":
-            r = dataclasses.replace(req, peak_torque=float(level))
+            # The whole duty's torque scaled so that its peak is ``level`` (thermal load too).
+            scale = float(level) / max(req.peak_torque, 1e-9)
+            r = dataclasses.replace(
+                req,
+                peak_torque=float(level),
+                envelope_torque=req.envelope_torque * scale,
+                duty_torque=None if req.duty_torque is None else req.duty_torque * scale,
+                continuous_torque=req.continuous_torque * scale,
+            )
         elif axis == "efficiency":
             r = dataclasses.replace(req, min_efficiency=float(level))
         else:

@@ -171,3 +171,16 @@ def test_cli_optimize_and_errors(tmp_path, capsys):
     assert "torque_margin" in capsys.readouterr().err
     assert main(["motor", "datasheet"]) == 0
     assert "mass_g" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_codesign_on_the_scripted_trot_gives_a_lighter_motor_that_meets_its_duty():
+    config = dataclasses.replace(mo.OptimizeConfig(), max_evals=3000, restarts=1)
+
+    def simulate(params: CyberGearParams) -> du.Duty:
+        return du.scripted_trot(params, du.apply_motor(params)).duty
+
+    steps = mo.codesign(du.scripted_trot().duty, config, simulate, log=lambda _: None)
+    final = steps[-1]
+    assert final.recheck is not None and final.recheck.feasible, final.recheck.explain()
+    assert final.result.perf.mass <= 0.9 * 0.317
