@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
+from typing import Any
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -65,6 +67,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")  # fmt: skip
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the loop; print counts, watchdog state and jitter."""
     import can
@@ -96,6 +102,10 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise UserError(str(err)) from None
 
+    # Ctrl-C (SIGINT) and SIGTERM (e.g. systemd stop) both end the loop through its
+    # KeyboardInterrupt path, which stops the motors; SIGINT even where the shell ignored it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     sim = None
     if args.simulate:
         sim = SimulatedCanRobot(args.channel, motor_ids, args.host_id, interface=args.can_interface)

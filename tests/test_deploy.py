@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import can
 import numpy as np
@@ -218,3 +223,16 @@ def test_gait_policy_runs_over_can(tmp_path) -> None:
     assert report["watchdog"] is None and report["policy_steps"] == 30 - 15
     # The clock advanced 2 Hz x 0.02 s per policy step.
     assert loop.phase == pytest.approx((15 * 2.0 * 0.02) % 1.0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_cli_signal_stops_the_motors(stand_policy, signum) -> None:
+    cmd = [sys.executable, "-m", "irondog.cli", "deploy", str(stand_policy.path),
+           "--can-interface", "virtual", "--channel", "sig", "--simulate", "--json"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(6.0)  # start-up, enable, stand
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=20)
+    report = json.loads(out)
+    assert report["interrupted"] and report["ticks"] > 10, err
