@@ -65,11 +65,11 @@ class MjxEnv:
         self._home = jnp.asarray(self.ids.home_qpos)
         self._default = jnp.asarray(self.ids.default_pose)
         self._range = jnp.asarray(self.ids.joint_range)
-        if cfg.terrain == "rough":
-            raise NotImplementedError(
-                "env.terrain='rough' runs on the native back end only for now (the curriculum "
-                "bookkeeping is host-side); use env.backend=native"
-            )
+        self._rough = cfg.terrain == "rough"
+        if self._rough:
+            tc = cfg.terrain_config
+            self._heights = jnp.asarray(terrain.heightfield(tc), jnp.float32)
+            self._centres = jnp.asarray(terrain.tile_centres(tc), jnp.float32)
 
     # ------------------------------------------------------------------ physics
     def _model_for(self, fields: dict[str, Any]) -> mjx.Model:
@@ -82,10 +82,13 @@ class MjxEnv:
         return jax.vmap(lambda f, d: mjx.step(self._model_for(f), d))(fields, data)
 
     # ------------------------------------------------------------------ reset
-    def _fresh(self, key: jax.Array, lifetime: Any = None) -> dict[str, Any]:
-        """A new start for every simulation: randomised model, state, command, first obs."""
+    def _fresh(self, key: jax.Array, lifetime: Any = None, level: Any = None) -> dict[str, Any]:
+        """A new start for every simulation: randomised model, state, command, first obs.
+
+        On rough ground a simulation spawns on a random tile of its curriculum ``level``.
+        """
         cfg, n = self.cfg, self.num_envs
-        k_dr, k_yaw, k_q, k_cmd, k_zero, k_noise, k_gait = jax.random.split(key, 7)
+        k_dr, k_yaw, k_q, k_cmd, k_zero, k_noise, k_gait, k_tile = jax.random.split(key, 8)
         uniform = jax.random.uniform(k_dr, (n, randomize.num_draws(self.model.nbody)))
         params = randomize.draw_parameters(uniform, cfg.randomization, self.model.nbody, xp=jnp)
         if cfg.randomization.enabled:
@@ -105,9 +108,24 @@ class MjxEnv:
             xp=jnp, scale=scale,
         )  # fmt: skip
         gait = task.sample_gaits(jax.random.uniform(k_gait, (n, 4)), cfg, xp=jnp, scale=scale)
-        return self._start(
+        level = jnp.full(n, cfg.terrain_config.start_level, jnp.int32) if level is None else level
+        spawn = jnp.zeros((n, 2))
+        if self._rough:
+            tile = jax.random.randint(k_tile, (n,), 0, cfg.terrain_config.tiles_per_level)
+            spawn = self._centres[level, tile]
+            qpos = qpos.at[:, :2].set(spawn).at[:, 2].add(self._ground_height(spawn))
+        start = self._start(
             fields, params, qpos, jnp.zeros((n, self.model.nv)), command, gait, k_noise
         )
+        return {**start, "level": level, "spawn_xy": spawn}
+
+    def _ground_height(self, xy: Any) -> Any:
+        """(n,) heightfield height under world points (n, 2), m."""
+        rows, cols = self._heights.shape
+        res = terrain.RESOLUTION
+        col = jnp.clip(((xy[:, 0] / (cols * res) + 0.5) * cols).astype(jnp.int32), 0, cols - 1)
+        row = jnp.clip(((xy[:, 1] / (rows * res) + 0.5) * rows).astype(jnp.int32), 0, rows - 1)
+        return self._heights[row, col]
 
     def _start(
         self,
@@ -185,7 +203,9 @@ class MjxEnv:
             fields, params, jnp.asarray(qpos, jnp.float32), jnp.asarray(qvel, jnp.float32),
             jnp.asarray(command, jnp.float32), jnp.asarray(gait, jnp.float32), key,
         )  # fmt: skip
-        return self._state_from(start, key)
+        level = jnp.full(n, self.cfg.terrain_config.start_level, jnp.int32)
+        spawn = jnp.asarray(qpos, jnp.float32)[:, :2]
+        return self._state_from({**start, "level": level, "spawn_xy": spawn}, key)
 
     def _state_from(self, start: dict[str, Any], key: jax.Array) -> State:
         n = self.num_envs
@@ -194,6 +214,8 @@ class MjxEnv:
         metrics.update(
             tracking_error=zeros, winding_temp_max=zeros, diverged=zeros, nan_actions=zeros
         )
+        if self._rough:
+            metrics["terrain_level"] = start["level"].astype(jnp.float32)
         info = {k: v for k, v in start.items() if k not in ("obs", "privileged_obs")}
         info.update(
             rng=key,
@@ -321,13 +343,26 @@ class MjxEnv:
             "joint_target": target,
             "obs": obs,
             "privileged_obs": priv,
+            "level": info["level"],
+            "spawn_xy": info["spawn_xy"],
         }
+        level = info["level"]
+        if self._rough:
+            tc = cfg.terrain_config
+            walked = jnp.linalg.norm(readings.base_pos[:, :2] - info["spawn_xy"], axis=1)
+            far = walked > tc.promote_distance * tc.tile_size / 2
+            level = jnp.where(
+                done & far, jnp.minimum(level + 1, tc.levels - 1),
+                jnp.where(done & fallen, jnp.maximum(level - 1, 0), level),
+            )  # fmt: skip
+            current["level"] = level
+            metrics["terrain_level"] = level.astype(jnp.float32)
         if not self.autoreset:
             new_info = {k: v for k, v in current.items() if k not in ("obs", "privileged_obs")}
             new_info.update(rng=key, terminal_obs=obs, terminal_privileged_obs=priv)
             return State(obs, priv, reward, done.astype(jnp.float32),
                          truncated.astype(jnp.float32), metrics, new_info)  # fmt: skip
-        fresh = self._fresh(k_reset, tinfo.lifetime)
+        fresh = self._fresh(k_reset, tinfo.lifetime, level)
         # A simulation's lifetime (the curriculum clock) survives its episodes.
         fresh["task"] = fresh["task"].replace(lifetime=tinfo.lifetime)
 

@@ -7,6 +7,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from irondog.config import ConfigError
 from irondog.envs.config import EnvConfig
 
 
@@ -42,8 +43,21 @@ def spec(name: str) -> EnvSpec:
 
 
 def make_config(name: str, config: EnvConfig | None = None) -> EnvConfig:
-    """The config for ``name``: ``config`` (or defaults) with the id's own settings applied."""
+    """The config for ``name``: ``config`` (or defaults) with the id's own settings applied.
+
+    A setting of ``config`` that contradicts the id (``terrain: rough`` for the flat id, say)
+    is an error naming the id that has it, rather than being silently replaced.
+    """
     config = config if config is not None else EnvConfig()
+    nominal = EnvConfig()
+    for key, value in spec(name).defaults.items():
+        current = getattr(config, key)
+        if current != value and current != getattr(nominal, key):
+            fits = [n for n in names() if _REGISTRY[n].defaults.get(key) == current]
+            hint = f"; use {' or '.join(fits)}" if fits else ""
+            raise ConfigError(
+                f"env.{key}={current!r} contradicts environment {name} ({key}={value!r}){hint}"
+            )
     return dataclasses.replace(config, **spec(name).defaults)
 
 
@@ -70,11 +84,13 @@ register(
     "irondog/CyberDog2-Joystick-v0",
     "CyberDog 2 velocity tracking (vx, vy, yaw rate) on flat ground",
     terrain="flat",
+    task="joystick",
 )
 register(
     "irondog/CyberDog2-JoystickRough-v0",
     "CyberDog 2 velocity tracking on a rough heightfield with a 10-level curriculum",
     terrain="rough",
+    task="joystick",
 )
 register(
     "irondog/CyberDog2-Gaits-v0",

@@ -236,3 +236,10 @@ def test_cli_reports_config_errors_without_traceback():
     )  # fmt: skip
     assert proc.returncode == 2
     assert "num_envs" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_config_that_contradicts_the_env_id_is_an_error_naming_the_right_id():
+    with pytest.raises(ConfigError, match=r"terrain='rough'.*CyberDog2-JoystickRough-v0"):
+        registry.make_config(ENV_ID, EnvConfig(terrain="rough"))
+    rough = registry.make_config("irondog/CyberDog2-JoystickRough-v0", EnvConfig())
+    assert rough.terrain == "rough"
