@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from irondog.agents import checkpoint
 from irondog.config import ConfigError
 from irondog.envs.config import EnvConfig
 
+DEFAULT_ENV = "irondog/CyberDog2-Joystick-v0"
 Act = Callable[[np.ndarray], np.ndarray]  # (n, obs) float32 -> (n, action) float
 
 
@@ -121,3 +122,55 @@ def with_env_name(env_config: EnvConfig, env_name: str | None) -> EnvConfig:
     if env_name is None:
         return env_config
     return resolved_env_config(env_name, dataclasses.replace(env_config))
+
+
+class Selected(NamedTuple):
+    """A policy chosen on the command line, with the environment to run it in."""
+
+    act: Act
+    env_config: EnvConfig
+    label: str  # for titles: the checkpoint path or "zero policy"
+    checkpoint: Path | None
+    env_check: Callable[[Any], None] | None  # raises if a built env does not fit the policy
+
+
+CHECKPOINT_HINT = (
+    " (train one with `irondog train --config configs/train/smoke.yaml`, point --checkpoint "
+    "at its checkpoint_*.msgpack or run folder, or try the tools with --policy zero)"
+)
+
+
+def select(
+    checkpoint_path: str | None,
+    policy_name: str | None,
+    config_path: str | None = None,
+    env_name: str | None = None,
+) -> Selected:
+    """Resolve --checkpoint / --policy zero (+ --config, --env) into a runnable policy."""
+    if (checkpoint_path is None) == (policy_name is None):
+        raise ValueError("give exactly one of --checkpoint PATH or --policy zero")
+    if policy_name is not None:
+        if policy_name != "zero":
+            raise ValueError(f"--policy {policy_name!r}: the only built-in policy is 'zero'")
+        if config_path is not None:
+            from irondog.agents.config import RunConfig
+            from irondog.config import load
+
+            run_config = load(RunConfig, config_path)
+            name = env_name or run_config.train.env_name
+            env_config = resolved_env_config(name, run_config.env)
+        else:
+            env_config = resolved_env_config(env_name or DEFAULT_ENV, EnvConfig())
+        return Selected(zero_policy(), env_config, "zero policy (home pose)", None, None)
+    try:
+        act, env_config = load_policy(checkpoint_path)
+        path = checkpoint.load(checkpoint_path).path
+    except checkpoint.CheckpointError as err:
+        raise checkpoint.CheckpointError(f"{err}{CHECKPOINT_HINT}") from None
+    if env_name is not None:
+        env_config = with_env_name(env_config, env_name)
+
+    def env_check(env: Any) -> None:
+        check_env_matches(path, env)
+
+    return Selected(act, env_config, str(path), path, env_check)

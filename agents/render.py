@@ -72,9 +72,16 @@ def check_writable_dir(folder: str | Path) -> Path:
             pass
     except OSError as err:
         raise ValueError(
-            f"cannot write to {folder} ({err.strerror or err}); choose another --out"
+            f"cannot write to {folder} ({err.strerror or err}); choose another output path"
         ) from None
     return folder
+
+
+def check_gl_setting() -> None:
+    """ValueError if MUJOCO_GL names no back end MuJoCo knows (egl, osmesa, glfw)."""
+    value = os.environ.get("MUJOCO_GL", "")
+    if value and value.lower() not in ("egl", "osmesa", "glfw", "cgl", "wgl"):
+        raise ValueError(f"MUJOCO_GL={value!r} is not a GL back end; use egl or osmesa")
 
 
 def make_renderer(model: Any, width: int, height: int) -> Any:
@@ -147,7 +154,9 @@ class VideoWriter:
         self._frames: list[np.ndarray] = []
         self._count = 0
         self._writer = (
-            None if self.gif else iio.get_writer(self.path, fps=fps, codec="libx264", quality=7)
+            None
+            if self.gif
+            else iio.get_writer(self.path, fps=fps, codec="libx264", quality=7, macro_block_size=2)
         )
 
     def append(self, frame: np.ndarray) -> None:

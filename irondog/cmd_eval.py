@@ -1,0 +1,92 @@
+"""Evaluate a policy: parallel episodes, tracking, falls, cost of transport, torques, gait.
+
+    irondog eval --checkpoint runs/trot [--command vx=0.5,vy=0,yaw=0] [--episodes 16]
+    irondog eval --policy zero --episodes 4 --seconds 2 --json metrics.json
+
+Prints a table (or JSON with --format json); --json PATH also writes the JSON to a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
+    """--checkpoint / --policy / --config / --env / --command / --seed (shared by eval,
+    render, report and view)."""
+    group = parser.add_argument_group("policy")
+    group.add_argument("--checkpoint", metavar="PATH", help="checkpoint file or run folder")
+    group.add_argument(
+        "--policy", choices=("zero",), help="built-in policy instead: zero = stand in home pose"
+    )
+    group.add_argument(
+        "--config", metavar="YAML", help="with --policy: RunConfig YAML giving the environment"
+    )
+    group.add_argument("--env", metavar="NAME", help="registered environment id to run it in")
+    group.add_argument(
+        "--command",
+        dest="joystick",
+        default="vx=0.5,vy=0,yaw=0",
+        help="joystick command vx=M/S,vy=M/S,yaw=RAD/S, or 'train' for the training "
+        "distribution (default: %(default)s)",
+    )
+    group.add_argument("--seed", type=int, default=0)
+
+
+def resolve(args: argparse.Namespace) -> tuple[Any, Any]:
+    """(Selected policy, command tuple or None) from the shared arguments; UserError if bad."""
+    from irondog.agents import evaluate, policy
+    from irondog.cli import UserError
+
+    try:
+        command = None if args.joystick == "train" else evaluate.parse_command(args.joystick)
+        selected = policy.select(args.checkpoint, args.policy, args.config, args.env)
+    except (ValueError, KeyError) as err:  # CheckpointError is a ValueError
+        raise UserError(str(err).strip("'\"")) from None
+    return selected, command
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Add the eval sub-command's arguments."""
+    add_policy_arguments(parser)
+    parser.add_argument("--episodes", type=int, default=16, help="parallel episodes")
+    parser.add_argument("--seconds", type=float, default=10.0, help="episode length, s")
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument("--json", metavar="PATH", help="also write the metrics JSON here")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the evaluation and print the metrics."""
+    from pathlib import Path
+
+    from irondog.agents import evaluate
+    from irondog.cli import UserError
+
+    json_path = Path(args.json) if args.json else None
+    if json_path is not None:  # fail before the long work, not after it
+        from irondog.agents.render import check_output_path
+
+        try:
+            check_output_path(json_path, (".json",))
+        except ValueError as err:
+            raise UserError(str(err)) from None
+    selected, command = resolve(args)
+    try:
+        metrics, _ = evaluate.evaluate(
+            selected.act, selected.env_config, episodes=args.episodes, seconds=args.seconds,
+            command=command, seed=args.seed, env_check=selected.env_check,
+        )  # fmt: skip
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    text = evaluate.to_json(metrics)
+    if json_path is not None:
+        json_path.write_text(text + "\n")
+    if args.format == "json":
+        print(text)
+    else:
+        print(f"policy: {selected.label}")
+        print(evaluate.format_table(metrics))
+        if json_path is not None:
+            print(f"metrics JSON: {json_path}")
+    return 0

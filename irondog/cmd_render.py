@@ -1,0 +1,61 @@
+"""Render a video of a policy offscreen (no display needed): tracking camera, command overlay.
+
+    irondog render --checkpoint runs/trot --out run.mp4
+    irondog render --checkpoint runs/trot --out grid.gif --grid 4     # 16 robots at once
+    irondog render --policy zero --out stand.mp4 --seconds 2
+
+Uses MuJoCo's EGL or OSMesa back end (set MUJOCO_GL=egl or osmesa; egl is the default
+without a display).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Add the render sub-command's arguments."""
+    from irondog.cmd_eval import add_policy_arguments
+
+    add_policy_arguments(parser)
+    parser.add_argument("--out", required=True, help="output video, .mp4 or .gif")
+    parser.add_argument("--seconds", type=float, default=5.0, help="video length, s")
+    parser.add_argument("--width", type=int, default=640)
+    parser.add_argument("--height", type=int, default=480)
+    parser.add_argument("--fps", type=float, default=25.0, help="frames per second (<= 50)")
+    parser.add_argument("--grid", type=int, default=1, help="N: show N x N robots at once")
+    parser.add_argument("--no-overlay", action="store_true", help="no command text")
+    parser.add_argument("--antialias", action="store_true", help="smoother edges, ~4x slower")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Roll out the policy and write the video."""
+    from irondog.cli import UserError
+
+    try:
+        from irondog.agents import render
+    except RuntimeError as err:  # MuJoCo rejects a bad MUJOCO_GL when it is imported
+        raise UserError(f"{err}; set MUJOCO_GL=egl or MUJOCO_GL=osmesa") from None
+    from irondog.cmd_eval import resolve
+
+    try:
+        render.check_gl_setting()
+        out = render.check_output_path(args.out)  # before anything slow
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    selected, command = resolve(args)
+    try:
+        result = render.render_video(
+            selected.act, selected.env_config, out, seconds=args.seconds, width=args.width,
+            height=args.height, fps=args.fps, grid=args.grid, command=command,
+            overlay=not args.no_overlay, label=selected.label, seed=args.seed,
+            antialias=args.antialias, env_check=selected.env_check,
+        )  # fmt: skip
+    except (ValueError, render.RenderError) as err:
+        raise UserError(str(err)) from None
+    rate = result.frames / result.render_seconds if result.render_seconds > 0 else float("nan")
+    print(
+        f"wrote {result.path}: {result.frames} frames, {result.width}x{result.height} at "
+        f"{result.fps:g} fps; rendering+encoding {rate:.1f} frames/s"
+    )
+    return 0

@@ -1,0 +1,57 @@
+"""Write a self-contained HTML report of a policy: video, gait and motor plots, metrics.
+
+    irondog report --checkpoint runs/trot --out report/
+    irondog report --policy zero --out report/ --episodes 4 --seconds 3
+
+report/index.html embeds everything (send the one file); the media are also saved beside it.
+Learning curves come from the TensorBoard files in the checkpoint's folder (or --log-dir).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Add the report sub-command's arguments."""
+    from irondog.cmd_eval import add_policy_arguments
+
+    add_policy_arguments(parser)
+    parser.add_argument("--out", required=True, help="output folder (index.html and media)")
+    parser.add_argument("--episodes", type=int, default=16, help="parallel eval episodes")
+    parser.add_argument("--seconds", type=float, default=10.0, help="eval episode length, s")
+    parser.add_argument("--video-seconds", type=float, default=5.0)
+    parser.add_argument("--width", type=int, default=640)
+    parser.add_argument("--height", type=int, default=480)
+    parser.add_argument("--log-dir", help="TensorBoard logs (default: the checkpoint's folder)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate, render, plot and write the page."""
+    from pathlib import Path
+
+    from irondog.agents import render, report
+    from irondog.cli import UserError
+    from irondog.cmd_eval import resolve
+
+    try:
+        render.check_writable_dir(args.out)  # before anything slow
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    selected, command = resolve(args)
+    log_dir = args.log_dir
+    if log_dir is None and selected.checkpoint is not None:
+        log_dir = selected.checkpoint.parent
+    if log_dir is not None and not Path(log_dir).is_dir():
+        raise UserError(f"--log-dir {log_dir} is not a folder")
+    try:
+        result = report.build_report(
+            selected.act, selected.env_config, args.out, label=selected.label, log_dir=log_dir,
+            episodes=args.episodes, seconds=args.seconds, command=command,
+            video_seconds=args.video_seconds, width=args.width, height=args.height,
+            seed=args.seed, env_check=selected.env_check,
+        )  # fmt: skip
+    except (ValueError, render.RenderError) as err:
+        raise UserError(str(err)) from None
+    print(f"wrote {result.index} (video {result.video.name}, {len(result.images)} plots)")
+    return 0
