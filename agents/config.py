@@ -9,9 +9,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
-from irondog.envs.config import EnvConfig
-
 from irondog.config import check
+from irondog.envs.config import EnvConfig
 
 Activation = Literal["elu", "relu", "tanh", "swish", "silu"]
 

@@ -28,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from flax import struct
+
 from irondog.agents import distributed, losses, normalize
 from irondog.agents.config import TrainConfig
 from irondog.agents.networks import ActorCritic, ActorCriticParams, make_actor_critic

@@ -7,9 +7,9 @@ from pathlib import Path
 import jax
 import numpy as np
 import pytest
+
 from irondog.agents import checkpoint, ppo
 from irondog.agents.config import RunConfig, TrainConfig
-
 from irondog.config import to_dict
 
 CFG = TrainConfig(actor_hidden=(16, 16), critic_hidden=(16, 16))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from irondog.agents import losses, normalize
 from scipy import stats
+
+from irondog.agents import losses, normalize
 
 REWARDS = [1.0, 2.0, 3.0]
 VALUES = [0.5, 1.0, 1.5]

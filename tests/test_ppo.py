@@ -8,10 +8,10 @@ from pathlib import Path
 import jax
 import numpy as np
 import pytest
-from irondog.agents import ppo
-from irondog.agents.config import RunConfig, TrainConfig
 from test_ppo_toy import NumpyPointMassEnv, PointMassEnv
 
+from irondog.agents import ppo
+from irondog.agents.config import RunConfig, TrainConfig
 from irondog.config import ConfigError, load
 
 CFG = TrainConfig(

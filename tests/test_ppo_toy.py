@@ -15,6 +15,7 @@ import tempfile
 import jax
 import jax.numpy as jnp
 import numpy as np
+
 from irondog.envs.base import State
 
 DT = 0.1  # s

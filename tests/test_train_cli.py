@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from irondog.agents import checkpoint
 from test_ppo_toy import NumpyPointMassEnv
 
 from irondog import cli, cmd_train
+from irondog.agents import checkpoint
 
 SMOKE = str(Path(__file__).resolve().parents[1] / "configs" / "train" / "smoke.yaml")
 
@@ -84,3 +84,26 @@ def test_too_many_envs_fail_early_with_an_estimate(tmp_path: Path, toy_env, caps
     assert _train(tmp_path, "env.num_envs=200000000") == 2
     assert "GiB" in capsys.readouterr().err
     assert toy_env == []  # failed before building the environment
+
+
+def test_sb3_overrides_rebuild_the_same_env_config() -> None:
+    from irondog.agents.config import RunConfig
+    from irondog.agents.sb3_baseline import env_overrides
+    from irondog.config import load
+    from irondog.envs.config import EnvConfig
+
+    run = load(RunConfig, SMOKE, ["env.kp=25.5", "env.randomization.friction=[0.5, 0.9]"])
+    rebuilt = load(EnvConfig, overrides=[*env_overrides(run), f"num_envs={run.env.num_envs}"])
+    assert rebuilt == run.env
+
+
+@pytest.mark.slow  # builds the real native env and imports torch: about 30 s
+@pytest.mark.parametrize("algo", ["ppo", "sb3-ppo"])
+def test_smoke_preset_on_the_real_env(tmp_path: Path, monkeypatch, algo: str) -> None:
+    monkeypatch.setattr(cmd_train, "make_env", _real_make_env)
+    assert _train(tmp_path, f"--algo={algo}") == 0
+    expected = "checkpoint_00000002.msgpack" if algo == "ppo" else "sb3_ppo.zip"
+    assert (tmp_path / expected).is_file()
+
+
+_real_make_env = cmd_train.make_env
