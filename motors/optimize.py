@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from irondog.config import ConfigError, check, from_dict, read_yaml, to_dict
+from irondog.config import check, from_dict, load, read_yaml, to_dict
 from irondog.motors import design as md
 from irondog.motors.cybergear import CyberGearParams
 from irondog.motors.duty import Duty
@@ -552,10 +552,5 @@ def codesign(
 def load_config(
     path: str | Path | None, overrides: list[str] | tuple[str, ...] = ()
 ) -> OptimizeConfig:
-    """OptimizeConfig from defaults, a YAML file and dotted overrides."""
-    from irondog.config import load
-
-    try:
-        return load(OptimizeConfig, path, overrides)
-    except ConfigError:
-        raise
+    """OptimizeConfig from defaults, a YAML file and dotted overrides (strict)."""
+    return load(OptimizeConfig, path, overrides)
