@@ -613,9 +613,14 @@ def to_params(perf: MotorPerformance | MotorDesign) -> CyberGearParams:
     tau2 = float(torque_speed_envelope(perf, w2))
     r_line = perf.resistance_line
     gain = perf.kt / r_line  # N m/V, as the law uses it
+    if w2 - w1 < 1e-3 * w_nl or tau1 - tau2 < 1e-3 * peak:
+        # Flat almost to no load: fall from the peak at 95% to zero at the no-load speed.
+        w1, tau1, w2, tau2 = w2, peak, w_nl, 0.0
     ke = (tau1 - tau2) / (gain * (w2 - w1))
     drive_voltage = tau1 / gain + ke * w1
-    rated = perf.rated_torque
+    # The law needs rated < peak; a motor whose winding could carry its peak current forever
+    # is capped just below it (the driver's current limit binds, not the heat).
+    rated = min(perf.rated_torque, 0.95 * peak)
     i_rated = float(current_from_torque(perf, rated + perf.drag_torque))
     i_peak = float(current_from_torque(perf, peak + perf.drag_torque))
     return CyberGearParams(

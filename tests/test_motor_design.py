@@ -163,3 +163,16 @@ def test_to_params_gives_a_usable_law(cybergear):
 def test_invalid_design_names_the_field(field, value):
     with pytest.raises(ConfigError, match=field):
         md.CYBERGEAR.replace(**{field: value})
+
+
+def test_every_design_in_the_optimiser_box_gives_valid_law_params():
+    from irondog.motors import optimize as mo
+
+    config = mo.OptimizeConfig()
+    rng = np.random.default_rng(0)
+    for u in rng.uniform(0.0, 1.0, size=(150, len(mo.VARIABLES))):
+        perf = md.evaluate(mo._decode(u, md.CYBERGEAR, config))
+        params = md.to_params(perf)  # CyberGearParams checks its own fields
+        lower, upper = torque_limits(np.array([0.0]), params)
+        assert upper[0] == pytest.approx(perf.peak_torque)
+        assert params.rated_torque < params.torque_limit
