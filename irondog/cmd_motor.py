@@ -261,6 +261,20 @@ def write_report(
     fig.savefig(out / "envelope.png", dpi=110)
     plt.close(fig)
 
+    # Efficiency maps of both motors (motoring quadrant, cold winding).
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, p, name in ((axes[0], base_perf, "CyberGear"), (axes[1], perf, "optimised")):
+        w_grid = np.linspace(0.5, p.no_load_speed, 80)
+        t_grid = np.linspace(0.2, p.peak_torque, 60)
+        eff = md.efficiency_map(p, w_grid, t_grid)
+        cs = ax.contourf(w_grid, t_grid, 100 * eff.T, levels=np.arange(0, 101, 10), cmap="viridis")
+        ax.set_title(f"{name} efficiency (%)")
+        ax.set_xlabel("joint speed (rad/s)")
+    axes[0].set_ylabel("joint torque (N m)")
+    fig.colorbar(cs, ax=axes)
+    fig.savefig(out / "efficiency.png", dpi=110)
+    plt.close(fig)
+
     # Thermal traces over the mission (the environment's thermal model, cycle repeated).
     fig, ax = plt.subplots(figsize=(6, 4))
     traces = {}
@@ -362,7 +376,7 @@ def write_report(
     lines += [
         "",
         "![pareto](pareto.png) ![envelope](envelope.png)",
-        "![thermal](thermal.png) ![mass](mass_breakdown.png)",
+        "![thermal](thermal.png) ![mass](mass_breakdown.png) ![efficiency](efficiency.png)",
         "",
     ]
     path = out / "report.md"

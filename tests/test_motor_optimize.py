@@ -184,3 +184,33 @@ def test_codesign_on_the_scripted_trot_gives_a_lighter_motor_that_meets_its_duty
     final = steps[-1]
     assert final.recheck is not None and final.recheck.feasible, final.recheck.explain()
     assert final.result.perf.mass <= 0.9 * 0.317
+
+
+@pytest.mark.slow
+def test_cli_report_writes_plots_and_tables(tmp_path):
+    rc = main(
+        [
+            "motor",
+            "report",
+            "--out",
+            str(tmp_path),
+            "--motor",
+            "configs/motor/trot_optimized.yaml",
+            "--pareto-points",
+            "2",
+            "--set",
+            "max_evals=200",
+            "restarts=0",
+        ]
+    )
+    assert rc == 0
+    for name in (
+        "pareto.png",
+        "envelope.png",
+        "thermal.png",
+        "mass_breakdown.png",
+        "efficiency.png",
+    ):
+        assert (tmp_path / name).stat().st_size > 1000
+    text = (tmp_path / "report.md").read_text()
+    assert "| total |" in text and "Pareto" in text
