@@ -505,3 +505,40 @@ def export_sb3_file(
             f"match the irondog task ({obs_size},) / ({len(metadata['joint_names'])},)"
         )
     return export_sb3(model, out, metadata, vec_normalize)
+
+
+def scripted_trot(
+    out: str | Path, hip_amplitude: float = 0.6, knee_lift: float = 1.0, env_config: Any = None
+) -> Path:
+    """A hand-written open-loop gait as a gait-task policy file (no training; for testing).
+
+    Two ReLU layers over the gait clock features only: hip = -hip_amplitude cos(2 pi p) sweeps
+    each foot back during stance and forward during swing, and the knee folds by
+    knee_lift relu(-sin(2 pi p)) during swing (actions, in units of action_scale). With the
+    trot preset the CyberDog 2 model walks forward at about 0.2 m/s. It ignores every other
+    observation, so it cannot balance against pushes or follow velocity commands.
+    """
+    from irondog.envs.config import EnvConfig
+
+    cfg = env_config if env_config is not None else EnvConfig(task="gaits")
+    if getattr(cfg, "task", "joystick") != "gaits":
+        raise ValueError("scripted_trot needs the gaits task (it reads the gait clock)")
+    metadata = policy_metadata(cfg)
+    metadata["scripted"] = "open-loop trot, not a trained policy"
+    names = [item["name"] for item in metadata["observation_layout"]]
+    sizes = [int(item["size"]) for item in metadata["observation_layout"]]
+    obs_size = sum(sizes)
+    clock = sum(sizes[: names.index("clock")])  # sin of the 4 feet, then cos
+    kernel1 = np.zeros((obs_size, 12), np.float32)  # hidden: relu(-sin), relu(cos), relu(-cos)
+    kernel2 = np.zeros((12, 12), np.float32)
+    for leg in range(4):
+        kernel1[clock + leg, leg] = -1.0
+        kernel1[clock + 4 + leg, 4 + leg] = 1.0
+        kernel1[clock + 4 + leg, 8 + leg] = -1.0
+        hip, knee = 3 * leg + 1, 3 * leg + 2
+        kernel2[4 + leg, hip] = -hip_amplitude  # -A relu(cos) + A relu(-cos) = -A cos
+        kernel2[8 + leg, hip] = hip_amplitude
+        kernel2[leg, knee] = -knee_lift  # fold (more negative knee angle) in swing
+    layers = [(kernel1, np.zeros(12, np.float32)), (kernel2, np.zeros(12, np.float32))]
+    zeros, ones = np.zeros(obs_size), np.ones(obs_size)
+    return save(build_actor_model(layers, "relu", zeros, ones, 5.0, metadata), out)

@@ -331,6 +331,8 @@ def play(
     last_action = np.zeros(policy.action_size)
     lin_err, yaw_err, fwd = [], [], []
     falls, start, phase = 0, time.perf_counter(), 0.0
+    walked = 0.0  # m, trunk xy displacement summed over episodes
+    origin = robot.data.qpos[0:2].copy()
     for _ in range(steps):
         readings = robot.readings()
         last_action, target = policy_step(policy, readings, last_action, command, gait, phase)
@@ -344,9 +346,13 @@ def play(
         fwd.append(float(after["local_linvel"][0]))
         if not np.isfinite(robot.data.qpos).all() or robot.fallen():
             falls += 1
+            if np.isfinite(robot.data.qpos[0:2]).all():
+                walked += float(np.linalg.norm(robot.data.qpos[0:2] - origin))
             robot.reset()
+            origin = robot.data.qpos[0:2].copy()
             last_action, phase = np.zeros(policy.action_size), 0.0
     wall = time.perf_counter() - start
+    walked += float(np.linalg.norm(robot.data.qpos[0:2] - origin))
     return {
         "steps": steps,
         "sim_time_s": steps * control_dt,
@@ -354,6 +360,7 @@ def play(
         "lin_vel_error_mean": float(np.mean(lin_err)),
         "yaw_rate_error_mean": float(np.mean(yaw_err)),
         "forward_velocity_mean": float(np.mean(fwd)),
+        "displacement_m": walked,
         "command": [float(c) for c in command],
         "timestep": float(model.opt.timestep),
         "integrator": next(k for k, v in INTEGRATORS.items() if v == model.opt.integrator),

@@ -3,6 +3,7 @@
     irondog export --checkpoint runs/trot/checkpoint_00000100.msgpack --out policy.onnx
     irondog export --checkpoint runs/trot --out policy.onnx       # the latest in a folder
     irondog export --random --config configs/train/trot_cpu.yaml --out untrained.onnx
+    irondog export --scripted-trot --out trot.onnx   # walks with --gait trot, untrained
     irondog export --sb3 sb3_model.zip --vecnormalize vecnormalize.pkl --out policy.onnx
 
 The graph takes ``obs`` (batch, 48) float32 and gives ``action`` (batch, 12) at ONNX opset 17,
@@ -21,6 +22,11 @@ def register(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--checkpoint", help="checkpoint file, or a run folder (latest taken)")
     source.add_argument(
         "--random", action="store_true", help="an untrained actor (to try the pipeline)"
+    )
+    source.add_argument(
+        "--scripted-trot",
+        action="store_true",
+        help="a hand-written open-loop trot (gaits task; no training) to try play-onnx/deploy",
     )
     source.add_argument("--sb3", help="a stable-baselines3 PPO/A2C .zip trained on the irondog env")
     parser.add_argument("--vecnormalize", default=None, help="SB3 VecNormalize file (with --sb3)")
@@ -45,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
             from irondog.config import load
 
             path = export.export_random(load(RunConfig, args.config), args.out, args.seed)
+        elif args.scripted_trot:
+            path = export.scripted_trot(args.out)
         elif args.sb3:
             from irondog.agents.config import RunConfig
             from irondog.config import load

@@ -119,16 +119,13 @@ def test_observation_builder_matches_training_task(task_name) -> None:
 
 
 def test_gait_policy_plays_with_a_gait_command(tmp_path) -> None:
-    from irondog.agents.config import RunConfig
     from irondog.agents.onnx_runner import gait_command
-    from irondog.envs.config import EnvConfig
 
-    path = export.export_random(RunConfig(env=EnvConfig(task="gaits")), tmp_path / "gait.onnx")
-    policy = OnnxPolicy(path)
-    assert policy.observation_size == 64
-    gait = gait_command(policy.metadata, "bound")
-    report = play(policy, 0.2, np.zeros(3), gait=gait)
-    assert report["steps"] == 10
+    policy = OnnxPolicy(export.scripted_trot(tmp_path / "trot.onnx"))
+    assert policy.observation_size == 64 and policy.metadata["task"] == "gaits"
+    report = play(policy, 4.0, np.zeros(3), gait=gait_command(policy.metadata, "trot"))
+    assert report["steps"] == 200 and report["falls"] == 0
+    assert report["displacement_m"] > 0.4 and report["forward_velocity_mean"] > 0.1
     with pytest.raises(ValueError, match="give a gait command"):
         play(policy, 0.1, np.zeros(3))
     with pytest.raises(ValueError, match="not one of"):
