@@ -1,0 +1,178 @@
+"""Evaluation: metrics on hand-made traces, policy loading from checkpoints, the eval CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from irondog.agents import evaluate, gait
+from irondog.envs.config import EnvConfig
+
+DT = 0.02
+
+
+def _trace(steps: int = 200, n: int = 2, speed: float = 0.5) -> evaluate.Trace:
+    """n robots trotting at ``speed`` along x, every joint at 2 N m and 3 rad/s."""
+    contact = gait.synthetic_contacts("trot", steps, DT, frequency=2.0, duty=0.5)
+    zeros = np.zeros((steps, n))
+    vel = np.zeros((steps, n, 3))
+    vel[:, :, 0] = speed
+    command = np.zeros((steps, n, 3))
+    command[:, :, 0] = 0.6
+    return evaluate.Trace(
+        dt=DT,
+        command=command,
+        base_pos=np.zeros((steps, n, 3)),
+        base_vel=vel,
+        yaw_rate=zeros.copy(),
+        joint_pos=np.zeros((steps, n, 12)),
+        joint_vel=np.full((steps, n, 12), 3.0),
+        torque=np.full((steps, n, 12), 2.0),
+        winding_temp=np.full((steps, n, 12), 50.0),
+        contact=np.repeat(contact[:, None, :], n, axis=1),
+        tracking_error=np.full((steps, n), 0.1),
+        done=np.zeros((steps, n), bool),
+        truncated=np.zeros((steps, n), bool),
+    )
+
+
+def test_metrics_of_a_known_trace() -> None:
+    trace = _trace()
+    mass = 8.5
+    m = evaluate.compute_metrics(trace, EnvConfig(), mass)
+    assert m["fall_rate"] == 0.0
+    assert m["gait"] == "trot" and m["gait_votes"] == {"trot": 2}
+    assert m["stride_frequency"] == pytest.approx(2.0, rel=0.05)
+    assert m["duty_factor"] == pytest.approx(0.5, abs=0.03)
+    assert m["torque_mean"] == pytest.approx(2.0) and m["joint_speed_peak"] == pytest.approx(3.0)
+    assert m["tracking_error"] == pytest.approx(0.1)
+    assert m["winding_temp_peak"] == pytest.approx(50.0)
+    # 12 joints x 2 N m x 3 rad/s = 72 W at 0.5 m/s: CoT = 72 / (8.5 * 9.81 * 0.5).
+    assert m["cost_of_transport_mech"] == pytest.approx(72.0 / (mass * 9.81 * 0.5), rel=1e-6)
+    assert m["cost_of_transport_elec"] > m["cost_of_transport_mech"]
+    json.loads(evaluate.to_json(m))
+    assert "fall rate" in evaluate.format_table(m)
+
+
+def test_a_fall_is_counted_and_masked() -> None:
+    trace = _trace()
+    done = trace.done.copy()
+    done[50, 1] = True
+    torque = trace.torque.copy()
+    torque[60:, 1] = 11.0  # after the fall: the autoreset episode, must not count
+    trace = trace._replace(done=done, torque=torque)
+    m = evaluate.compute_metrics(trace, EnvConfig(), 8.5)
+    assert m["fall_rate"] == 0.5
+    assert m["gait_votes"] == {"fell": 1, "trot": 1}
+    assert m["torque_peak"] == pytest.approx(2.0)
+
+
+def test_standing_has_no_cost_of_transport() -> None:
+    m = evaluate.compute_metrics(_trace(speed=0.0), EnvConfig(), 8.5)
+    assert m["cost_of_transport_mech"] is None
+    assert "n/a" in evaluate.format_table(m)
+
+
+def test_parse_command() -> None:
+    assert evaluate.parse_command("vx=0.5,vy=-0.1,yaw=0.3") == (0.5, -0.1, 0.3)
+    assert evaluate.parse_command("yaw=1") == (0.0, 0.0, 1.0)
+    for bad in ("vx=fast", "speed=1", "vx", "vx=nan"):
+        with pytest.raises(ValueError, match="--command"):
+            evaluate.parse_command(bad)
+
+
+def test_zero_policy_stands_in_the_simulator() -> None:
+    from irondog.agents import policy
+
+    cfg = EnvConfig(num_threads=1)
+    metrics, trace = evaluate.evaluate(policy.zero_policy(), cfg, episodes=2, seconds=1.0)
+    assert trace.contact.shape == (50, 2, 4)
+    assert metrics["fall_rate"] == 0.0
+    assert metrics["gait"] == "stand"
+    assert metrics["tracking_error"] > 0.3  # asked for 0.5 m/s, stood still
+    assert 0.0 < metrics["torque_peak"] <= cfg.motor.torque_limit
+    assert metrics["winding_temp_peak"] >= cfg.initial_winding_temp
+
+
+# --- checkpoints and the CLI ---------------------------------------------------------------
+
+
+def _save_checkpoint(directory: Path, observation_size: int = 48) -> tuple[Path, object]:
+    import jax
+
+    from irondog.agents import checkpoint, normalize, ppo
+    from irondog.agents.config import RunConfig, TrainConfig
+    from irondog.config import to_dict
+
+    cfg = RunConfig(
+        env=EnvConfig(num_envs=4, num_threads=1),
+        train=TrainConfig(actor_hidden=(16,), critic_hidden=(16,)),
+    )
+    priv = observation_size + 17
+    learner = ppo.init_learner(cfg.train, observation_size, priv, 12, jax.random.PRNGKey(1))
+    rng = np.random.default_rng(0)
+    norm = normalize.update(learner.obs_normalizer, rng.normal(0.0, 2.0, (64, observation_size)))
+    learner = learner.replace(obs_normalizer=norm)
+    sizes = {
+        "observation_size": observation_size,
+        "privileged_observation_size": priv,
+        "action_size": 12,
+    }
+    path = checkpoint.save(directory, learner, to_dict(cfg), sizes, iteration=1)
+    return path, learner
+
+
+def test_load_policy_matches_ppo_inference(tmp_path: Path) -> None:
+    from irondog.agents import normalize, policy, ppo
+    from irondog.agents.config import TrainConfig
+
+    path, learner = _save_checkpoint(tmp_path / "run")
+    act, env_config = policy.load_policy(tmp_path / "run")  # the folder: latest checkpoint
+    assert env_config.terrain == "flat" and env_config.num_envs == 4
+    nets = ppo.make_networks(TrainConfig(actor_hidden=(16,), critic_hidden=(16,)), 48, 65, 12)
+    obs = np.random.default_rng(1).normal(0, 3, (5, 48)).astype(np.float32)
+    mean = nets.action_mean(learner.params, normalize.normalize(learner.obs_normalizer, obs))
+    np.testing.assert_allclose(act(obs), np.clip(np.asarray(mean), -1, 1), atol=1e-6)
+    with pytest.raises(ValueError, match=r"wants \(n, 48\)"):
+        act(np.zeros((2, 40), np.float32))
+
+
+def test_eval_cli_writes_json_and_table(tmp_path: Path, capsys) -> None:
+    from irondog.cli import main
+
+    _save_checkpoint(tmp_path / "run")
+    out = tmp_path / "m.json"
+    argv = ["eval", "--checkpoint", str(tmp_path / "run"), "--episodes", "2", "--seconds", "0.4"]
+    assert main([*argv, "--json", str(out), "--command", "vx=0.3,yaw=0.1"]) == 0
+    printed = capsys.readouterr().out
+    assert "velocity tracking error" in printed and "gait" in printed
+    data = json.loads(out.read_text())
+    assert data["episodes"] == 2 and data["command"] == {"vx": 0.3, "vy": 0.0, "yaw": 0.1}
+    for key in ("fall_rate", "cost_of_transport_mech", "torque_peak", "joint_speed_mean",
+                "winding_temp_peak", "gait", "duty_factor", "stride_frequency"):  # fmt: skip
+        assert key in data
+
+
+def test_eval_cli_bad_input(tmp_path: Path, capsys) -> None:
+    from irondog.cli import main
+
+    assert main(["eval", "--checkpoint", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "--policy zero" in err
+
+    # A checkpoint whose observation size differs from the environment's.
+    _save_checkpoint(tmp_path / "odd", observation_size=40)
+    assert main(["eval", "--checkpoint", str(tmp_path / "odd"), "--episodes", "1"]) == 2
+    assert "observation_size: checkpoint 40, environment 48" in capsys.readouterr().err
+
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    assert main(["eval", "--policy", "zero", "--json", str(blocker / "m.json")]) == 2
+    assert "cannot write" in capsys.readouterr().err
+    assert main(["eval"]) == 2
+    assert "--checkpoint PATH or --policy zero" in capsys.readouterr().err
+    assert main(["eval", "--policy", "zero", "--episodes", "0"]) == 2
+    assert "--episodes must be >= 1" in capsys.readouterr().err
