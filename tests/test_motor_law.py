@@ -3,6 +3,8 @@
 import jax.numpy as jnp
 import numpy as np
 import pytest
+
+from irondog.config import ConfigError
 from irondog.motors.cybergear import (
     RPM,
     CyberGearParams,
@@ -11,8 +13,6 @@ from irondog.motors.cybergear import (
     thermal_step,
     torque_limits,
 )
-
-from irondog.config import ConfigError
 
 
 def datasheet_curve(rpm: np.ndarray) -> np.ndarray:
