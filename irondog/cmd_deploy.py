@@ -114,12 +114,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         imu = sim.imu if imu_kind == "sim" else still_imu
         loop = DeployLoop(policy, bus, imu, config)
+        start = sim.trunk_position() if sim is not None else None
         try:
             report = loop.run(args.duration)
         except RuntimeError as err:
             raise UserError(str(err)) from None
         if sim is not None:
             report["trunk_height_m"] = sim.trunk_height()
+            moved = sim.trunk_position() - start
+            report["trunk_moved_xy_m"] = [round(float(v), 3) for v in moved[:2]]
     finally:
         bus.shutdown()
         if sim is not None:
