@@ -10,8 +10,9 @@
 
 Safety: joint targets are clamped to the joint limits and to the torque limit
 (``|Kp (q* - q)| <= torque_limit``); a watchdog latches zero-torque damping (Kp = 0, Kd > 0)
-when feedback times out, a motor reports a fault, or a NaN appears; Ctrl-C (and every other
-exit) sends stop frames. Malformed and unexpected frames are counted, never fatal.
+when feedback times out, a motor reports a fault or leaves run mode, or a NaN appears;
+Ctrl-C (and every other exit) sends stop frames. Malformed and unexpected frames are counted,
+never fatal.
 
 ``SimulatedCanRobot`` is the CyberDog 2 MJCF in plain MuJoCo behind a CAN bus (python-can's
 virtual interface): 12 motors that answer enable/stop/set-zero/get-id and operation frames
@@ -278,6 +279,7 @@ class DeployLoop:
         self.tau = np.zeros(n)  # N m
         self.temperature = np.zeros(n)  # C
         self.faults = np.zeros(n, dtype=np.int64)
+        self.mode = np.zeros(n, dtype=np.int64)  # 2 = running
         self.last_seen = np.full(n, -np.inf)  # perf_counter s
         self.last_action = np.zeros(n)
         self.held: list[can.Message] = [self._damping(mid) for mid in self.cfg.motor_ids]
@@ -315,7 +317,7 @@ class DeployLoop:
             self.counts["unexpected_frames"] += 1
             return False
         self.q[i], self.qd[i], self.tau[i] = fb.angle, fb.velocity, fb.torque
-        self.temperature[i], self.faults[i] = fb.temperature, fb.faults
+        self.temperature[i], self.faults[i], self.mode[i] = fb.temperature, fb.faults, fb.mode
         self.last_seen[i] = time.perf_counter()
         self.counts["feedback"] += 1
         return True
@@ -399,6 +401,9 @@ class DeployLoop:
         if self.faults.any():
             ids = [self.cfg.motor_ids[i] for i in np.flatnonzero(self.faults)]
             return self.trip(f"motor fault reported by ids {ids}")
+        if (self.mode != 2).any():  # a motor that reset (e.g. a brown-out) no longer runs
+            ids = [self.cfg.motor_ids[i] for i in np.flatnonzero(self.mode != 2)]
+            return self.trip(f"motor ids {ids} left run mode")
         if t < self.cfg.stand_time:
             blend = t / self.cfg.stand_time
             target = (1.0 - blend) * start_pose + blend * self.default_pose

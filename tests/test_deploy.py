@@ -88,6 +88,15 @@ def test_watchdog_trips_to_damping_on_feedback_timeout(stand_policy) -> None:
     assert (sim.kp == 0.0).all() and (sim.kd > 0).all()  # the motors got the damping frames
 
 
+def test_watchdog_trips_when_a_motor_leaves_run_mode(stand_policy) -> None:
+    def brown_out(k, sim, loop):
+        if k == 25:
+            sim.enabled[4] = False  # motor id 5 resets: it answers in reset mode
+
+    report, _, _ = _run(stand_policy, 0.8, on_tick=brown_out)
+    assert report["watchdog"] == "motor ids [5] left run mode"
+
+
 def test_watchdog_trips_on_nan(stand_policy) -> None:
     calls = itertools.count()
 
