@@ -73,7 +73,8 @@ def pocketsphinx_model_dir() -> Path:
 
 
 def _jsgf_alternatives(phrases: list[str], known: set[str] | None) -> str:
-    usable = [p for p in phrases if known is None or all(w in known for w in p.split())]
+    usable = [p for p in phrases if p.strip()]
+    usable = [p for p in usable if known is None or all(w in known for w in p.split())]
     if not usable:
         raise ValueError(f"no phrase of {phrases[:3]}... is in the pronunciation dictionary")
     return " | ".join(f"( {p} )" for p in sorted(set(usable)))
@@ -92,7 +93,7 @@ def command_jsgf(known_words: set[str] | None = None) -> str:
         [
             "#JSGF V1.0;",
             "grammar irondog;",
-            "public <command> = <action> [ <conn> <action> [ <conn> <action> ] ];",
+            "public <command> = <action> [ [ <conn> ] <action> [ [ <conn> ] <action> ] ];",
             "<action> = <move> | <turn> | <other>;",
             f"<conn> = {alt('connector')};",
             f"<number> = {alt('number')};",

@@ -301,16 +301,49 @@ _OOD_FIXED = [
     "this bench is wet", "i love this song", "the kids are playing football",
     "turn on the lights", "the left lane is closed", "my back hurts", "see you tomorrow",
     "the meeting was moved to friday", "that was a good run", "i can't hear you",
-    "it's too windy here", "pass me the water",
+    "it's too windy here", "pass me the water", "she walked home after the party",
+    "we left the car near the station", "the film was two hours long",
+    "i ran five kilometres this morning", "turn the music down a bit",
+    "he came here last summer", "the dog next door barks all night",
+    "i need to stand in the queue", "sit wherever you like", "the right answer was three",
+    "go and ask your father", "it stopped raining at noon", "back in ten minutes",
+    "my knee is better now", "they went forward with the plan", "speed cameras everywhere",
 ]  # fmt: skip
 
 
+_OOD_BANK = {
+    "subject": ["my mother", "the teacher", "his friend", "everyone", "the man", "our team",
+                "the baby", "my boss", "the doctor", "her cousin", "nobody", "the waiter"],
+    "verb": ["is moving to", "was talking about", "wants to visit", "just bought", "hates",
+             "keeps forgetting", "is cooking", "painted", "will call", "is waiting for",
+             "asked about", "read about", "fixed", "lost", "found", "ordered"],
+    "object": ["a new car", "the kitchen", "some flowers", "the tickets", "a big cake",
+               "the library", "her phone", "the holiday", "a funny film", "the football",
+               "the birthday party", "a little house", "the news", "dinner", "the homework"],
+    "time": ["next month", "tonight", "on friday", "last year", "soon", "every day",
+             "at the weekend", "before lunch", "in the summer", "later", "", ""],
+}  # fmt: skip
+_OOD_QUESTIONS = ["did you", "have you ever", "why did you", "when will you", "could we",
+                  "shall we", "do you want to"]  # fmt: skip
+_OOD_ACTS = ["see the news", "try the new cafe", "call your sister", "finish the book",
+             "watch the film", "eat the cake", "visit the museum", "meet the new neighbours",
+             "book a table", "fix the bike", "pay the bill"]  # fmt: skip
+
+
 def sample_out_of_domain(rng: random.Random) -> str:
-    """One non-command sentence."""
-    if rng.random() < 0.4:
+    """One non-command sentence (everyday chatter, some sharing words with commands)."""
+    r = rng.random()
+    if r < 0.25:
         return normalise(rng.choice(_OOD_FIXED))
-    parts = [rng.choice(_OOD_SUBJECTS), rng.choice(_OOD_VERBS), rng.choice(_OOD_OBJECTS),
-             rng.choice(_OOD_TAILS)]  # fmt: skip
+    if r < 0.5:
+        parts = [rng.choice(_OOD_SUBJECTS), rng.choice(_OOD_VERBS), rng.choice(_OOD_OBJECTS),
+                 rng.choice(_OOD_TAILS)]  # fmt: skip
+    elif r < 0.8:
+        parts = [rng.choice(_OOD_BANK[k]) for k in ("subject", "verb", "object", "time")]
+        if rng.random() < 0.3:
+            parts = ["i think", *parts] if rng.random() < 0.5 else ["so", *parts]
+    else:
+        parts = [rng.choice(_OOD_QUESTIONS), rng.choice(_OOD_ACTS), rng.choice(_OOD_TAILS)]
     return normalise(" ".join(parts))
 
 

@@ -116,7 +116,7 @@ def command_gbnf() -> str:
     ang = alts([_num_token(x) for x in ANGLES_DEG])
     return "\n".join(
         [
-            'root ::= " "? ("none" | action (" then " action)? (" then " action)?)',
+            'root ::= " "? ("none" | action (" then " action)? (" then " action)?) "\\n"',
             "action ::= move | turn | other",
             'move ::= "move " ("forward" | "backward" | "left" | "right") '
             '(" " dist " m" | " " dur " s")?',
@@ -324,6 +324,8 @@ class RuleParser:
     def parse_one(self, transcript: str) -> Parse:
         """Parse one transcript."""
         text = normalise(transcript)
+        # Keep numbers whole before splitting at "and": "one hundred and twenty", "two and a half".
+        text = text.replace("hundred and", "hundred").replace(" and a half", " point five")
         pieces = [p.split() for p in _SPLIT.split(text) if p.strip()]
         actions = [a for a in (_rule_action(p) for p in pieces) if a is not None]
         if not actions:
@@ -556,7 +558,7 @@ class LlamaParser:
     name = "llm"
 
     def __init__(
-        self, model: str | Path | None = None, threshold: float = 0.5, n_threads: int = 2
+        self, model: str | Path | None = None, threshold: float = 0.2, n_threads: int = 2
     ) -> None:
         from llama_cpp import Llama, LlamaGrammar
 
@@ -582,7 +584,12 @@ class LlamaParser:
             return _reject(transcript)
         prompt = f"{self.prefix}Speech: {text}\nCommand:"
         out = self.llm.create_completion(
-            prompt, max_tokens=24, temperature=0.0, grammar=self.grammar, logprobs=1
+            prompt,
+            max_tokens=24,
+            temperature=0.0,
+            grammar=self.grammar,
+            logprobs=1,
+            stop=["\n"],
         )
         choice = out["choices"][0]
         answer = choice["text"].strip()

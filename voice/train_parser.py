@@ -81,7 +81,7 @@ def target_tokens(text: str | None, max_out: int) -> np.ndarray:
 
 
 def make_corpus(
-    seed: int, count: int, confusions: dict[str, list], ood_fraction: float = 0.15
+    seed: int, count: int, confusions: dict[str, list], ood_fraction: float = 0.2
 ) -> list[tuple[str, str | None]]:
     """(input text, canonical target or None) training pairs."""
     rng = random.Random(seed)

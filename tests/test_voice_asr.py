@@ -1,0 +1,71 @@
+"""Offline recognisers: models from registry packages, nothing downloaded, n-best/confidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from irondog.voice import asr, tts
+
+needs_espeak = pytest.mark.skipif(not tts.have_espeak(), reason="espeak-ng not installed")
+
+
+@pytest.fixture(scope="module")
+def whisper() -> asr.WhisperRecognizer:
+    return asr.WhisperRecognizer()
+
+
+@needs_espeak
+def test_whisper_hears_a_command_with_nbest(whisper: asr.WhisperRecognizer) -> None:
+    rec = whisper.recognize(tts.speak("walk forward two metres", "en-us", 160, 50))
+    assert rec.best is not None
+    assert "forward" in rec.best.text.lower()
+    assert 1 <= len(rec.hypotheses) <= whisper.beam_size
+    assert all(0.0 <= h.confidence <= 1.0 for h in rec.hypotheses)
+    assert rec.hypotheses[0].score >= rec.hypotheses[-1].score  # best first
+
+
+def test_whisper_never_downloads_by_default(tmp_path) -> None:  # noqa: ANN001
+    with pytest.raises(FileNotFoundError, match="allow_download"):
+        asr.WhisperRecognizer("tiny.en")  # a hub id: refused, nothing fetched
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        asr.make_recognizer("whisper", tmp_path / "no_model")
+
+
+def test_default_models_come_from_packages() -> None:
+    assert (asr.whisper_model_dir() / "model.bin").is_file()
+    assert (asr.pocketsphinx_model_dir() / "mdef").is_file()
+    assert 30 < asr.model_footprint_mb("whisper") < 120
+
+
+def test_drop_repeats() -> None:
+    assert asr.drop_repeats("sit down, sit down, sit down, sit") == "sit down"
+    assert asr.drop_repeats("walk forward two metres") == "walk forward two metres"
+
+
+def test_command_grammar_uses_known_words() -> None:
+    import pocketsphinx  # noqa: F401
+
+    dict_path = asr.pocketsphinx_model_dir().parent / "cmudict-en-us.dict"
+    known = {line.split()[0].split("(")[0] for line in dict_path.open() if line.strip()}
+    grammar = asr.command_jsgf(known)
+    assert grammar.startswith("#JSGF V1.0;")
+    words = set(grammar.replace("(", " ").replace(")", " ").replace("|", " ").split())
+    spoken = {w for w in words if w.isalpha() and w.islower() and w != "grammar"}
+    assert spoken <= known | {"irondog", "public"}
+
+
+@needs_espeak
+def test_pocketsphinx_decodes_within_the_grammar() -> None:
+    ps = asr.PocketSphinxRecognizer()
+    speech = tts.speak("turn left", "en-us", 150, 50)
+    rec = ps.recognize(speech)
+    assert rec.best is not None and "left" in rec.best.text
+    assert 0.0 <= rec.best.confidence <= 1.0
+    silence = np.zeros(8000, np.float32)
+    assert ps.recognize(silence).engine == "pocketsphinx"
+
+
+def test_unknown_engine() -> None:
+    with pytest.raises(ValueError, match="asr engine must be one of"):
+        asr.make_recognizer("kaldi")

@@ -1,0 +1,104 @@
+"""Transcript -> command parsers: constrained decoding always parses, accuracy, rejection."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from irondog.voice import corpus, lm
+from irondog.voice.commands import parse_canonical, to_json
+
+
+@pytest.fixture(scope="module")
+def trained() -> lm.TrainedParser:
+    return lm.TrainedParser()
+
+
+def test_finite_state_mask_only_builds_canonical_text() -> None:
+    rng = random.Random(0)
+    for _ in range(2000):
+        prefix: list[str] = []
+        while True:
+            options = lm.allowed_next(prefix)
+            assert options, prefix
+            token = rng.choice(options)
+            if token == "<eos>":
+                break
+            prefix.append(token)
+        assert len(prefix) + 2 <= lm.ParserNetConfig().max_out + 1
+        if prefix != ["<none>"]:
+            parse_canonical(" ".join(prefix))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=80) | st.lists(st.sampled_from(corpus.spoken_vocabulary())).map(" ".join))
+def test_random_strings_never_give_an_unparseable_command(
+    trained: lm.TrainedParser, text: str
+) -> None:
+    for parser in (trained, lm.RuleParser()):
+        result = parser.parse(text)
+        assert 0.0 <= result.confidence <= 1.0
+        if result.accepted:
+            assert parse_canonical(result.text) == result.command
+        else:
+            assert result.text == "none"
+
+
+def test_trained_parser_accuracy_and_rejection(trained: lm.TrainedParser) -> None:
+    pairs = list(corpus.pairs(seed=4242, count=150))
+    right = sum(
+        (r := trained.parse(text)).accepted and to_json(r.command) == to_json(command)
+        for text, command in pairs
+    )
+    assert right / len(pairs) >= 0.9
+    held_out_chatter = [
+        "so then she told me the whole story about the wedding",
+        "honestly the best part of the holiday was the food",
+        "my brother is moving to a new flat next month",
+        "the garden looks lovely now that the roses are out",
+    ]
+    accepted = sum(trained.parse(t).accepted for t in held_out_chatter)
+    assert accepted <= 1
+
+
+def test_nbest_prefers_the_confident_reading(trained: lm.TrainedParser) -> None:
+    result = trained.parse([("blah blah blah", 0.9), ("turn right ninety degrees", 0.8)])
+    assert result.text == "turn right 90 deg"
+
+
+def test_rule_parser_examples() -> None:
+    rules = lm.RuleParser()
+    assert rules.parse("walk forward two metres then turn left").text == (
+        "move forward 2 m then turn left"
+    )
+    assert rules.parse("turn right by one hundred and thirty five degrees").text == (
+        "turn right 135 deg"
+    )
+    assert rules.parse("stop immediately").text == "emergency stop"
+    assert not rules.parse("what a lovely day").accepted
+
+
+def test_missing_weights_name_the_retraining_script(tmp_path) -> None:  # noqa: ANN001
+    with pytest.raises(FileNotFoundError, match="train_parser"):
+        lm.TrainedParser(tmp_path / "nope.msgpack")
+    with pytest.raises(ValueError, match="parser must be one of"):
+        lm.make_parser("gpt")
+
+
+def test_gbnf_grammar_loads_in_llama_cpp() -> None:
+    llama_cpp = pytest.importorskip("llama_cpp")
+    grammar = llama_cpp.LlamaGrammar.from_string(lm.command_gbnf(), verbose=False)
+    assert grammar is not None
+
+
+@pytest.mark.slow
+def test_llm_parser_answers_within_the_grammar() -> None:
+    pytest.importorskip("llama_cpp")
+    parser = lm.LlamaParser()
+    for text in ("walk forward two metres", "i went to the shop yesterday", "sit down"):
+        result = parser.parse(text)
+        if result.accepted:
+            assert parse_canonical(result.text) == result.command
