@@ -113,6 +113,10 @@ def run(args: argparse.Namespace) -> int:
         ) from None
     print("arrow keys: vx and yaw rate; Page Up/Down: vy; Home: stop; close the window to quit")
     with viewer:
+        with viewer.lock():  # follow the trunk, like the videos' tracking camera
+            viewer.cam.type = mujoco.mjtCamera.mjCAMERA_TRACKING
+            viewer.cam.trackbodyid = mujoco.mj_name2id(env.model, mujoco.mjtObj.mjOBJ_BODY, "trunk")
+            viewer.cam.distance, viewer.cam.elevation = 1.5, -20.0
         while viewer.is_running():
             start = time.perf_counter()
             tinfo = state.info["task"]
