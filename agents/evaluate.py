@@ -223,11 +223,14 @@ def compute_metrics(
     abs_tau = np.abs(_masked(tau, valid))
     abs_qd = np.abs(_masked(qd, valid))
     yaw_err = np.abs(trace.command[:, :, 2] - trace.yaw_rate)
-    command = trace.command[0].mean(axis=0)
+    first = trace.command[0]  # (n, 3)
+    fixed = bool(np.allclose(trace.command, first[0]))  # one command for all, all the time
     return {
         "episodes": n,
         "seconds": steps * dt,
-        "command": {"vx": float(command[0]), "vy": float(command[1]), "yaw": float(command[2])},
+        "command": dict(zip(("vx", "vy", "yaw"), map(float, first[0]), strict=True))
+        if fixed
+        else "training distribution",
         "fall_rate": float(fell.mean()),
         "tracking_error": float(trace.tracking_error[valid_m].mean()),
         "yaw_rate_error": _finite_or_none(
@@ -278,9 +281,11 @@ def table_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, formatted value with unit) pairs for a table."""
     out = []
     cmd = metrics.get("command")
-    if cmd:
+    if isinstance(cmd, dict):
         out.append(("command", f"vx {cmd['vx']:+.2f} m/s, vy {cmd['vy']:+.2f} m/s, "
                                f"yaw {cmd['yaw']:+.2f} rad/s"))  # fmt: skip
+    elif cmd:
+        out.append(("command", str(cmd)))
     for key, label, unit, fmt in TABLE_ROWS:
         value = metrics.get(key)
         text = "n/a" if value is None else fmt.format(value)

@@ -176,3 +176,13 @@ def test_eval_cli_bad_input(tmp_path: Path, capsys) -> None:
     assert "--checkpoint PATH or --policy zero" in capsys.readouterr().err
     assert main(["eval", "--policy", "zero", "--episodes", "0"]) == 2
     assert "--episodes must be >= 1" in capsys.readouterr().err
+
+
+def test_varying_commands_are_labelled() -> None:
+    trace = _trace()
+    command = trace.command.copy()
+    command[:, 1, 0] = -0.3  # the second robot was asked for something else
+    m = evaluate.compute_metrics(trace._replace(command=command), EnvConfig(), 8.5)
+    assert m["command"] == "training distribution"
+    assert "training distribution" in evaluate.format_table(m)
+    assert evaluate.compute_metrics(trace, EnvConfig(), 8.5)["command"]["vx"] == 0.6
