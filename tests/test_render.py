@@ -149,3 +149,27 @@ def test_view_without_display_points_to_render(monkeypatch, capsys) -> None:
         cmd = cmd_view.apply_key(cmd, cmd_view.KEY_LEFT, limits)
     assert cmd[2] == pytest.approx(limits.yaw_rate[1])  # clipped to the training range
     assert cmd_view.apply_key(cmd, cmd_view.KEY_HOME, limits).tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.slow
+def test_viewer_opens_and_arrow_keys_steer(tmp_path: Path) -> None:
+    """Needs Debian's xvfb and xdotool (not installed by install.sh): a virtual display."""
+    import shutil
+
+    if not (shutil.which("xvfb-run") and shutil.which("xdotool")):
+        pytest.skip("xvfb-run and xdotool are needed (apt-get install xvfb xdotool)")
+    log = tmp_path / "view.log"
+    script = f"""
+MUJOCO_GL=glfw {sys.executable} -c 'import sys; from irondog.cli import main; \
+sys.exit(main(sys.argv[1:]))' view --policy zero --command vx=0 > {log} 2>&1 &
+pid=$!
+for i in $(seq 60); do win=$(xdotool search --name MuJoCo | head -1); [ -n "$win" ] && break; \
+sleep 1; done
+sleep 2
+xdotool key --window "$win" Up; sleep 0.5; xdotool key --window "$win" Left; sleep 1
+kill $pid
+"""
+    subprocess.run(["xvfb-run", "-a", "bash", "-c", script], timeout=180, check=False)
+    text = log.read_text()
+    assert "command vx +0.10 vy +0.00 yaw +0.00" in text, text[-2000:]
+    assert "command vx +0.10 vy +0.00 yaw +0.20" in text
