@@ -7,7 +7,8 @@ the CyberGear MIT law at physics rate, with physics options changed to probe rob
 reports tracking error and falls.
 
 Importing this module must not import jax or flax (a test checks): the observation terms are
-re-derived here in NumPy from the metadata's definitions, and a test compares them with the
+re-derived here in NumPy from the metadata's definitions (gravity and the gait clock come from
+``irondog.envs.task``, which imports neither), and a test compares them with the
 training task's ``irondog.envs.task.observation``.
 """
 
@@ -24,6 +25,7 @@ import numpy as np
 import onnxruntime as ort
 
 from irondog.agents.export import MetadataError, read_metadata
+from irondog.envs import task
 from irondog.motors.cybergear import CyberGearParams, copper_loss, mit_torque, thermal_step
 
 INTEGRATORS = {
@@ -95,10 +97,7 @@ def observation_names(layout: list[Mapping[str, Any]]) -> list[str]:
 
 def projected_gravity(quat: np.ndarray) -> np.ndarray:
     """Gravity (0, 0, -1) in the body frame of the unit quaternion (w, x, y, z), (3,)."""
-    w, x, y, z = quat
-    return np.array(
-        [-2.0 * (x * z - w * y), -2.0 * (y * z + w * x), -(1.0 - 2.0 * (x * x + y * y))]
-    )
+    return task.projected_gravity(np.asarray(quat, dtype=np.float64)[None, :])[0]
 
 
 def build_observation(

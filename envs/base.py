@@ -17,14 +17,14 @@ back end's State is a pure pytree and can be carried through ``jax.lax.scan``.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
-from flax import struct
+from typing import Any, NamedTuple, Protocol
 
 
-@struct.dataclass
-class State:
-    """One batch of environments after reset or step; every leaf leads with num_envs."""
+class State(NamedTuple):
+    """One batch of environments after reset or step; every leaf leads with num_envs.
+
+    A NamedTuple, so JAX treats it as a pytree and this module needs no JAX import.
+    """
 
     obs: Any  # (n, observation_size) actor observation, noisy
     privileged_obs: Any  # (n, privileged_observation_size) critic observation, noise-free
@@ -33,6 +33,10 @@ class State:
     truncated: Any  # (n,) 1.0 where it ended by the time limit
     metrics: dict[str, Any]  # name -> (n,), reward/<term> among them
     info: dict[str, Any]  # command, last_action, step counters, terminal_obs, ...
+
+    def replace(self, **changes: Any) -> State:
+        """A copy with ``changes``."""
+        return self._replace(**changes)
 
 
 class Env(Protocol):

@@ -3,17 +3,17 @@
 Both physics back ends call these with ``xp=numpy`` (native ``mujoco.batch``) or
 ``xp=jax.numpy`` (MJX); they only advance the physics and draw the random numbers.
 Random inputs are passed in as arrays (uniform in [0, 1) or [-1, 1)) so that the functions
-stay pure and the two back ends can be compared number for number.
+stay pure and the two back ends can be compared number for number. This module imports
+neither JAX nor flax (its records are NamedTuples, which JAX treats as pytrees), so the
+ONNX runner on a robot can use it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
-from flax import struct
 
 from irondog.envs import gaits
 from irondog.envs.config import CommandConfig, EnvConfig, NoiseConfig, RewardScales
@@ -55,8 +55,7 @@ def observation_size(task_name: str) -> int:
     return sum(size for _, size, _, _ in observation_layout(task_name))
 
 
-@struct.dataclass
-class Readings:
+class Readings(NamedTuple):
     """What the physics gives the task after a control step; leading dim num_envs."""
 
     base_pos: Any  # (n, 3) m, world
@@ -71,8 +70,7 @@ class Readings:
     power: Any  # (n,) W, mean positive-or-negative mechanical power over the control step
 
 
-@struct.dataclass
-class TaskInfo:
+class TaskInfo(NamedTuple):
     """Per-simulation task state carried from step to step."""
 
     command: Any  # (n, 3)
@@ -90,6 +88,10 @@ class TaskInfo:
     gait: Any  # (n, 8) commanded gait (see irondog.envs.gaits.GAIT_FIELDS)
     phase: Any  # (n,) gait clock, cycles in [0, 1)
     lifetime: Any  # (n,) policy steps since the simulation was created (not reset by episodes)
+
+    def replace(self, **changes: Any) -> TaskInfo:
+        """A copy with ``changes`` (NamedTuples are JAX pytrees: no flax needed here)."""
+        return self._replace(**changes)
 
 
 def readings_from_physics(
@@ -367,4 +369,4 @@ def initial_info(
 
 def task_fields() -> tuple[str, ...]:
     """Field names of TaskInfo."""
-    return tuple(f.name for f in dataclasses.fields(TaskInfo))
+    return TaskInfo._fields
