@@ -217,7 +217,7 @@ def compute_metrics(
     votes = Counter(labels)
     walking = [label for label in labels if label != "fell"]
     dominant = Counter(walking).most_common(1)[0][0] if walking else "fell"
-    duty = np.array([s.duty_factor for s in summaries]) if summaries else np.full((1, 4), np.nan)
+    duty = np.array([s.duty_factor for s in summaries]) if summaries else None  # (k, 4)
     freqs = [s.stride_frequency for s in summaries if s.stride_frequency > 0]
 
     abs_tau = np.abs(_masked(tau, valid))
@@ -250,8 +250,8 @@ def compute_metrics(
         else None,
         "gait": dominant,
         "gait_votes": dict(sorted(votes.items())),
-        "duty_factor": _finite_or_none(float(np.nanmean(duty))),
-        "duty_factor_per_foot": [_finite_or_none(float(x)) for x in np.nanmean(duty, axis=0)],
+        "duty_factor": None if duty is None else float(duty.mean()),
+        "duty_factor_per_foot": None if duty is None else [float(x) for x in duty.mean(axis=0)],
         "stride_frequency": _finite_or_none(float(np.median(freqs)) if freqs else 0.0),
     }
 

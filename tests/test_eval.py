@@ -186,3 +186,13 @@ def test_varying_commands_are_labelled() -> None:
     assert m["command"] == "training distribution"
     assert "training distribution" in evaluate.format_table(m)
     assert evaluate.compute_metrics(trace, EnvConfig(), 8.5)["command"]["vx"] == 0.6
+
+
+def test_all_fallen() -> None:
+    trace = _trace()
+    done = trace.done.copy()
+    done[5, :] = True
+    m = evaluate.compute_metrics(trace._replace(done=done), EnvConfig(), 8.5)
+    assert m["fall_rate"] == 1.0 and m["gait"] == "fell"
+    assert m["duty_factor"] is None and m["duty_factor_per_foot"] is None
+    assert "n/a" in evaluate.format_table(m)
