@@ -33,6 +33,9 @@ TEMPLATES: dict[str, tuple[tuple[float, float, float, float], ...]] = {
     "walk": ((0.0, 0.5, 0.75, 0.25), (0.0, 0.5, 0.25, 0.75)),
 }
 MATCH_TOLERANCE = 0.125  # strides: mean phase distance beyond which a gait is "irregular"
+# Shorter stance or swing runs are chatter: real swings last 100 ms or more even in a fast
+# trot, stances 80 ms or more; at 50 Hz control 60 ms is three steps.
+MIN_RUN = 0.06  # s
 MIN_CONSISTENCY = 0.7  # mean resultant length of a foot's touchdown phases (1 = always the same)
 
 
@@ -174,11 +177,15 @@ def match_template(phases: np.ndarray) -> tuple[str, float]:
     return (best, best_err) if best_err <= MATCH_TOLERANCE else ("irregular", best_err)
 
 
-def analyse(contact: np.ndarray, dt: float, min_steps: int = 2) -> GaitSummary:
-    """Duty factor, stride frequency, phases and gait class of a (T, 4) contact timeline."""
+def analyse(contact: np.ndarray, dt: float, min_run: float = MIN_RUN) -> GaitSummary:
+    """Duty factor, stride frequency, phases and gait class of a (T, 4) contact timeline.
+
+    Stance or swing runs shorter than ``min_run`` seconds are treated as contact chatter
+    (a foot bouncing) and merged into their neighbours first.
+    """
     if dt <= 0:
         raise ValueError(f"dt must be > 0, got {dt}")
-    contact = debounce(contact, min_steps)
+    contact = debounce(contact, max(1, int(round(min_run / dt))))
     duty = duty_factor(contact)
     if len(contact) == 0:
         return GaitSummary("irregular", duty, 0.0, np.full(4, np.nan), float("nan"))

@@ -69,3 +69,16 @@ def test_bad_input() -> None:
         gait.analyse(np.ones((10, 4)), 0.0)
     with pytest.raises(ValueError, match="unknown gait"):
         gait.synthetic_contacts("gallop", 10, DT)
+
+
+def test_a_bouncing_foot_does_not_double_the_stride_frequency() -> None:
+    contact = gait.synthetic_contacts("trot", steps=300, dt=DT, frequency=2.0, duty=0.6)
+    bouncy = contact.copy()
+    for start in range(6, 300, 25):  # a 40 ms lift in the middle of every FR stance
+        bouncy[start : start + 2, 0] = False
+    assert len(gait.touchdowns(bouncy)[0]) > len(gait.touchdowns(contact)[0])
+    summary = gait.analyse(bouncy, DT)
+    assert summary.gait == "trot"
+    assert summary.stride_frequency == pytest.approx(2.0, rel=0.05)
+    # Without the chatter filter the bounces would halve the measured stride period.
+    assert gait.analyse(bouncy, DT, min_run=DT).stride_frequency > 2.5
