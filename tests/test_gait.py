@@ -80,5 +80,5 @@ def test_a_bouncing_foot_does_not_double_the_stride_frequency() -> None:
     summary = gait.analyse(bouncy, DT)
     assert summary.gait == "trot"
     assert summary.stride_frequency == pytest.approx(2.0, rel=0.05)
-    # Without the chatter filter the bounces would halve the measured stride period.
-    assert gait.analyse(bouncy, DT, min_run=DT).stride_frequency > 2.5
+    # Without the chatter filter the bounce touchdowns pull FR's phase off the trot.
+    assert gait.analyse(bouncy, DT, min_run=DT).gait != "trot"
