@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 DEBIAN_PACKAGES=(
   libosmesa6 libegl1 libgl1 libglx-mesa0 libegl-mesa0
   espeak-ng sox libsndfile1 flac ffmpeg
-  chromium
+  chromium xvfb xdotool
   build-essential cmake
 )
 
