@@ -98,6 +98,8 @@ def main() -> None:
                 "env/tracking_error",
                 "episode/fall_fraction",
                 "time/steps_per_s",
+                "reward/per_step",
+                "policy/std",
             )
         }
         row["wall_s"] = now - start
@@ -106,7 +108,8 @@ def main() -> None:
             f"it {int(row['iteration']):4d}  steps {row['env_steps']:>11,.0f}  "
             f"wall {row['wall_s']:6.0f} s  return {row['episode/return']:8.3g}  "
             f"track {row['env/tracking_error']:.3f}  falls {row['episode/fall_fraction']:.3f}  "
-            f"{row['time/steps_per_s']:6.0f} steps/s",
+            f"{row['time/steps_per_s']:6.0f} steps/s  r/step {row['reward/per_step']:.4f}  "
+            f"std {row['policy/std']:.3f}",
             flush=True,
         )
         out_of_time = now - start > args.minutes * 60

@@ -89,3 +89,17 @@ def test_memory_estimate_grows_with_envs() -> None:
     small = ppo.estimate_memory_bytes(CFG, 1024, 48, 100, 12, sim_bytes_per_env=100_000)
     huge = ppo.estimate_memory_bytes(CFG, 10_000_000, 48, 100, 12, sim_bytes_per_env=100_000)
     assert huge > 1e12 > small
+
+
+@pytest.mark.slow  # builds the native CyberDog 2 env twice: about 40 s
+def test_native_env_same_seed_gives_identical_first_returns() -> None:
+    from irondog.envs import registry
+
+    run = load(RunConfig, PRESETS / "smoke.yaml", ["train.num_iterations=3"])
+    histories = []
+    for _ in range(2):
+        env = registry.make(run.train.env_name, run.env)
+        histories.append(ppo.make_train(run.train, env)(jax.random.PRNGKey(0)).history)
+    for a, b in zip(*histories, strict=True):
+        for key in ("reward/per_step", "loss/policy", "env/tracking_error"):
+            assert a[key] == b[key], key
