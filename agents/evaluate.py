@@ -20,6 +20,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -125,11 +126,28 @@ def eval_env_config(
     return cfg
 
 
-def make_env(env_config: EnvConfig) -> Any:
-    """The native batch for an (already resolved) env config."""
-    from irondog.envs.registry import backend_factory
+def make_env(env_config: EnvConfig, model: Any = None) -> Any:
+    """The native batch for an (already resolved) env config, on ``model`` if given."""
+    from irondog.envs.native import NativeEnv
 
-    return backend_factory("native")(env_config)
+    return NativeEnv(env_config, model=model)
+
+
+def with_motor(env_config: EnvConfig, motor_path: str | Path) -> tuple[EnvConfig, Any]:
+    """(env config, MjModel) for 12 motors of a motor YAML (``irondog motor optimize``).
+
+    The config's motor law gets the YAML's parameters; the model gets the motors' masses,
+    reflected inertia and torque range (``irondog.motors.optimize.motor_model``).
+    """
+    from irondog.motors.optimize import motor_model
+
+    if env_config.terrain != "flat":
+        raise ValueError(
+            f"--motor {motor_path}: only the flat-ground environment can take another motor "
+            f"(this policy's terrain is {env_config.terrain!r})"
+        )
+    model, params = motor_model(motor_path)
+    return dataclasses.replace(env_config, motor=params), model
 
 
 def robot_mass(model: Any) -> float:
@@ -317,10 +335,12 @@ def evaluate(
     command: tuple[float, float, float] | None = DEFAULT_COMMAND,
     seed: int = 0,
     env_check: Callable[[Any], None] | None = None,
+    model: Any = None,
 ) -> tuple[dict[str, Any], Trace]:
-    """Metrics and trace of ``episodes`` parallel episodes of ``act``."""
+    """Metrics and trace of ``episodes`` parallel episodes of ``act`` (on ``model`` if given:
+    see ``with_motor``)."""
     cfg = eval_env_config(env_config, episodes, seconds, command)
-    env = make_env(cfg)
+    env = make_env(cfg, model)
     if env_check is not None:
         env_check(env)
     steps = max(1, round(seconds / cfg.ctrl_dt))

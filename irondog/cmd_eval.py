@@ -2,6 +2,7 @@
 
     irondog eval --checkpoint runs/trot [--command vx=0.5,vy=0,yaw=0] [--episodes 16]
     irondog eval --policy zero --episodes 4 --seconds 2 --json metrics.json
+    irondog eval --checkpoint runs/trot --motor configs/motor/trot_optimized.yaml
 
 Prints a table (or JSON with --format json); --json PATH also writes the JSON to a file.
 """
@@ -54,6 +55,12 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="episode length, s")
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--json", metavar="PATH", help="also write the metrics JSON here")
+    parser.add_argument(
+        "--motor",
+        metavar="YAML",
+        help="motor YAML (irondog motor optimize): simulate 12 of these motors (their law, "
+        "masses, rotor inertia, torque range) instead of the CyberGear",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,10 +79,13 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as err:
             raise UserError(str(err)) from None
     selected, command = resolve(args)
+    env_config, model = selected.env_config, None
     try:
+        if args.motor is not None:
+            env_config, model = evaluate.with_motor(env_config, args.motor)
         metrics, _ = evaluate.evaluate(
-            selected.act, selected.env_config, episodes=args.episodes, seconds=args.seconds,
-            command=command, seed=args.seed, env_check=selected.env_check,
+            selected.act, env_config, episodes=args.episodes, seconds=args.seconds,
+            command=command, seed=args.seed, env_check=selected.env_check, model=model,
         )  # fmt: skip
     except ValueError as err:
         raise UserError(str(err)) from None
@@ -86,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
         print(text)
     else:
         print(f"policy: {selected.label}")
+        if args.motor is not None:
+            print(f"motor: {args.motor} ({1e3 * env_config.motor.mass:.1f} g each)")
         print(evaluate.format_table(metrics))
         if json_path is not None:
             print(f"metrics JSON: {json_path}")

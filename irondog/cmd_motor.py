@@ -2,8 +2,10 @@
 
 irondog motor datasheet [--motor M.yaml]            the model's figures next to the datasheet
 irondog motor trot --out duty.npz [--motor M.yaml]  record the scripted trot's duty cycle
+irondog motor trot --checkpoint CK --out duty.npz   record a trained policy's duty cycle
 irondog motor optimize --scripted --out M.yaml      co-design loop on the scripted trot
-irondog motor optimize --duty ROLLOUTS.npz --out M.yaml
+irondog motor optimize --duty CHECKPOINT --out M.yaml   co-design loop, policy re-simulated
+irondog motor optimize --duty ROLLOUTS.npz --out M.yaml  one pass on recorded rollouts
 irondog motor report --out DIR [--motor M.yaml]     Pareto, envelopes, thermal, mass table
 """
 
@@ -33,15 +35,30 @@ def register(parser: argparse.ArgumentParser) -> None:
     trot.add_argument("--out", required=True, help="output .npz (joint_torque, joint_vel, dt)")
     trot.add_argument("--motor", help="motor YAML to simulate with (default: CyberGear)")
     trot.add_argument("--duration", type=float, default=8.0, help="seconds recorded")
+    trot.add_argument(
+        "--checkpoint", help="record this trained policy (0.5 m/s forward) instead of the script"
+    )
+    trot.add_argument("--episodes", type=int, default=8, help="with --checkpoint: episodes")
 
     opt = sub.add_parser("optimize", help="least-mass motor for a duty; co-design loop")
     src = opt.add_mutually_exclusive_group(required=True)
-    src.add_argument("--duty", help="rollouts .npz with joint_torque (T,12), joint_vel, dt")
+    src.add_argument(
+        "--duty",
+        help="rollouts .npz with joint_torque (T,12), joint_vel, dt; or a policy checkpoint "
+        "(.msgpack or run folder): its rollouts, re-simulated with each new motor",
+    )
     src.add_argument("--scripted", action="store_true", help="use the scripted trot (re-simulated)")
     opt.add_argument("--out", required=True, help="motor YAML to write")
     opt.add_argument("--config", help="optimiser YAML (default: configs/motor/optimize.yaml)")
     opt.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides")
     opt.add_argument("--iterations", type=int, default=4, help="co-design passes at most")
+    opt.add_argument(
+        "--episodes", type=int, default=8, help="with a checkpoint: episodes per simulation"
+    )
+    opt.add_argument(
+        "--seconds", type=float, default=8.0, help="with a checkpoint: seconds per episode"
+    )
+    opt.add_argument("--save-duty", metavar="NPZ", help="with a checkpoint: save its first duty")
 
     rep = sub.add_parser("report", help="plots and tables: baseline vs optimised motor")
     rep.add_argument("--out", required=True, help="output folder")
@@ -95,6 +112,8 @@ def _trot(args: argparse.Namespace) -> int:
     from irondog.motors.optimize import load_motor
 
     params = load_motor(args.motor)[1] if args.motor else du.CyberGearParams()
+    if args.checkpoint:
+        return _policy_trot(args, params if args.motor else None)
     model = du.apply_motor(params) if args.motor else None
     result = du.scripted_trot(params, model, du.TrotConfig(duration=args.duration))
     du.save_duty(args.out, result.duty)
@@ -103,6 +122,26 @@ def _trot(args: argparse.Namespace) -> int:
         f"wrote {args.out}: {result.duty.duration:.1f} s, walked {result.forward_distance:.2f} m, "
         f"lowest trunk {result.min_height:.3f} m; peak torque {s.peak_torque.max():.2f} N m, "
         f"peak speed {s.peak_speed.max():.2f} rad/s, worst RMS torque {s.rms_torque.max():.2f} N m"
+    )
+    return 0
+
+
+def _policy_trot(args: argparse.Namespace, params) -> int:
+    from irondog.motors import duty as du
+    from irondog.motors import policy_duty as pd
+
+    if args.episodes < 1:
+        raise ValueError("--episodes: must be >= 1")
+    duty, m = pd.policy_duty(
+        args.checkpoint, params, episodes=args.episodes, seconds=args.duration + 1.0
+    )
+    du.save_duty(args.out, duty)
+    s = du.summarize(duty, params)
+    print(
+        f"wrote {args.out}: {duty.duration:.1f} s of {args.checkpoint} "
+        f"(tracking error {m['tracking_error']:.3f} m/s, fall rate {m['fall_rate']:.0%}); "
+        f"peak torque {s.peak_torque.max():.2f} N m, peak speed {s.peak_speed.max():.2f} rad/s, "
+        f"worst RMS torque {s.rms_torque.max():.2f} N m"
     )
     return 0
 
@@ -117,6 +156,7 @@ def _optimize(args: argparse.Namespace) -> int:
     from irondog.motors import design as md
     from irondog.motors import duty as du
     from irondog.motors import optimize as mo
+    from irondog.motors import policy_duty as pd
 
     config = _config(args)
     if args.iterations < 1:
@@ -124,9 +164,21 @@ def _optimize(args: argparse.Namespace) -> int:
     if args.scripted:
         duty = du.scripted_trot().duty
         simulate = _simulate
+    elif pd.is_checkpoint(args.duty):
+        if args.episodes < 1 or args.seconds <= 1.0:
+            raise ValueError("--episodes must be >= 1 and --seconds > 1 (1 s is warm-up)")
+        opts = {"episodes": args.episodes, "seconds": args.seconds}
+        duty, m = pd.policy_duty(args.duty, None, **opts)
+        print(
+            f"policy {args.duty} on the CyberGear: tracking error {m['tracking_error']:.3f} m/s, "
+            f"fall rate {m['fall_rate']:.0%}; {duty.duration:.1f} s of duty recorded"
+        )
+        if args.save_duty:
+            du.save_duty(args.save_duty, duty)
+        simulate = pd.policy_simulator(args.duty, **opts)
     else:
         duty = du.load_duty(args.duty)
-        simulate = None  # policy rollouts cannot be re-simulated here; one pass
+        simulate = None  # recorded rollouts cannot be re-simulated; one pass
     base = mo.assess(
         md.evaluate(md.CYBERGEAR, config.constants()),
         mo.requirements_from_duty(duty, config),

@@ -1,0 +1,113 @@
+"""Duty cycles of a trained policy, and the robot re-simulated with another motor under it.
+
+    duty, metrics = policy_duty("examples/trot_cpu/checkpoint_00000351.msgpack")
+    simulate = policy_simulator("examples/trot_cpu/checkpoint_00000351.msgpack")
+    steps = codesign(duty, config, simulate)        # irondog.motors.optimize
+
+The policy runs its evaluation episodes (``irondog.agents.evaluate``) at a fixed command on the
+native batch; joint torque and speed are sampled once per control step, after a warm-up, from
+the episodes that did not fall, and laid back to back in the rollouts ``.npz`` format of
+``irondog.motors.duty``. With another motor the model gets its masses, reflected inertia and
+torque range (``irondog.motors.duty.apply_motor``) and the motor law its parameters.
+
+Physics step: the environment applies the motor's PD law explicitly once per physics step.
+A light motor has a small reflected rotor inertia, and at the training step of 4 ms the
+damping term ``Kd dt / I`` of a knee then exceeds the explicit stability bound: the joints
+chatter (a simulation artefact; the real drive closes its loop at kHz rates). The co-design
+simulations therefore use ``SIM_DT`` = 2 ms, where the CyberGear's results are unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from irondog.motors.cybergear import CyberGearParams
+from irondog.motors.duty import Duty, apply_motor
+
+SIM_DT = 0.002  # s, physics step of the co-design simulations (see the module docstring)
+COMMAND = (0.5, 0.0, 0.0)  # vx m/s, vy m/s, yaw rad/s: the trot benchmark's command
+
+
+def is_checkpoint(path: str | Path) -> bool:
+    """True for a training checkpoint (``.msgpack`` file or a run folder), not an ``.npz``."""
+    path = Path(path)
+    return path.is_dir() or path.suffix == ".msgpack"
+
+
+def policy_rollout(
+    checkpoint: str | Path,
+    params: CyberGearParams | None = None,
+    episodes: int = 8,
+    seconds: float = 8.0,
+    command: tuple[float, float, float] = COMMAND,
+    sim_dt: float | None = SIM_DT,
+    seed: int = 0,
+) -> tuple[dict[str, Any], Any]:
+    """(eval metrics, trace) of the policy on 12 motors of ``params`` (None: the CyberGear
+    model of the MJCF, as trained). ``sim_dt`` None keeps the policy's own physics step."""
+    from irondog.agents import evaluate, policy
+
+    selected = policy.select(str(checkpoint), None)
+    cfg = selected.env_config
+    if sim_dt is not None:
+        cfg = dataclasses.replace(cfg, sim_dt=sim_dt)
+    model = None
+    if params is not None:
+        if cfg.terrain != "flat":
+            raise ValueError(f"{checkpoint}: only a flat-ground policy can take another motor")
+        cfg = dataclasses.replace(cfg, motor=params)
+        model = apply_motor(params)
+    return evaluate.evaluate(
+        selected.act,
+        cfg,
+        episodes=episodes,
+        seconds=seconds,
+        command=command,
+        seed=seed,
+        env_check=selected.env_check,
+        model=model,
+    )
+
+
+def duty_from_trace(trace: Any, warmup: float = 1.0, source: str = "policy") -> Duty:
+    """The torque and speed (per control step) of the episodes that did not fall, after
+    ``warmup`` s, back to back; ValueError if every episode fell."""
+    start = int(round(warmup / trace.dt))
+    fell = (trace.done & ~trace.truncated).any(axis=0)  # (n,)
+    keep = np.flatnonzero(~fell)
+    if len(keep) == 0:
+        raise ValueError(f"{source}: every episode fell; no duty cycle to record")
+    torque = trace.torque[start:, keep].transpose(1, 0, 2).reshape(-1, 12)  # (T k, 12) N m
+    vel = trace.joint_vel[start:, keep].transpose(1, 0, 2).reshape(-1, 12)  # (T k, 12) rad/s
+    return Duty(torque, vel, float(trace.dt), source=source)
+
+
+def policy_duty(
+    checkpoint: str | Path, params: CyberGearParams | None = None, **kwargs: Any
+) -> tuple[Duty, dict[str, Any]]:
+    """(duty, eval metrics) of the policy's rollouts on motors ``params`` (see policy_rollout)."""
+    metrics, trace = policy_rollout(checkpoint, params, **kwargs)
+    return duty_from_trace(trace, source=f"policy {checkpoint}"), metrics
+
+
+def policy_simulator(
+    checkpoint: str | Path, log: Callable[[str], None] | None = print, **kwargs: Any
+) -> Callable[[CyberGearParams], Duty]:
+    """``simulate(params) -> Duty`` for ``codesign``: the policy re-run on the new motors."""
+
+    def simulate(params: CyberGearParams) -> Duty:
+        duty, metrics = policy_duty(checkpoint, params, **kwargs)
+        if log is not None:
+            log(
+                f"  policy on {1e3 * params.mass:.1f} g motors: tracking error "
+                f"{metrics['tracking_error']:.3f} m/s, fall rate {metrics['fall_rate']:.0%}, "
+                f"peak winding {metrics['winding_temp_peak']:.1f} C"
+            )
+        return duty
+
+    return simulate
