@@ -294,3 +294,20 @@ def test_sb3_zip_with_vecnormalize_exports_from_the_cli(tmp_path) -> None:
     assert np.abs(OnnxPolicy(out)(obs) - want).max() <= 1e-5
     assert export.read_metadata(out)["joint_names"][0] == "FR_abad"
     assert main(["export", "--sb3", str(tmp_path / "none.zip"), "--out", str(out)]) == 2
+
+
+def test_trained_policy_plays_from_onnx(tmp_path) -> None:
+    """The shipped trained trot (examples/trot_cpu), exported from the CLI, tracks 0.5 m/s."""
+    pytest.importorskip("jax")
+    from pathlib import Path
+
+    from irondog.cli import main
+
+    checkpoint = Path(__file__).resolve().parent.parent / "examples/trot_cpu"
+    out = tmp_path / "trot.onnx"
+    assert main(["export", "--checkpoint", str(checkpoint), "--out", str(out)]) == 0
+    assert export.read_metadata(out)["checkpoint_iteration"] == 351
+    report = play(OnnxPolicy(out), 4.0, np.array([0.5, 0.0, 0.0]))
+    assert report["falls"] == 0
+    assert report["lin_vel_error_mean"] < 0.1  # m/s; the training eval measured 0.048
+    assert report["displacement_m"] > 1.4  # 2 m commanded
