@@ -82,3 +82,25 @@ def test_a_bouncing_foot_does_not_double_the_stride_frequency() -> None:
     assert summary.stride_frequency == pytest.approx(2.0, rel=0.05)
     # Without the chatter filter the bounce touchdowns pull FR's phase off the trot.
     assert gait.analyse(bouncy, DT, min_run=DT).gait != "trot"
+
+
+def test_recorded_trained_trot_is_irregular() -> None:
+    """Contacts of the shipped policy (examples/trot_cpu), 8 episodes x 10 s at 0.5 m/s.
+
+    FR + RL land together (a trot diagonal) but RR barely touches the ground and lands about
+    0.75-0.9 stride after FR (once 0.1) instead of 0.5: not a trot, and the classifier must say so.
+    """
+    from pathlib import Path
+
+    data = np.load(Path(__file__).parent / "data" / "trot_cpu_contacts.npz")
+    contact = np.unpackbits(data["contact"], axis=0, count=int(data["steps"])).astype(bool)
+    dt = float(data["dt"])
+    assert contact.shape == (500, 8, 4)
+    for episode in range(contact.shape[1]):
+        summary = gait.analyse(contact[50:, episode], dt)  # after 1 s of warm-up
+        assert summary.gait == "irregular"
+        fr, fl, rr, rl = summary.duty_factor
+        assert min(fr, rl) > 0.65 and rr < 0.2  # one diagonal carries the robot
+        assert gait._phase_distance(summary.phases[3], 0.0) < 0.1  # RL with FR
+        assert gait._phase_distance(summary.phases[2], 0.5) > 0.2  # RR off its trot slot
+        assert 3.0 < summary.stride_frequency < 5.0
