@@ -173,10 +173,13 @@ def mix_at_snr(
     snr_db: float,
     rng: np.random.Generator | None = None,
     peak: float = 0.9,
+    speech_power: float | None = None,
 ) -> np.ndarray:
     """Add ``noise`` (tiled or cropped at a random offset) to ``speech`` at ``snr_db``.
 
-    The SNR is measured over the whole clip; the result is scaled so its peak is at most ``peak``.
+    The SNR is measured over the whole clip, or against ``speech_power`` when given (the power
+    of the speech alone, for a clip padded with silence); the result is scaled so its peak is at
+    most ``peak``.
     """
     if not math.isfinite(snr_db):
         raise ValueError(f"snr_db must be finite, got {snr_db}")
@@ -187,7 +190,8 @@ def mix_at_snr(
         noise = np.tile(noise, int(np.ceil(speech.size / noise.size)))
     start = int(rng.integers(0, noise.size - speech.size + 1))
     segment = noise[start : start + speech.size].astype(np.float64)
-    scale = math.sqrt(power(speech) / (power(segment) * 10.0 ** (snr_db / 10.0)))
+    reference = power(speech) if speech_power is None else speech_power
+    scale = math.sqrt(reference / (power(segment) * 10.0 ** (snr_db / 10.0)))
     mixture = speech + scale * segment
     top = float(np.max(np.abs(mixture)))
     if top > peak:

@@ -35,7 +35,7 @@ class AsrConfig:
     allow_download: bool = False  # let faster-whisper fetch a hub id (never by default)
     beam_size: int = 3  # whisper n-best size
     full_window: bool = False  # whisper: encode the full 30 s window (slower)
-    min_confidence: float = 0.0  # reject transcripts below this ASR confidence
+    min_confidence: float = 0.3  # reject transcripts below this ASR confidence (noise-only guard)
 
     def __post_init__(self) -> None:
         check(1 <= self.beam_size <= 10, "beam_size", "must be in 1..10")

@@ -100,6 +100,43 @@ def make_corpus(
     return data
 
 
+ASR_TRANSCRIPTS = DATA_DIR / "asr_transcripts.jsonl"
+
+
+def whisper_transcripts(count: int, seed: int, path: Path) -> None:
+    """Speak ``count`` phrasings (espeak-ng), some in noise, transcribe them with Whisper, and
+    write (source text, transcript, canonical target) lines: real ASR corruption to learn from.
+    """
+    from irondog.voice import audio, evalset
+    from irondog.voice.asr import WhisperRecognizer
+
+    rng = random.Random(seed)
+    nrng = np.random.default_rng(seed)
+    beds = evalset.noise_beds(30.0, seed=seed)
+    whisper = WhisperRecognizer()
+    with path.open("w") as out:
+        for i in range(count):
+            if rng.random() < 0.1:
+                text, target = corpus.sample_out_of_domain(rng), None
+            else:
+                command = corpus.sample_command(rng)
+                text, target = corpus.phrase(command, rng, disfluency=0.3), to_text(command)
+            utt = evalset._voiced(text, None, rng)
+            speech = evalset.speak_cached(utt, None)
+            clip = evalset.with_silence(speech)
+            if rng.random() < 0.6:
+                kind = rng.choice(sorted(beds))
+                snr = rng.choice([20.0, 10.0, 5.0, 0.0])
+                clip = audio.mix_at_snr(
+                    clip, beds[kind], snr, nrng, speech_power=audio.power(speech)
+                )
+            for hyp in whisper.recognize(clip).hypotheses[:2]:
+                line = {"source": text, "transcript": hyp.text, "target": target}
+                out.write(json.dumps(line) + "\n")
+            if i % 100 == 0:
+                print(f"transcribed {i}/{count}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Train and write the parser files; prints held-out accuracy."""
     import flax.serialization
@@ -115,13 +152,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=DATA_DIR)
+    ap.add_argument(
+        "--make-transcripts",
+        type=int,
+        default=0,
+        metavar="N",
+        help="first speak and transcribe N phrasings into asr_transcripts.jsonl (slow)",
+    )
     args = ap.parse_args(argv)
+    if args.make_transcripts:
+        whisper_transcripts(args.make_transcripts, args.seed + 7, args.out / ASR_TRANSCRIPTS.name)
     t0 = time.time()
     dict_path = pocketsphinx_model_dir().parent / "cmudict-en-us.dict"
     confusions = phonetic_confusions(corpus.spoken_vocabulary(), dict_path)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "confusions.json").write_text(json.dumps(confusions, indent=0, sort_keys=True))
     data = make_corpus(args.seed, args.examples, confusions)
+    transcripts = args.out / ASR_TRANSCRIPTS.name
+    if not transcripts.is_file():
+        transcripts = ASR_TRANSCRIPTS
+    if transcripts.is_file():  # real Whisper errors, repeated so they weigh in
+        lines = [json.loads(line) for line in transcripts.open()]
+        data += [(corpus.normalise(x["transcript"]), x["target"]) for x in lines] * 3
+        random.Random(args.seed).shuffle(data)
     counts = collections.Counter(w for text, _ in data for w in text.split())
     vocab = {"<pad>": 0, "<unk>": 1}
     for word, n in sorted(counts.items()):
