@@ -98,3 +98,21 @@ def test_report_cli_bad_output(tmp_path: Path, capsys) -> None:
     blocker.write_text("x")
     assert main(["report", "--policy", "zero", "--out", str(blocker / "report")]) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_report_of_the_shipped_trained_policy(tmp_path: Path) -> None:
+    """`irondog report` on examples/trot_cpu: it walks, and the page has its gait and video."""
+    pytest.importorskip("jax")
+    from irondog.cli import main
+
+    checkpoint = Path(__file__).resolve().parent.parent / "examples/trot_cpu"
+    out = tmp_path / "report"
+    argv = ["report", "--checkpoint", str(checkpoint / "checkpoint_00000351.msgpack"),
+            "--out", str(out), "--episodes", "2", "--seconds", "2", "--video-seconds", "0.4",
+            "--width", "96", "--height", "64"]  # fmt: skip
+    assert main(argv) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["fall_rate"] == 0.0 and metrics["mean_speed"] > 0.3  # 0.5 m/s commanded
+    page = (out / "index.html").read_text()
+    assert "checkpoint_00000351" in page and "data:video/mp4;base64," in page
+    assert page.count("data:image/png;base64,") == 3  # gait, joints, envelope: no TB logs
