@@ -1,10 +1,13 @@
 """Training throughput, side by side in one run on the same environment config:
 
-1. raw ``mujoco.batch`` stepping (plain Batch.step with a NumPy PD law, envs/bench.py),
+1. raw ``mujoco.batch`` stepping (plain Batch.step with a NumPy PD law, as envs/bench.py),
 2. the native env's ``step`` with fixed random actions (the task functions included),
 3. irondog PPO training (rollout + jitted inference + jitted update), first iteration
    (compilation) excluded,
 4. stable-baselines3 PPO through the SB3 VecEnv adapter, same settings and the same budget.
+
+The machine is shared, so its load swings: 1 and 2 are measured for ``--chunk`` seconds
+after every PPO iteration (outside PPO's own timing) and the table reports medians.
 
     python benchmarks/train_throughput.py                       # trot_cpu preset, 512 envs
     python benchmarks/train_throughput.py --budget 600000 --skip-sb3 env.num_envs=1024
@@ -15,6 +18,7 @@ Prints a Markdown table (paste into benchmarks/results/train.md).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import platform
@@ -26,7 +30,36 @@ import numpy as np
 from irondog.agents import ppo, sb3_baseline
 from irondog.agents.config import RunConfig
 from irondog.config import load
-from irondog.envs import bench, registry
+from irondog.envs import registry
+from irondog.envs.config import EnvConfig
+
+
+class RawBatch:
+    """Plain ``mujoco.batch`` stepping of the same model: a NumPy PD law per control step."""
+
+    def __init__(self, cfg: EnvConfig) -> None:
+        from mujoco.batch import Batch
+
+        from irondog.envs import terrain
+        from irondog.envs.robot import RobotIds
+
+        self.cfg = cfg
+        model = terrain.build_model(cfg)
+        self.pose = RobotIds.from_model(model).default_pose
+        self.batch = Batch(model, cfg.num_envs, nthread=cfg.num_threads or os.cpu_count() or 1)
+        self.batch.reset(keyframe=0)
+        self.qpos, self.qvel = self.batch.bind("qpos"), self.batch.bind("qvel")
+        self.ctrl = self.batch.bind("ctrl")
+
+    def steps_per_second(self, seconds: float) -> float:
+        """Env (control) steps/s over ``seconds``."""
+        cfg, steps, started = self.cfg, 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            torque = cfg.kp * (self.pose - self.qpos[:, 7:]) - cfg.kd * self.qvel[:, 6:]
+            self.ctrl[:] = np.clip(torque, -12, 12)
+            self.batch.step(nstep=cfg.substeps)
+            steps += 1
+        return cfg.num_envs * steps / (time.perf_counter() - started)
 
 
 def main() -> None:
@@ -34,7 +67,7 @@ def main() -> None:
     parser.add_argument("--config", default="configs/train/trot_cpu.yaml")
     parser.add_argument("overrides", nargs="*")
     parser.add_argument("--budget", type=int, default=400_000, help="env steps per trainer")
-    parser.add_argument("--seconds", type=float, default=10.0, help="per raw measurement")
+    parser.add_argument("--chunk", type=float, default=1.0, help="s per reference sample")
     parser.add_argument("--skip-sb3", action="store_true")
     args = parser.parse_args()
     run = load(RunConfig, args.config, args.overrides)
@@ -45,23 +78,34 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f}; {n} envs, {args.config} {args.overrides}"
     )
 
-    raw_physics = bench.raw_batch_steps_per_second(env_cfg, args.seconds)
-    raw_env = raw_physics / env_cfg.substeps
-    stepped = bench.env_steps_per_second(env_cfg, args.seconds)["env_steps_per_s"]
+    raw_step = RawBatch(env_cfg)
+    probe_env = registry.make(run.train.env_name, run.env)
+    probe = {"state": probe_env.reset(1)}
+    action = np.random.default_rng(0).uniform(-0.3, 0.3, (n, probe_env.action_size))
+    action = action.astype(np.float32)
+    raw_samples: list[float] = []
+    env_samples: list[float] = []
+
+    def measure_references(*_: object) -> None:
+        raw_samples.append(raw_step.steps_per_second(args.chunk))
+        steps, started = 0, time.perf_counter()
+        while time.perf_counter() - started < args.chunk:
+            probe["state"] = probe_env.step(probe["state"], action)
+            steps += 1
+        env_samples.append(n * steps / (time.perf_counter() - started))
 
     cfg = run.train
     per_iteration = n * cfg.unroll_length
     iterations = max(2, math.ceil(args.budget / per_iteration))
     env = registry.make(cfg.env_name, run.env)
-    import dataclasses
-
     train = ppo.make_train(dataclasses.replace(cfg, num_iterations=iterations), env)
     started = time.perf_counter()
-    result = train(jax.random.PRNGKey(cfg.seed))
+    result = train(jax.random.PRNGKey(cfg.seed), callback=measure_references)
     total = time.perf_counter() - started
     steady = result.history[1:]
-    ours = sum(m["time/iteration_s"] for m in steady)
-    ours_sps = per_iteration * len(steady) / ours
+    ours_sps = float(np.median([m["time/steps_per_s"] for m in steady]))
+    raw_env = float(np.median(raw_samples[1:]))
+    stepped = float(np.median(env_samples[1:]))
     returns = [m["episode/return"] for m in result.history if np.isfinite(m["episode/return"])]
     errors = [m["env/tracking_error"] for m in result.history]
     compile_s = result.history[0]["time/iteration_s"]
