@@ -85,3 +85,9 @@ def test_config_is_strict(tmp_path: Path) -> None:
     repo = Path(__file__).resolve().parents[1] / "configs" / "voice"
     for preset in sorted(repo.glob("*.yaml")):
         load(VoiceConfig, preset)
+
+
+def test_cmu_recording_go_forward_ten_meters(pipeline: VoicePipeline) -> None:
+    raw = Path(__file__).resolve().parents[1] / "voice" / "data" / "goforward.raw"
+    result = pipeline.understand_file(raw)  # a human voice, from pocketsphinx's sdist
+    assert result.text == "move forward 10 m"
