@@ -7,7 +7,9 @@ For the shipped policy (examples/trot_cpu, 0.5 m/s forward) this script
 2. runs the co-design loop on the policy's own duty cycle, re-simulating the policy on each
    new motor (``irondog motor optimize --duty CHECKPOINT``), and reports each pass.
 
-Walks as well: tracking error within 10% of the baseline and no more falls. The physics step
+Walks as well: tracking error within 10% of the baseline and no more falls. The robot is the
+nominal one (no domain randomisation; pushes off), so that torques stay within each motor's
+limit. The physics step
 is 2 ms for every row except the first (see irondog.motors.policy_duty: at the trained 4 ms a
 light motor's small reflected inertia makes the explicit PD law chatter).
 

@@ -47,13 +47,22 @@ def policy_rollout(
     command: tuple[float, float, float] = COMMAND,
     sim_dt: float | None = SIM_DT,
     seed: int = 0,
+    randomize: bool = False,
 ) -> tuple[dict[str, Any], Any]:
     """(eval metrics, trace) of the policy on 12 motors of ``params`` (None: the CyberGear
-    model of the MJCF, as trained). ``sim_dt`` None keeps the policy's own physics step."""
+    model of the MJCF, as trained). ``sim_dt`` None keeps the policy's own physics step.
+
+    The robot is the nominal one unless ``randomize``: the training's randomisation (motor
+    strength x0.9-1.1, masses, friction) would put torques above the motor's own limit.
+    """
     from irondog.agents import evaluate, policy
 
     selected = policy.select(str(checkpoint), None)
     cfg = selected.env_config
+    if not randomize:
+        cfg = dataclasses.replace(
+            cfg, randomization=dataclasses.replace(cfg.randomization, enabled=False)
+        )
     if sim_dt is not None:
         cfg = dataclasses.replace(cfg, sim_dt=sim_dt)
     model = None
