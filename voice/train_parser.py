@@ -1,13 +1,17 @@
 """Retrain the command parser shipped in voice/data/ (a few minutes on 2 CPU cores).
 
-    python -m irondog.voice.train_parser [--steps 1500] [--examples 40000] [--seed 0]
+    python -m irondog.voice.train_parser [--steps 1500] [--examples 30000] [--seed 0]
+    python -m irondog.voice.train_parser --make-transcripts 1500   # also redo step 3 (~15 min)
 
 1. Phonetic confusions: for each word the phrasings use, the words of pocketsphinx's CMU
    dictionary whose pronunciation is one phone edit away (-> voice/data/confusions.json).
 2. Corpus: generated phrasings (``irondog.voice.corpus``), about half corrupted like ASR output
    (substitutions from the confusions, deletions, insertions), plus out-of-domain sentences
    labelled ``<none>``.
-3. A small encoder-decoder transformer (``irondog.voice.lm.build_net``) trained with teacher
+3. Real ASR errors: voice/data/asr_transcripts.jsonl holds Whisper's n-best transcripts of
+   1,500 other phrasings spoken by espeak-ng, 60% of them in noise (``--make-transcripts``
+   regenerates it); they join the corpus three times over.
+4. A small encoder-decoder transformer (``irondog.voice.lm.build_net``) trained with teacher
    forcing and AdamW (optax); weights -> voice/data/parser.msgpack, vocabulary and settings ->
    voice/data/parser.json.
 """
@@ -147,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     from irondog.voice.asr import pocketsphinx_model_dir
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=1200)
+    ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--examples", type=int, default=30000)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--seed", type=int, default=0)
