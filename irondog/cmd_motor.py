@@ -199,8 +199,8 @@ def _optimize(args: argparse.Namespace) -> int:
         "duty": "scripted trot" if args.scripted else str(args.duty),
     }
     mo.save_motor(args.out, "optimised", res.design, extra)
-    saving = 1 - res.perf.mass / 0.317
-    print(f"wrote {args.out}: {1e3 * res.perf.mass:.1f} g ({100 * saving:.1f}% below 317 g)")
+    change = res.perf.mass / 0.317 - 1
+    print(f"wrote {args.out}: {1e3 * res.perf.mass:.1f} g ({100 * change:+.1f}% vs 317 g)")
     if not res.feasible:
         print("no design meets every constraint; the binding ones:\n" + res.assessment.explain())
         return 1

@@ -97,3 +97,20 @@ def test_shipped_policy_walks_on_the_light_motor(tmp_path: Path) -> None:
     assert np.abs(duty.joint_torque).max() <= params.torque_limit + 1e-6
     du.save_duty(tmp_path / "d.npz", duty)
     assert du.load_duty(tmp_path / "d.npz").joint_torque.shape == duty.joint_torque.shape
+
+
+def test_motor_optimize_with_a_checkpoint_resimulates_the_policy(tmp_path: Path, capsys) -> None:
+    from irondog.cli import main
+
+    out, saved = tmp_path / "m.yaml", tmp_path / "duty.npz"
+    argv = ["motor", "optimize", "--duty", str(CHECKPOINT.parent), "--out", str(out),
+            "--episodes", "1", "--seconds", "1.6", "--iterations", "2", "--save-duty",
+            str(saved), "--set", "max_evals=200", "restarts=0"]  # fmt: skip
+    assert main(argv) in (0, 1)  # 1: no design met every constraint (reported)
+    printed = capsys.readouterr().out
+    assert "on the CyberGear: tracking error" in printed
+    assert printed.count("re-simulated with the new motor") >= 1
+    assert "policy on" in printed and "g motors: tracking error" in printed
+    design, params = mo.load_motor(out)
+    assert 0.1 < params.mass < 0.6
+    assert du.load_duty(saved).joint_torque.shape == (30, 12)  # 0.6 s after the warm-up
