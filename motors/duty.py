@@ -3,7 +3,8 @@
 A duty cycle is the per-joint torque and speed of a robot doing its job, recorded from the
 simulation. It comes in an ``.npz`` of rollouts with ``joint_torque`` (T, 12) N m,
 ``joint_vel`` (T, 12) rad/s and ``dt`` s (evaluated policy rollouts use the same format).
-Until a trained policy exists, ``scripted_trot`` records one from the MJCF with plain MuJoCo:
+Without a policy, ``scripted_trot`` records one from the MJCF with plain MuJoCo (a trained
+policy's duty comes from ``irondog.motors.policy_duty``):
 PD about the ``home`` keyframe plus sinusoidal trot targets, torques from the CyberGear law.
 
 ``summarize`` reduces a duty to peak and RMS torque, peak speed, power and thermal load;
