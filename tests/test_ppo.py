@@ -67,8 +67,11 @@ def test_actor_params_are_a_plain_dense_stack(host_run: ppo.TrainResult) -> None
 
 @pytest.mark.parametrize("preset", sorted(p.name for p in PRESETS.glob("*.yaml")))
 def test_presets_load_strictly(preset: str) -> None:
+    from irondog.envs import registry
+
     config = load(RunConfig, PRESETS / preset)
     assert config.train.iterations(config.env.num_envs) >= 1
+    registry.make_config(config.train.env_name, config.env)  # the env id agrees with env:
 
 
 def test_bad_train_settings_name_the_field(tmp_path: Path) -> None:
