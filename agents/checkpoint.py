@@ -75,6 +75,9 @@ def save(
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a checkpoint is a normal file
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
