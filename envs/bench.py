@@ -39,13 +39,17 @@ def raw_batch_steps_per_second(cfg: EnvConfig, seconds: float = 5.0) -> float:
 
 
 def env_steps_per_second(cfg: EnvConfig, seconds: float = 5.0, seed: int = 0) -> dict[str, float]:
-    """Environment and physics steps/s of the configured back end with random actions."""
+    """Environment and physics steps/s of the configured back end.
+
+    The policy holds the home pose (zero actions), the motion the raw reference's PD law
+    makes, so that both run the same physics and the difference is the environment's own
+    work: motor law at every physics step, sensors, task, randomisation, resets.
+    """
     from irondog.envs.registry import backend_factory
 
     env = backend_factory(cfg.backend)(cfg)
     state = env.reset(seed)
-    rng = np.random.default_rng(seed)
-    action = rng.uniform(-0.3, 0.3, size=(cfg.num_envs, env.action_size)).astype(np.float32)
+    action = np.zeros((cfg.num_envs, env.action_size), dtype=np.float32)
     state = env.step(state, action)  # warm-up (compiles the MJX step)
     _block(state)
     steps = 0
