@@ -141,23 +141,13 @@ class MjxEnv:
         data = jax.vmap(lambda q, v: mjx.make_data(self.mx).replace(qpos=q, qvel=v))(qpos, qvel)
         data = self._forward(fields, data)
         readings = self._readings(data, jnp.zeros((n, NUM_JOINTS)), jnp.zeros(n))
-        friction = (
-            params["friction"]
-            if params["friction"] is not None
-            else jnp.full(n, self._base_np["geom_friction"][self.ids.foot_geoms[0], 0], jnp.float32)
-        )
         tinfo = task.initial_info(
             n,
             command,
             readings.foot_pos,
-            {
-                "friction": friction,
-                "added_mass": params["added_mass"],
-                "strength": params["strength"],
-                "kp_scale": params["kp_scale"],
-                "kd_scale": params["kd_scale"],
-            },
+            params,
             gait,
+            nominal_friction=self._base_np["geom_friction"][self.ids.foot_geoms[0], 0],
             xp=jnp,
             dtype=jnp.float32,
         )

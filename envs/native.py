@@ -141,23 +141,13 @@ class NativeEnv:
         scale = task.curriculum_scale(lifetime, cfg.command)
         command = task.sample_commands(rng.random((k, 3)), rng.random(k), cfg.command, scale=scale)
         gait = task.sample_gaits(rng.random((k, 4)), cfg, scale=scale)
-        friction = (
-            params["friction"]
-            if params["friction"] is not None
-            else np.full(k, self._base_fields["geom_friction"][self.ids.foot_geoms[0], 0])
-        )
         fresh = task.initial_info(
             k,
             command,
             readings.foot_pos,
-            {
-                "friction": friction,
-                "added_mass": params["added_mass"],
-                "strength": params["strength"],
-                "kp_scale": params["kp_scale"],
-                "kd_scale": params["kd_scale"],
-            },
+            params,
             gait,
+            nominal_friction=self._base_fields["geom_friction"][self.ids.foot_geoms[0], 0],
             dtype=np.float64,
         )
         if task_info is None:

@@ -343,10 +343,18 @@ def initial_info(
     foot_pos: Any,
     params: dict[str, Any],
     gait: Any,
+    nominal_friction: float = 0.8,
     xp: ModuleType = np,
     dtype: Any = np.float32,
 ) -> TaskInfo:
-    """TaskInfo at the start of an episode (gait clock at zero)."""
+    """TaskInfo at the start of an episode (gait clock at zero).
+
+    ``params`` is randomize.draw_parameters' record; without friction randomisation the
+    critic sees ``nominal_friction``.
+    """
+    friction = params["friction"]
+    if friction is None:
+        friction = xp.full((n,), nominal_friction, dtype=dtype)
     zeros_a = xp.zeros((n, NUM_JOINTS), dtype=dtype)
     return TaskInfo(
         command=command,
@@ -356,7 +364,7 @@ def initial_info(
         last_contact=xp.zeros((n, 4), dtype=dtype),
         last_foot_pos=foot_pos,
         step=xp.zeros((n,), dtype=np.int32),
-        friction=params["friction"],
+        friction=friction,
         added_mass=params["added_mass"],
         strength=params["strength"],
         kp_scale=params["kp_scale"],

@@ -3,6 +3,7 @@
 import mujoco
 import numpy as np
 import pytest
+
 from irondog.envs.robot import FOOT_NAMES, JOINT_NAMES, RobotIds, load_model
 
 # FACTS.md: trunk 4.03 kg; per leg abad 0.354, thigh 0.482, calf 0.116 and three 0.0567 rotors.
