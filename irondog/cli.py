@@ -31,6 +31,18 @@ class UserError(Exception):
     """An error caused by the user's input; printed without a traceback."""
 
 
+def print_report(report: dict, as_json: bool) -> None:
+    """Print a flat report as indented JSON or as aligned ``key: value`` lines."""
+    if as_json:
+        import json
+
+        print(json.dumps(report, indent=2))
+        return
+    for key, value in report.items():
+        shown = f"{value:.3f}" if isinstance(value, float) else value
+        print(f"{key:>22}: {shown}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="irondog", description="Robot learning for CyberDog-style quadrupeds."

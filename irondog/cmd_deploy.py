@@ -10,7 +10,6 @@ as the 12 motors, and feeds the loop its simulated IMU. Ctrl-C stops the motors.
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 from typing import Any
 
@@ -77,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
 
     from irondog.agents.deploy import DeployConfig, DeployLoop, SimulatedCanRobot, still_imu
     from irondog.agents.onnx_runner import OnnxPolicy, gait_command, parse_command
-    from irondog.cli import UserError
+    from irondog.cli import UserError, print_report
 
     try:
         motor_ids = tuple(int(v) for v in args.motor_ids.split(","))
@@ -127,10 +126,5 @@ def run(args: argparse.Namespace) -> int:
         bus.shutdown()
         if sim is not None:
             sim.close()
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        for key, value in report.items():
-            shown = f"{value:.3f}" if isinstance(value, float) else value
-            print(f"{key:>22}: {shown}")
+    print_report(report, args.json)
     return 0 if report["watchdog"] is None else 1

@@ -9,7 +9,6 @@ Physics options probe robustness: each changes the model the policy was trained 
 from __future__ import annotations
 
 import argparse
-import json
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         parse_command,
         play,
     )
-    from irondog.cli import UserError
+    from irondog.cli import UserError, print_report
 
     if not args.duration > 0:
         raise UserError(f"--duration must be > 0, got {args.duration}")
@@ -57,10 +56,5 @@ def run(args: argparse.Namespace) -> int:
         report = play(policy, args.duration, command, options, gait)
     except ValueError as err:
         raise UserError(str(err)) from None
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        for key, value in report.items():
-            shown = f"{value:.3f}" if isinstance(value, float) else value
-            print(f"{key:>22}: {shown}")
+    print_report(report, args.json)
     return 0
