@@ -161,11 +161,20 @@ def rollout(
     steps: int,
     seed: int = 0,
     on_step: Callable[[int, Any, Any], None] | None = None,
+    command_at: Callable[[int], np.ndarray] | None = None,
 ) -> Trace:
-    """Run ``steps`` control steps of ``act`` on ``env``; ``on_step(t, state, env)`` after each."""
+    """Run ``steps`` control steps of ``act`` on ``env``; ``on_step(t, state, env)`` after each.
+
+    ``command_at(t)`` (optional) gives the joystick command (3,) to hold at step ``t`` in every
+    simulation, for scripted command sequences (a voice command's plan, say).
+    """
+    from irondog.envs.base import with_command
+
     state = env.reset(seed)
     rows: dict[str, list[np.ndarray]] = {name: [] for name in Trace._fields if name != "dt"}
     for t in range(steps):
+        if command_at is not None:
+            state = with_command(state, np.tile(command_at(t), (env.num_envs, 1)))
         action = act(state.obs)
         state = env.step(state, action)
         tinfo = state.info["task"]

@@ -15,7 +15,7 @@ import os
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -282,13 +282,28 @@ def render_video(
     seed: int = 0,
     antialias: bool = False,
     env_check: Callable[[Any], None] | None = None,
+    schedule: Sequence[tuple[float, float, float, float]] | None = None,
 ) -> RenderResult:
-    """Roll out ``act`` and write a video of it to ``out`` (.mp4 or .gif)."""
+    """Roll out ``act`` and write a video of it to ``out`` (.mp4 or .gif).
+
+    ``schedule``: (duration_s, vx, vy, yaw_rate) pieces to command one after the other (the
+    video then lasts as long as they do) instead of one fixed ``command``.
+    """
     from irondog.agents import evaluate
 
     out = check_output_path(out)
     if fps <= 0:
         raise ValueError(f"--fps must be > 0, got {fps}")
+    command_at = None
+    if schedule:
+        ends = np.cumsum([piece[0] for piece in schedule])
+        table = np.array([piece[1:4] for piece in schedule], dtype=np.float64)
+        seconds = float(ends[-1])
+
+        def command_at(t: int) -> np.ndarray:
+            index = int(np.searchsorted(ends, (t + 0.5) * env_config.ctrl_dt, side="right"))
+            return table[min(index, len(table) - 1)]
+
     cfg = evaluate.eval_env_config(env_config, grid * grid, seconds, command, num_threads=1)
     env = evaluate.make_env(cfg)
     if env_check is not None:
@@ -322,7 +337,7 @@ def render_video(
         count += 1
 
     try:
-        trace = evaluate.rollout(env, act, steps, seed, on_step=on_step)
+        trace = evaluate.rollout(env, act, steps, seed, on_step=on_step, command_at=command_at)
     finally:
         start = time.perf_counter()
         writer.close()  # also after an error: no ffmpeg process is left behind

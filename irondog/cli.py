@@ -77,4 +77,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as ``python -m irondog.cli``: call the imported module's main, so that the
+    # UserError the commands raise (irondog.cli.UserError) is the class caught there.
+    from irondog.cli import main as _main
+
+    sys.exit(_main())

@@ -5,6 +5,7 @@ Examples:
   irondog voice --audio a.wav b.flac --json     # one JSON object per file, one per line
   irondog voice --stream long.wav --json        # end-points a wav stream ('-' for raw stdin)
   irondog voice --audio cmd.wav asr.engine=pocketsphinx lm.parser=rules
+  irondog voice --audio cmd.wav --checkpoint examples/trot_cpu --render dog.mp4
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     src.add_argument("--stream", metavar="FILE", help="a wav/flac stream, or '-' for raw stdin")
     parser.add_argument("--json", action="store_true", help="one JSON object per input")
     parser.add_argument("--config", metavar="YAML", help="e.g. configs/voice/default.yaml")
-    parser.add_argument("--checkpoint", metavar="PATH", help="trained policy (not available yet)")
-    parser.add_argument("--render", metavar="MP4", help="video of the dog carrying it out")
+    parser.add_argument("--checkpoint", metavar="PATH", help="trained policy to carry it out")
+    parser.add_argument(
+        "--render", metavar="MP4", help="video (.mp4 or .gif) of the simulated dog carrying it out"
+    )
     parser.add_argument(
         "overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides, e.g. lm.parser=llm"
     )
@@ -50,13 +53,17 @@ def run(args: argparse.Namespace) -> int:
     from irondog.voice.pipeline import VoicePipeline, file_chunks
 
     if args.checkpoint or args.render:
-        raise UserError(
-            "--checkpoint/--render are not available yet: they need a trained policy and the "
-            "renderer from the training and visualisation issues. Use --json and feed the "
-            "'joystick' segments to your policy meanwhile."
-        )
+        if not (args.checkpoint and args.render):
+            raise UserError("--checkpoint and --render go together: a policy and a video path")
+        if args.stream or len(args.audio) != 1:
+            raise UserError("--render takes exactly one --audio file")
+        from irondog.agents.render import check_output_path
+
+        check_output_path(args.render)  # fail before the long work
     config = load(VoiceConfig, args.config, args.overrides)
     pipeline = VoicePipeline(config)
+    if args.render:
+        return _carry_out(pipeline, args)
     failures = 0
     if args.stream:
         for start_s, result in pipeline.stream(file_chunks(args.stream, config.stream.chunk_s)):
@@ -73,3 +80,33 @@ def run(args: argparse.Namespace) -> int:
             continue
         _print(result.to_dict(path), args.json)
     return 2 if failures else 0
+
+
+SEGMENT_CAP_S = 10.0  # s: an open-ended or long piece of the plan is shown for at most this
+
+
+def _carry_out(pipeline, args: argparse.Namespace) -> int:
+    """Understand one file, then render the policy following the command's joystick plan."""
+    from irondog.agents.policy import load_policy
+    from irondog.agents.render import render_video
+    from irondog.cli import UserError
+    from irondog.voice.audio import AudioError
+
+    try:
+        result = pipeline.understand_file(args.audio[0])
+    except AudioError as err:
+        raise UserError(str(err)) from None
+    _print(result.to_dict(args.audio[0]), args.json)
+    if not result.accepted:
+        return 1
+    schedule = [
+        (min(seg.duration_s, SEGMENT_CAP_S), seg.vx, seg.vy, seg.yaw_rate)
+        for seg in result.segments
+        if seg.duration_s > 0
+    ]
+    if not schedule:
+        schedule = [(2.0, 0.0, 0.0, 0.0)]  # stop, sit, ...: show the dog standing still
+    act, env_config = load_policy(args.checkpoint)
+    video = render_video(act, env_config, args.render, schedule=schedule, label=result.text)
+    print(f"wrote {video.path}: {video.frames} frames", file=sys.stderr)
+    return 0
