@@ -12,7 +12,7 @@ after every PPO iteration (outside PPO's own timing) and the table reports media
     python benchmarks/train_throughput.py                       # trot_cpu preset, 512 envs
     python benchmarks/train_throughput.py --budget 600000 --skip-sb3 env.num_envs=1024
 
-Prints a Markdown table (paste into benchmarks/results/train.md).
+Prints a Markdown table (paste into benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ for one 20-s episode on ``--eval-envs`` fresh simulations commanded 0.5 m/s forw
 is met when the mean horizontal speed error is at most 0.1 m/s and under 5% of those episodes
 end in a fall. Writes the learning curve (steps, wall clock, return, tracking error, falls)
 to <log_dir>/curve.csv, the evaluations to <log_dir>/evals.csv, a final checkpoint, and
-prints a Markdown summary for benchmarks/results/train.md.
+prints a Markdown summary for benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations

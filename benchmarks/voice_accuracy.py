@@ -303,7 +303,7 @@ def main() -> int:  # noqa: C901
     if goforward:
         print(f"- goforward.raw (CMU recording): {goforward}")
     else:
-        print("- goforward.raw: not available (see docs/readme/voice.md)")
+        print("- goforward.raw: not available (see README.md)")
     print(f"\ntotal {time.time() - t_start:.0f} s")
     if args.json_out:
         args.json_out.write_text(
