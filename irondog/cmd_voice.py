@@ -57,9 +57,13 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("--checkpoint and --render go together: a policy and a video path")
         if args.stream or len(args.audio) != 1:
             raise UserError("--render takes exactly one --audio file")
+        from pathlib import Path
+
         from irondog.agents.render import check_output_path
 
         check_output_path(args.render)  # fail before the long work
+        if not Path(args.checkpoint).exists():
+            raise UserError(f"checkpoint {args.checkpoint} does not exist")
     config = load(VoiceConfig, args.config, args.overrides)
     pipeline = VoicePipeline(config)
     if args.render:
@@ -106,7 +110,12 @@ def _carry_out(pipeline, args: argparse.Namespace) -> int:
     ]
     if not schedule:
         schedule = [(2.0, 0.0, 0.0, 0.0)]  # stop, sit, ...: show the dog standing still
-    act, env_config = load_policy(args.checkpoint)
+    from irondog.agents.checkpoint import CheckpointError
+
+    try:
+        act, env_config = load_policy(args.checkpoint)
+    except CheckpointError as err:
+        raise UserError(str(err)) from None
     video = render_video(act, env_config, args.render, schedule=schedule, label=result.text)
     print(f"wrote {video.path}: {video.frames} frames", file=sys.stderr)
     return 0

@@ -67,12 +67,15 @@ def test_cli_json_one_object_per_file(
     assert "empty" in second["error"]
 
 
-def test_cli_render_not_available_yet(
-    command_wav: Path, capsys: pytest.CaptureFixture[str]
+def test_cli_render_with_a_missing_checkpoint_fails_before_listening(
+    command_wav: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["voice", "--audio", str(command_wav), "--checkpoint", "x", "--render", "o.mp4"])
+    out = tmp_path / "o.mp4"
+    code = main(["voice", "--audio", str(command_wav), "--checkpoint", "x", "--render", str(out)])
     assert code == 2
-    assert "not available yet" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "checkpoint x does not exist" in err and "Traceback" not in err
+    assert not out.exists()
 
 
 def test_config_is_strict(tmp_path: Path) -> None:
