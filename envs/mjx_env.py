@@ -297,31 +297,14 @@ class MjxEnv:
         command = jnp.where(resample[:, None], fresh_cmd, tinfo.command)
         fresh_gait = task.sample_gaits(jax.random.uniform(k_gait, (n, 4)), cfg, xp=jnp, scale=scale)
         gait = jnp.where(resample[:, None], fresh_gait, tinfo.gait)
-        tinfo = tinfo.replace(
-            command=command,
-            gait=gait,
-            last_last_action=tinfo.last_action,
-            last_action=action,
-            feet_air_time=air_time,
-            last_contact=contact,
-            last_foot_pos=readings.foot_pos,
-            step=step_count,
-            lifetime=tinfo.lifetime + 1,
-        )
+        tinfo = task.advance_info(tinfo, action, air_time, contact, readings, command, gait)
         obs, priv = self._observe(readings, tinfo, k_noise)
         obs = jnp.where(diverged[:, None], 0.0, obs)
         priv = jnp.where(diverged[:, None], 0.0, priv)
 
-        metrics = {
-            f"reward/{name}": getattr(cfg.rewards, name) * value * cfg.ctrl_dt
-            for name, value in terms.items()
-        }
-        metrics["tracking_error"] = jnp.linalg.norm(
-            readings.local_linvel[:, :2] - tinfo.command[:, :2], axis=1
+        metrics = task.step_metrics(
+            terms, readings, tinfo, winding, diverged, nan_rows, cfg, xp=jnp
         )
-        metrics["winding_temp_max"] = jnp.max(winding, axis=1)
-        metrics["diverged"] = diverged.astype(jnp.float32)
-        metrics["nan_actions"] = nan_rows.astype(jnp.float32)
 
         current = {
             "physics": data,

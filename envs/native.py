@@ -265,32 +265,14 @@ class NativeEnv:
             command = np.where(resample[:, None], fresh, command)
             fresh_gait = task.sample_gaits(rng.random((n, 4)), cfg, scale=scale)
             gait = np.where(resample[:, None], fresh_gait, gait)
-        tinfo = tinfo.replace(
-            command=command,
-            gait=gait,
-            last_last_action=tinfo.last_action,
-            last_action=action,
-            feet_air_time=air_time,
-            last_contact=contact,
-            last_foot_pos=readings.foot_pos,
-            step=step_count,
-            lifetime=tinfo.lifetime + 1,
-        )
+        tinfo = task.advance_info(tinfo, action, air_time, contact, readings, command, gait)
         obs, priv = self._observe(readings, tinfo)
         obs = np.where(diverged[:, None], 0.0, obs).astype(np.float32)
         priv = np.where(diverged[:, None], 0.0, priv).astype(np.float32)
         terminal_obs, terminal_priv = obs.copy(), priv.copy()
 
-        metrics = {
-            f"reward/{name}": (getattr(cfg.rewards, name) * value * cfg.ctrl_dt).astype(np.float32)
-            for name, value in terms.items()
-        }
-        metrics["tracking_error"] = np.linalg.norm(
-            readings.local_linvel[:, :2] - tinfo.command[:, :2], axis=1
-        ).astype(np.float32)
-        metrics["winding_temp_max"] = winding.max(axis=1).astype(np.float32)
-        metrics["diverged"] = diverged.astype(np.float32)
-        metrics["nan_actions"] = nan_rows.astype(np.float32)
+        metrics = task.step_metrics(terms, readings, tinfo, winding, diverged, nan_rows, cfg)
+        metrics = {name: value.astype(np.float32) for name, value in metrics.items()}
 
         winding = np.where(diverged[:, None], cfg.initial_winding_temp, winding)
         housing = np.where(diverged[:, None], cfg.initial_winding_temp, housing)

@@ -306,6 +306,53 @@ def total_reward(
     return xp.maximum(total * dt, 0.0)
 
 
+def advance_info(
+    info: TaskInfo,
+    action: Any,
+    air_time: Any,
+    contact: Any,
+    readings: Readings,
+    command: Any,
+    gait: Any,
+) -> TaskInfo:
+    """TaskInfo one control step later (the gait clock is advanced before the reward)."""
+    return info.replace(
+        command=command,
+        gait=gait,
+        last_last_action=info.last_action,
+        last_action=action,
+        feet_air_time=air_time,
+        last_contact=contact,
+        last_foot_pos=readings.foot_pos,
+        step=info.step + 1,
+        lifetime=info.lifetime + 1,
+    )
+
+
+def step_metrics(
+    terms: dict[str, Any],
+    readings: Readings,
+    info: TaskInfo,
+    winding_temp: Any,
+    diverged: Any,
+    nan_rows: Any,
+    cfg: EnvConfig,
+    xp: ModuleType = np,
+) -> dict[str, Any]:
+    """Per-simulation metrics of a step: each scaled reward term, tracking, motors, faults."""
+    metrics = {
+        f"reward/{name}": getattr(cfg.rewards, name) * value * cfg.ctrl_dt
+        for name, value in terms.items()
+    }
+    metrics["tracking_error"] = xp.linalg.norm(
+        readings.local_linvel[:, :2] - info.command[:, :2], axis=1
+    )
+    metrics["winding_temp_max"] = xp.max(winding_temp, axis=1)
+    metrics["diverged"] = diverged.astype(np.float32)
+    metrics["nan_actions"] = nan_rows.astype(np.float32)
+    return metrics
+
+
 def reward_names(task_name: str = "joystick") -> tuple[str, ...]:
     """Names of the reward terms, in the order reward_terms returns them."""
     names = (
