@@ -16,19 +16,9 @@ import numpy as np
 from scipy.optimize import least_squares, minimize  # scipy: least squares, Nelder-Mead
 
 from irondog.motors import design as D
-from irondog.motors.cybergear import RPM
+from irondog.motors.cybergear import OVERLOAD_CURVE, RPM
 
-OVERLOAD = [
-    (12, 28),
-    (11, 45),
-    (10, 60),
-    (9, 90),
-    (8, 160),
-    (7, 320),
-    (6, 700),
-    (5, 1800),
-    (4.5, 2500),
-]  # (N m, s), FACTS.md
+OVERLOAD = OVERLOAD_CURVE  # FACTS.md: (N m, s to 120 C from 25 C)
 DESIGN_VARS = ["airgap_diameter", "stack_length", "turns", "slot_depth", "housing_thickness"]
 CONST_VARS = [
     "saturation_coeff",

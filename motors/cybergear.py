@@ -22,6 +22,11 @@ import numpy as np
 from irondog.config import check
 
 RPM = 2.0 * math.pi / 60.0  # rad/s per rpm
+# Published overload curve (FACTS.md): (torque N m, seconds until the winding reaches 120 C
+# from a 25 C start); 4 N m is continuous.
+OVERLOAD_CURVE: tuple[tuple[float, float], ...] = (
+    (12, 28), (11, 45), (10, 60), (9, 90), (8, 160), (7, 320), (6, 700), (5, 1800), (4.5, 2500),
+)  # fmt: skip
 COPPER_ALPHA = 0.0039  # 1/K, copper resistance temperature coefficient
 
 

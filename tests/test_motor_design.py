@@ -10,6 +10,7 @@ import pytest
 from irondog.config import ConfigError
 from irondog.motors import design as md
 from irondog.motors.cybergear import (
+    OVERLOAD_CURVE,
     RPM,
     CyberGearParams,
     copper_loss,
@@ -17,17 +18,7 @@ from irondog.motors.cybergear import (
     torque_limits,
 )
 
-OVERLOAD = [
-    (12, 28),
-    (11, 45),
-    (10, 60),
-    (9, 90),
-    (8, 160),
-    (7, 320),
-    (6, 700),
-    (5, 1800),
-    (4.5, 2500),
-]  # FACTS.md: (N m, s to 120 C from 25 C)
+OVERLOAD = OVERLOAD_CURVE  # FACTS.md: (N m, s to 120 C from 25 C)
 
 
 @pytest.fixture(scope="module")
