@@ -245,27 +245,29 @@ class MjxEnv:
         strength = tinfo.strength[:, None]
         latency = info["latency"]
 
+        winding, housing = info["winding_temp"], info["housing_temp"]
+
         def substep(carry: tuple, k: jax.Array) -> tuple:
-            data, winding, housing, power, _ = carry
+            data, loss, power, _ = carry
             q, qd = data.qpos[:, 7:], data.qvel[:, 6:]
             use = jnp.where((k < latency)[:, None], previous_target, target)
             tau = cybergear.mit_torque(
                 use, q, qd, kp, kd, cfg.motor, winding_temp=winding, strength=strength, xp=jnp
             )
-            loss = cybergear.copper_loss(tau, cfg.motor, winding, xp=jnp)
-            winding, housing = cybergear.thermal_step(
-                winding, housing, loss, cfg.motor, cfg.sim_dt, cfg.ambient_temp
-            )
+            loss = loss + cybergear.copper_loss(tau, cfg.motor, winding, xp=jnp)
             power = power + jnp.sum(tau * qd, axis=1)
             data = self._physics_step(fields, data.replace(ctrl=tau))
-            return (data, winding, housing, power, tau), None
+            return (data, loss, power, tau), None
 
-        carry = (data, info["winding_temp"], info["housing_temp"], jnp.zeros(n),
-                 jnp.zeros((n, NUM_JOINTS)))  # fmt: skip
-        (data, winding, housing, power, tau), _ = jax.lax.scan(
-            substep, carry, jnp.arange(cfg.substeps)
+        zeros_j = jnp.zeros((n, NUM_JOINTS))
+        (data, loss, power, tau), _ = jax.lax.scan(
+            substep, (data, zeros_j, jnp.zeros(n), zeros_j), jnp.arange(cfg.substeps)
         )
         power = power / cfg.substeps
+        # Thermal time constants are tens of seconds: one step per control step (as native).
+        winding, housing = cybergear.thermal_step(
+            winding, housing, loss / cfg.substeps, cfg.motor, cfg.ctrl_dt, cfg.ambient_temp
+        )
 
         diverged = (
             ~jnp.all(jnp.isfinite(data.qpos), axis=1)

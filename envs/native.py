@@ -213,6 +213,7 @@ class NativeEnv:
         winding, housing = info["winding_temp"], info["housing_temp"]
         time_before = self.time.copy()
         power = np.zeros(n)
+        loss = np.zeros((n, NUM_JOINTS))  # W, summed over the physics steps
         tau = np.zeros((n, NUM_JOINTS))
         for k in range(cfg.substeps):
             q, qd = self.qpos[:, 7:], self.qvel[:, 6:]
@@ -221,13 +222,15 @@ class NativeEnv:
                 use, q, qd, kp, kd, cfg.motor, winding_temp=winding, strength=strength
             )
             self.ctrl[:] = tau
-            loss = cybergear.copper_loss(tau, cfg.motor, winding)
-            winding, housing = cybergear.thermal_step(
-                winding, housing, loss, cfg.motor, cfg.sim_dt, cfg.ambient_temp
-            )
+            loss += cybergear.copper_loss(tau, cfg.motor, winding)
             power += np.sum(tau * qd, axis=1)
             self.batch.step()
         power /= cfg.substeps
+        # The thermal model's time constants are tens of seconds: one step per control step,
+        # on the mean copper loss, is enough (the torques themselves follow every physics step).
+        winding, housing = cybergear.thermal_step(
+            winding, housing, loss / cfg.substeps, cfg.motor, cfg.ctrl_dt, cfg.ambient_temp
+        )
 
         # A simulation whose state blew up (or that MuJoCo reset after a bad acceleration,
         # which rewinds its time) is reset alone and counted.

@@ -154,13 +154,13 @@ def current_from_torque(tau: Any, params: CyberGearParams, xp: ModuleType = np) 
     """Phase current (A rms) that gives torque ``tau`` (N m), with saturation."""
     k_lin, c = params.current_coefficients
     magnitude = xp.abs(tau)
-    return magnitude / k_lin + c * magnitude**3
+    return magnitude / k_lin + c * magnitude * magnitude * magnitude
 
 
 def copper_loss(tau: Any, params: CyberGearParams, winding_temp: Any, xp: ModuleType = np) -> Any:
     """Copper loss (W) at torque ``tau`` and winding temperature ``winding_temp`` (C)."""
     current = current_from_torque(tau, params, xp=xp)
-    return params.copper_loss_coeff * current**2 * _resistance_factor(winding_temp, params)
+    return params.copper_loss_coeff * current * current * _resistance_factor(winding_temp, params)
 
 
 def thermal_step(
