@@ -50,6 +50,8 @@ class Trace(NamedTuple):
     tracking_error: np.ndarray  # (T, n) m/s, |v_xy - command_xy| in the trunk frame
     done: np.ndarray  # (T, n) bool, episode ended at this step
     truncated: np.ndarray  # (T, n) bool, ended by the time limit
+    gait: np.ndarray | None = None  # (T, n, 8) commanded gait (envs.gaits.GAIT_FIELDS)
+    phase: np.ndarray | None = None  # (T, n) gait clock after the step, cycles
 
     @property
     def valid(self) -> np.ndarray:
@@ -91,9 +93,14 @@ def eval_env_config(
     command: tuple[float, float, float] | None = DEFAULT_COMMAND,
     pushes: bool = False,
     num_threads: int | None = None,
+    first_gait: str | None = None,
 ) -> EnvConfig:
     """The training env config turned into an eval batch: one simulation per episode, a fixed
-    command (None keeps the training distribution), no pushes unless asked."""
+    command (None keeps the training distribution), no pushes unless asked.
+
+    ``first_gait`` (gait task): episodes start in that preset and the env never resamples
+    gaits or commands itself; the caller commands gaits (``rollout(gait_at=...)``).
+    """
     if episodes < 1:
         raise ValueError(f"--episodes must be >= 1, got {episodes}")
     if seconds <= 0:
@@ -122,6 +129,15 @@ def eval_env_config(
     if not pushes:
         cfg = dataclasses.replace(
             cfg, randomization=dataclasses.replace(cfg.randomization, push_interval=0.0)
+        )
+    if first_gait is not None:
+        from irondog.agents.gait_schedule import check_policy_takes_gaits
+
+        check_policy_takes_gaits(cfg)
+        cfg = dataclasses.replace(
+            cfg,
+            gaits=dataclasses.replace(cfg.gaits, presets=(first_gait,), blend_probability=0.0),
+            command=dataclasses.replace(cfg.command, resample_interval=cfg.episode_length + 1.0),
         )
     return cfg
 
@@ -162,19 +178,33 @@ def rollout(
     seed: int = 0,
     on_step: Callable[[int, Any, Any], None] | None = None,
     command_at: Callable[[int], np.ndarray] | None = None,
+    gait_at: Callable[[int], np.ndarray] | None = None,
 ) -> Trace:
     """Run ``steps`` control steps of ``act`` on ``env``; ``on_step(t, state, env)`` after each.
 
     ``command_at(t)`` (optional) gives the joystick command (3,) to hold at step ``t`` in every
-    simulation, for scripted command sequences (a voice command's plan, say).
+    simulation, for scripted command sequences (a voice command's plan, say). ``gait_at(t)``
+    (gait task only) gives the gait (8,), or (n, 8) one per simulation, to command at step
+    ``t``; the gait clock runs on continuously across gait changes. Like a new command, a new
+    gait enters the reward at once and the observation from that step on.
     """
     from irondog.envs.base import with_command
 
+    n = env.num_envs
+    if gait_at is not None:
+        from irondog.agents.gait_schedule import check_policy_takes_gaits
+
+        check_policy_takes_gaits(env.cfg, "a gait schedule")
     state = env.reset(seed)
     rows: dict[str, list[np.ndarray]] = {name: [] for name in Trace._fields if name != "dt"}
     for t in range(steps):
-        if command_at is not None:
-            state = with_command(state, np.tile(command_at(t), (env.num_envs, 1)))
+        if command_at is not None or gait_at is not None:
+            tinfo = state.info["task"]
+            velocity = np.tile(command_at(t), (n, 1)) if command_at is not None else tinfo.command
+            gait_now = None
+            if gait_at is not None:
+                gait_now = np.broadcast_to(np.asarray(gait_at(t), dtype=np.float64), (n, 8))
+            state = with_command(state, velocity, gait_now)
         action = act(state.obs)
         state = env.step(state, action)
         tinfo = state.info["task"]
@@ -190,6 +220,8 @@ def rollout(
         rows["tracking_error"].append(np.asarray(state.metrics["tracking_error"], np.float64))
         rows["done"].append(np.asarray(state.done) > 0.5)
         rows["truncated"].append(np.asarray(state.truncated) > 0.5)
+        rows["gait"].append(np.array(tinfo.gait, dtype=np.float64))
+        rows["phase"].append(np.array(tinfo.phase, dtype=np.float64))
         if on_step is not None:
             on_step(t, state, env)
     return Trace(dt=env.cfg.ctrl_dt, **{k: np.stack(v) for k, v in rows.items()})
@@ -313,6 +345,8 @@ def table_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
                                f"yaw {cmd['yaw']:+.2f} rad/s"))  # fmt: skip
     elif cmd:
         out.append(("command", str(cmd)))
+    if metrics.get("gait_command"):
+        out.append(("commanded gait", str(metrics["gait_command"])))
     for key, label, unit, fmt in TABLE_ROWS:
         value = metrics.get(key)
         text = "n/a" if value is None else fmt.format(value)
@@ -320,6 +354,13 @@ def table_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
     votes = metrics.get("gait_votes")
     if votes:
         out.append(("gait per episode", ", ".join(f"{k} {v}" for k, v in votes.items())))
+    if "gait_fidelity" in metrics:
+        out.append(("strides matching the schedule",
+                    f"{metrics['gait_fidelity']:.0%} of {metrics['gait_strides']}"))  # fmt: skip
+        for name, judged in metrics.get("gait_by_command", {}).items():
+            labels = ", ".join(f"{k} {v}" for k, v in judged["classified"].items())
+            out.append((f"  {name}", f"{judged['fidelity']:.0%} of {judged['strides']} strides; "
+                                     f"classified {labels}"))  # fmt: skip
     return out
 
 
@@ -345,13 +386,43 @@ def evaluate(
     seed: int = 0,
     env_check: Callable[[Any], None] | None = None,
     model: Any = None,
+    gait_schedule: Any = None,
 ) -> tuple[dict[str, Any], Trace]:
     """Metrics and trace of ``episodes`` parallel episodes of ``act`` (on ``model`` if given:
-    see ``with_motor``)."""
-    cfg = eval_env_config(env_config, episodes, seconds, command)
+    see ``with_motor``).
+
+    ``gait_schedule`` (an ``irondog.agents.gait_schedule.GaitSchedule``, gait policies only)
+    commands gaits over time; the metrics then also judge each commanded gait
+    (``gait_by_command``: strides, fidelity, classifier votes; see ``agents.gait_fidelity``).
+    """
+    first = gait_schedule.names[0] if gait_schedule is not None else None
+    cfg = eval_env_config(env_config, episodes, seconds, command, first_gait=first)
     env = make_env(cfg, model)
     if env_check is not None:
         env_check(env)
     steps = max(1, round(seconds / cfg.ctrl_dt))
-    trace = rollout(env, act, steps, seed)
-    return compute_metrics(trace, cfg, robot_mass(env.model)), trace
+    gait_at = gait_schedule.gait_at(cfg.ctrl_dt) if gait_schedule is not None else None
+    trace = rollout(env, act, steps, seed, gait_at=gait_at)
+    metrics = compute_metrics(trace, cfg, robot_mass(env.model))
+    if gait_schedule is not None:
+        metrics.update(gait_metrics(trace, gait_schedule))
+    return metrics, trace
+
+
+def gait_metrics(trace: Trace, schedule: Any, settle: float = 1.0) -> dict[str, Any]:
+    """What a gait schedule adds to the metrics: the command, and per commanded gait the
+    strides judged, the fraction matching the schedule and the classifier's votes."""
+    from irondog.agents import gait_fidelity
+
+    named = dict(zip(schedule.names, schedule.vectors, strict=True))
+    per_gait = gait_fidelity.by_commanded_gait(
+        trace.contact, trace.gait, trace.valid, trace.dt, named, settle
+    )
+    strides = sum(int(v["strides"]) for v in per_gait.values())
+    matched = sum(float(v["fidelity"]) * int(v["strides"]) for v in per_gait.values())
+    return {
+        "gait_command": schedule.describe(),
+        "gait_fidelity": matched / strides if strides else 0.0,
+        "gait_strides": strides,
+        "gait_by_command": per_gait,
+    }

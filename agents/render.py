@@ -132,11 +132,15 @@ def draw_overlay(frame: np.ndarray, lines: list[str], font_size: int = 14) -> np
     return np.asarray(image)
 
 
-def command_lines(command: np.ndarray, speed: float, t: float, label: str = "") -> list[str]:
-    """Overlay text: the joystick command, the measured speed and the time."""
+def command_lines(
+    command: np.ndarray, speed: float, t: float, label: str = "", gait: str = ""
+) -> list[str]:
+    """Overlay text: the joystick command (and commanded gait), the measured speed, the time."""
     vx, vy, yaw = (float(x) for x in command)
     lines = [f"cmd vx {vx:+.2f}  vy {vy:+.2f} m/s  yaw {yaw:+.2f} rad/s", f"speed {speed:.2f} m/s"
              f"   t {t:5.2f} s"]  # fmt: skip
+    if gait:
+        lines.insert(1, f"gait {gait}")
     if label:
         lines.insert(0, label)
     return lines
@@ -283,11 +287,14 @@ def render_video(
     antialias: bool = False,
     env_check: Callable[[Any], None] | None = None,
     schedule: Sequence[tuple[float, float, float, float]] | None = None,
+    gait_schedule: Any = None,
 ) -> RenderResult:
     """Roll out ``act`` and write a video of it to ``out`` (.mp4 or .gif).
 
     ``schedule``: (duration_s, vx, vy, yaw_rate) pieces to command one after the other (the
     video then lasts as long as they do) instead of one fixed ``command``.
+    ``gait_schedule``: an ``irondog.agents.gait_schedule.GaitSchedule`` commanding gaits over
+    time (gait policies only; the overlay names the commanded gait).
     """
     from irondog.agents import evaluate
 
@@ -304,7 +311,11 @@ def render_video(
             index = int(np.searchsorted(ends, (t + 0.5) * env_config.ctrl_dt, side="right"))
             return table[min(index, len(table) - 1)]
 
-    cfg = evaluate.eval_env_config(env_config, grid * grid, seconds, command, num_threads=1)
+    first_gait = gait_schedule.names[0] if gait_schedule is not None else None
+    cfg = evaluate.eval_env_config(
+        env_config, grid * grid, seconds, command, num_threads=1, first_gait=first_gait
+    )
+    gait_at = gait_schedule.gait_at(cfg.ctrl_dt) if gait_schedule is not None else None
     env = evaluate.make_env(cfg)
     if env_check is not None:
         env_check(env)
@@ -327,9 +338,10 @@ def render_video(
             speed = float(np.linalg.norm(env.qvel[0, :2]))
             tinfo = state.info["task"]
             tag = label if grid == 1 else f"{label}  {grid * grid} robots".strip()
+            gait = "" if gait_schedule is None else gait_schedule.name_at_step(t, cfg.ctrl_dt)
             image = draw_overlay(
                 image,
-                command_lines(tinfo.command[0], speed, (t + 1) * cfg.ctrl_dt, tag),
+                command_lines(tinfo.command[0], speed, (t + 1) * cfg.ctrl_dt, tag, gait),
                 font_size=max(10, height // 32),
             )
         writer.append(image)
@@ -337,7 +349,9 @@ def render_video(
         count += 1
 
     try:
-        trace = evaluate.rollout(env, act, steps, seed, on_step=on_step, command_at=command_at)
+        trace = evaluate.rollout(
+            env, act, steps, seed, on_step=on_step, command_at=command_at, gait_at=gait_at
+        )
     finally:
         start = time.perf_counter()
         writer.close()  # also after an error: no ffmpeg process is left behind

@@ -3,6 +3,8 @@
     irondog eval --checkpoint runs/trot [--command vx=0.5,vy=0,yaw=0] [--episodes 16]
     irondog eval --policy zero --episodes 4 --seconds 2 --json metrics.json
     irondog eval --checkpoint runs/trot --motor configs/motor/trot_optimized.yaml
+    irondog eval --checkpoint runs/gaits_cpu --gait bound
+    irondog eval --checkpoint runs/gaits_cpu --gait trot:4,bound:4,walk:4   # seconds each
 
 Prints a table (or JSON with --format json); --json PATH also writes the JSON to a file.
 """
@@ -48,11 +50,51 @@ def resolve(args: argparse.Namespace) -> tuple[Any, Any]:
     return selected, command
 
 
+def add_gait_argument(parser: argparse.ArgumentParser) -> None:
+    """--gait NAME or NAME:S,NAME:S,... (eval and render)."""
+    parser.add_argument(
+        "--gait",
+        metavar="GAIT",
+        help="gait-conditioned policies: one gait (walk, trot, pace, bound, pronk) or a "
+        "schedule such as trot:4,bound:4,walk:4 (seconds each; the run then lasts that long "
+        "unless --seconds is given, and the schedule repeats to fill it). Default: trot",
+    )
+
+
+def resolve_gait(args: argparse.Namespace, env_config: Any, default_seconds: float) -> Any:
+    """(GaitSchedule or None, seconds) from --gait / --seconds; UserError if bad.
+
+    A joystick policy takes no --gait (error); a gait policy without one trots.
+    """
+    from irondog.agents import gait_schedule
+    from irondog.cli import UserError
+    from irondog.config import ConfigError
+
+    seconds = args.seconds
+    if seconds is not None and seconds <= 0:
+        raise UserError(f"--seconds must be > 0, got {seconds}")
+    takes_gaits = getattr(env_config, "task", "joystick") == "gaits"
+    if args.gait is None and not takes_gaits:
+        return None, seconds if seconds is not None else default_seconds
+    try:
+        if args.gait is not None:
+            gait_schedule.check_policy_takes_gaits(env_config)
+        schedule = gait_schedule.parse(args.gait or "trot", env_config.gaits.ranges)
+    except (ValueError, ConfigError) as err:
+        raise UserError(str(err)) from None
+    if seconds is None:
+        seconds = schedule.seconds if schedule.seconds is not None else default_seconds
+    return schedule, seconds
+
+
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the eval sub-command's arguments."""
     add_policy_arguments(parser)
+    add_gait_argument(parser)
     parser.add_argument("--episodes", type=int, default=16, help="parallel episodes")
-    parser.add_argument("--seconds", type=float, default=10.0, help="episode length, s")
+    parser.add_argument(
+        "--seconds", type=float, default=None, help="episode length, s (default 10)"
+    )
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--json", metavar="PATH", help="also write the metrics JSON here")
     parser.add_argument(
@@ -80,12 +122,14 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(str(err)) from None
     selected, command = resolve(args)
     env_config, model = selected.env_config, None
+    schedule, seconds = resolve_gait(args, env_config, 10.0)
     try:
         if args.motor is not None:
             env_config, model = evaluate.with_motor(env_config, args.motor)
         metrics, _ = evaluate.evaluate(
-            selected.act, env_config, episodes=args.episodes, seconds=args.seconds,
+            selected.act, env_config, episodes=args.episodes, seconds=seconds,
             command=command, seed=args.seed, env_check=selected.env_check, model=model,
+            gait_schedule=schedule,
         )  # fmt: skip
     except ValueError as err:
         raise UserError(str(err)) from None

@@ -3,6 +3,8 @@
     irondog render --checkpoint runs/trot --out run.mp4
     irondog render --checkpoint runs/trot --out grid.gif --grid 4     # 16 robots at once
     irondog render --policy zero --out stand.mp4 --seconds 2
+    irondog render --checkpoint runs/gaits_cpu --gait bound --out bound.mp4
+    irondog render --checkpoint runs/gaits_cpu --gait trot:4,bound:4,walk:4 --out switch.mp4
 
 Uses MuJoCo's EGL or OSMesa back end (set MUJOCO_GL=egl or osmesa; egl is the default
 without a display).
@@ -15,11 +17,12 @@ import argparse
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the render sub-command's arguments."""
-    from irondog.cmd_eval import add_policy_arguments
+    from irondog.cmd_eval import add_gait_argument, add_policy_arguments
 
     add_policy_arguments(parser)
+    add_gait_argument(parser)
     parser.add_argument("--out", required=True, help="output video, .mp4 or .gif")
-    parser.add_argument("--seconds", type=float, default=5.0, help="video length, s")
+    parser.add_argument("--seconds", type=float, default=None, help="video length, s (default 5)")
     parser.add_argument("--width", type=int, default=640)
     parser.add_argument("--height", type=int, default=480)
     parser.add_argument("--fps", type=float, default=25.0, help="frames per second (<= 50)")
@@ -36,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         from irondog.agents import render
     except RuntimeError as err:  # MuJoCo rejects a bad MUJOCO_GL when it is imported
         raise UserError(f"{err}; set MUJOCO_GL=egl or MUJOCO_GL=osmesa") from None
-    from irondog.cmd_eval import resolve
+    from irondog.cmd_eval import resolve, resolve_gait
 
     try:
         render.check_gl_setting()
@@ -44,12 +47,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise UserError(str(err)) from None
     selected, command = resolve(args)
+    schedule, seconds = resolve_gait(args, selected.env_config, 5.0)
     try:
         result = render.render_video(
-            selected.act, selected.env_config, out, seconds=args.seconds, width=args.width,
+            selected.act, selected.env_config, out, seconds=seconds, width=args.width,
             height=args.height, fps=args.fps, grid=args.grid, command=command,
             overlay=not args.no_overlay, label=selected.label, seed=args.seed,
-            antialias=args.antialias, env_check=selected.env_check,
+            antialias=args.antialias, env_check=selected.env_check, gait_schedule=schedule,
         )  # fmt: skip
     except (ValueError, render.RenderError) as err:
         raise UserError(str(err)) from None

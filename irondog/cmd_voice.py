@@ -103,19 +103,47 @@ def _carry_out(pipeline, args: argparse.Namespace) -> int:
     _print(result.to_dict(args.audio[0]), args.json)
     if not result.accepted:
         return 1
-    schedule = [
-        (min(seg.duration_s, SEGMENT_CAP_S), seg.vx, seg.vy, seg.yaw_rate)
-        for seg in result.segments
-        if seg.duration_s > 0
+    timed = [seg for seg in result.segments if seg.duration_s > 0]
+    schedule = [(min(seg.duration_s, SEGMENT_CAP_S), seg.vx, seg.vy, seg.yaw_rate) for seg in timed]
+    gait_pieces = [
+        (str(seg.extra.get("gait", "trot")), piece[0])
+        for seg, piece in zip(timed, schedule, strict=True)
     ]
     if not schedule:
         schedule = [(2.0, 0.0, 0.0, 0.0)]  # stop, sit, ...: show the dog standing still
+        gait_pieces = [(pipeline.state.gait, 2.0)]
     from irondog.agents.checkpoint import CheckpointError
 
     try:
         act, env_config = load_policy(args.checkpoint)
     except CheckpointError as err:
         raise UserError(str(err)) from None
-    video = render_video(act, env_config, args.render, schedule=schedule, label=result.text)
+    from irondog.voice.commands import Gait
+
+    asked = any(isinstance(a, Gait) for a in result.command.actions)
+    gait_schedule = plan_gaits(gait_pieces, env_config, asked)
+    video = render_video(
+        act, env_config, args.render, schedule=schedule, label=result.text,
+        gait_schedule=gait_schedule,
+    )  # fmt: skip
     print(f"wrote {video.path}: {video.frames} frames", file=sys.stderr)
     return 0
+
+
+def plan_gaits(pieces: list[tuple[str, float]], env_config, asked: bool = False) -> object:
+    """The gait schedule of a voice plan's (gait name, seconds) pieces for a gait policy;
+    None for a joystick policy, which cannot take a gait (said once on stderr when the command
+    asked for a gait or the plan carries one other than the default trot)."""
+    from irondog.agents import gait_schedule
+
+    if getattr(env_config, "task", "joystick") != "gaits":
+        names = sorted({name for name, _ in pieces})
+        if not asked and names == ["trot"]:
+            return None
+        print(
+            f"irondog voice: this policy was trained without gait commands; the plan's gait "
+            f"({', '.join(names)}) is ignored and the policy walks its own gait",
+            file=sys.stderr,
+        )
+        return None
+    return gait_schedule.from_pieces(pieces, env_config.gaits.ranges, cycle=False)
