@@ -209,9 +209,15 @@ def by_commanded_gait(
             votes.setdefault(name, {})[label] = votes.get(name, {}).get(label, 0) + 1
     out: dict[str, dict[str, object]] = {}
     for name, group in reports.items():
+        phase = np.concatenate([r.phase_error.max(axis=1, initial=0.0) for r in group])
+        period = np.concatenate([r.period_error for r in group])
         out[name] = {
             "strides": sum(r.strides for r in group),
             "fidelity": fidelity(group),
+            # Footfall pattern alone (the period not judged), and the typical errors.
+            "phase_match": float((phase < tolerance).mean()) if len(phase) else 0.0,
+            "median_phase_error": float(np.median(phase)) if len(phase) else None,
+            "median_period_error": float(np.median(period)) if len(period) else None,
             "classified": dict(sorted(votes[name].items())),
         }
     return out

@@ -129,6 +129,18 @@ def test_by_commanded_gait_judges_each_stretch_and_names_it():
         assert out[name]["fidelity"] == 1.0
         assert out[name]["classified"] == {name: 3 if name == "trot" else 2}
     assert out["walk"]["strides"] < out["trot"]["strides"]  # 1.5 Hz vs 2 Hz, two episodes
+    assert out["trot"]["phase_match"] == 1.0 and out["trot"]["median_phase_error"] < 0.05
+
+
+def test_by_commanded_gait_tells_pattern_from_period():
+    trot = vec("trot")
+    fast = trot.copy()
+    fast[0] *= 1.5  # right footfall pattern, wrong frequency
+    contact, _ = gf.scheduled_contacts(fast, 300, DT)
+    out = gf.by_commanded_gait(contact[:, None], np.tile(trot, (300, 1, 1)),
+                               np.ones((300, 1), bool), DT, {"trot": trot})  # fmt: skip
+    assert out["trot"]["phase_match"] == 1.0 and out["trot"]["fidelity"] == 0.0
+    assert out["trot"]["median_period_error"] == pytest.approx(0.33, abs=0.05)
 
 
 def test_shapes_are_checked():

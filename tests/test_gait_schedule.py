@@ -195,3 +195,57 @@ def test_voice_plan_gaits_map_onto_presets(capsys):
     assert err.count("\n") == 1 and "gait (bound) is ignored" in err
     assert plan_gaits([("trot", 3.0)], joystick) is None  # the default gait: nothing to say
     assert capsys.readouterr().err == ""
+
+
+class FakePipeline:
+    """Stands in for the speech pipeline: 'understands' a fixed canonical command."""
+
+    def __init__(self, text: str) -> None:
+        from irondog.voice.commands import JoystickState, parse_canonical, plan
+        from irondog.voice.pipeline import Result
+
+        command = parse_canonical(text)
+        segments, self.state = plan(command, JoystickState())
+        self.result = Result(command, text, text, 1.0, ((text, 1.0),), "ok", {}, tuple(segments))
+
+    def understand_file(self, path):
+        return self.result
+
+
+def carry_out(monkeypatch, tmp_path, text: str, env_config: EnvConfig):
+    """Run the voice --render path with a zero policy on ``env_config``; the rollout trace."""
+    import argparse
+
+    from irondog import cmd_voice
+    from irondog.agents import policy, render
+
+    monkeypatch.setattr(policy, "load_policy", lambda path: (zero_policy, env_config))
+    traces = []
+    original = render.render_video
+
+    def keep(*args, **kwargs):
+        kwargs.update(width=32, height=24)
+        result = original(*args, **kwargs)
+        traces.append(result.trace)
+        return result
+
+    monkeypatch.setattr(render, "render_video", keep)
+    args = argparse.Namespace(audio=["x.wav"], render=str(tmp_path / "v.gif"), json=False,
+                              checkpoint="fake")  # fmt: skip
+    assert cmd_voice._carry_out(FakePipeline(text), args) == 0
+    return traces[0]
+
+
+def test_voice_render_commands_the_plans_gaits(monkeypatch, tmp_path, capsys):
+    text = "move forward 1 s then gait bound then move forward 1 s"
+    trace = carry_out(monkeypatch, tmp_path, text, gait_cfg())
+    np.testing.assert_allclose(trace.gait[10, 0], gaits.preset("trot").vector(), atol=1e-6)
+    np.testing.assert_allclose(trace.gait[-1, 0], gaits.preset("bound").vector(), atol=1e-6)
+    assert "ignored" not in capsys.readouterr().err
+
+
+def test_voice_render_with_a_joystick_policy_ignores_the_gait(monkeypatch, tmp_path, capsys):
+    joystick = load(EnvConfig, overrides=["num_threads=1"])
+    trace = carry_out(monkeypatch, tmp_path, "gait walk then move forward 1 s", joystick)
+    assert len(trace.done) == 50  # the move is carried out all the same
+    assert capsys.readouterr().err.count("gait (walk) is ignored") == 1

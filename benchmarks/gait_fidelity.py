@@ -1,0 +1,210 @@
+"""Issue 7 targets for a gait-conditioned policy: gait fidelity, tracking, falls on switches.
+
+1. For each of the five gaits, commanded alone at 0.5 m/s forward (``--episodes`` parallel
+   episodes of ``--seconds`` s): the fraction of strides that match the commanded contact
+   schedule (``irondog.agents.gait_fidelity``: every foot's touchdown within 0.1 cycle of its
+   commanded phase after FR's, and the stride within 0.1 cycle of the commanded period; the
+   first ``--settle`` s of an episode are not judged), the same for the footfall pattern
+   alone, the median touchdown error against the policy's own clock, the velocity tracking
+   error and the gait classifier's label (``irondog.agents.gait``).
+2. Falls in ``--switch-episodes`` episodes of 20 s at 0.5 m/s whose gait changes every 4 s to
+   a different one drawn at random (seeded; every sequence differs), and the fidelity of each
+   gait within them (judged from 1 s after each switch).
+
+Targets (issue 7): fidelity >= 90% for each gait, tracking error <= 0.15 m/s, falls < 5%.
+Prints a markdown table and writes benchmarks/results/gait_fidelity.csv.
+
+Run: python benchmarks/gait_fidelity.py [--checkpoint examples/gaits_cpu]  (a few minutes)
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from irondog.agents import evaluate, gait_fidelity, gait_schedule
+from irondog.agents.policy import load_policy
+from irondog.envs import gaits
+
+CHECKPOINT = Path("examples/gaits_cpu")
+CSV = Path(__file__).resolve().parent / "results" / "gait_fidelity.csv"
+FIDELITY_TARGET, TRACKING_TARGET, FALL_TARGET = 0.90, 0.15, 0.05
+COLUMNS = ("case", "episodes", "strides", "fidelity", "pattern_match", "median_phase_error",
+           "median_period_error", "median_clock_error", "tracking_error", "fall_rate",
+           "classified", "votes")  # fmt: skip
+
+
+def random_switches(episodes: int, pieces: int, rng: np.random.Generator) -> np.ndarray:
+    """(episodes, pieces) preset indices, each different from the one before."""
+    k = len(gaits.PRESETS)
+    out = np.empty((episodes, pieces), dtype=np.int64)
+    out[:, 0] = rng.integers(0, k, episodes)
+    for j in range(1, pieces):
+        out[:, j] = (out[:, j - 1] + rng.integers(1, k, episodes)) % k
+    return out
+
+
+def clock_error(trace: evaluate.Trace, start: int) -> float:
+    """Median touchdown error against the clock, cycles, over episodes that did not fall."""
+    errors = [
+        gait_fidelity.touchdown_clock_error(
+            trace.contact[start:, i], trace.gait[start:, i], trace.phase[start:, i], trace.dt
+        )
+        for i in range(trace.contact.shape[1])
+        if trace.valid[:, i].all()
+    ]
+    joined = np.concatenate(errors) if errors else np.zeros(0)
+    return float(np.median(joined)) if len(joined) else float("nan")
+
+
+def one_gait(act, env_config, name: str, args) -> dict:
+    """Row of one gait commanded alone."""
+    schedule = gait_schedule.parse(name, env_config.gaits.ranges)
+    metrics, trace = evaluate.evaluate(
+        act, env_config, episodes=args.episodes, seconds=args.seconds,
+        command=(args.speed, 0.0, 0.0), seed=args.seed, gait_schedule=schedule,
+    )  # fmt: skip
+    judged = gait_fidelity.by_commanded_gait(
+        trace.contact, trace.gait, trace.valid, trace.dt, {name: schedule.vectors[0]}, args.settle
+    ).get(name, {})
+    votes = judged.get("classified", {})
+    return {
+        "case": name,
+        "episodes": args.episodes,
+        "strides": judged.get("strides", 0),
+        "fidelity": judged.get("fidelity", 0.0),
+        "pattern_match": judged.get("phase_match", 0.0),
+        "median_phase_error": judged.get("median_phase_error"),
+        "median_period_error": judged.get("median_period_error"),
+        "median_clock_error": clock_error(trace, int(round(args.settle / trace.dt))),
+        "tracking_error": metrics["tracking_error"],
+        "fall_rate": metrics["fall_rate"],
+        "classified": max(votes, key=votes.get) if votes else "fell",
+        "votes": " ".join(f"{k}:{v}" for k, v in votes.items()),
+    }
+
+
+def switching(act, env_config, args) -> list[dict]:
+    """Rows of the gait-switching episodes: all of them, then each gait within them."""
+    pieces = int(round(args.switch_seconds / args.switch_every))
+    cfg = evaluate.eval_env_config(
+        env_config, args.switch_episodes, args.switch_seconds, (args.speed, 0.0, 0.0),
+        first_gait="trot",
+    )  # fmt: skip
+    env = evaluate.make_env(cfg)
+    names = tuple(gaits.PRESETS)
+    vectors = np.stack([gait_schedule.vector_of(n, cfg.gaits.ranges) for n in names])
+    order = random_switches(args.switch_episodes, pieces, np.random.default_rng(args.seed))
+    per_step = max(1, round(args.switch_every / cfg.ctrl_dt))
+
+    def gait_at(t: int) -> np.ndarray:
+        return vectors[order[:, min(t // per_step, pieces - 1)]]  # (n, 8)
+
+    steps = max(1, round(args.switch_seconds / cfg.ctrl_dt))
+    # The reset starts every episode in a trot; the first command takes over at step 0.
+    trace = evaluate.rollout(env, act, steps, args.seed, gait_at=gait_at)
+    metrics = evaluate.compute_metrics(trace, cfg, evaluate.robot_mass(env.model))
+    named = dict(zip(names, vectors, strict=True))
+    per_gait = gait_fidelity.by_commanded_gait(
+        trace.contact, trace.gait, trace.valid, trace.dt, named, args.settle
+    )
+    total = sum(v["strides"] for v in per_gait.values())
+    rows = [{
+        "case": f"switching every {args.switch_every:g} s",
+        "episodes": args.switch_episodes,
+        "strides": total,
+        "fidelity": sum(v["fidelity"] * v["strides"] for v in per_gait.values()) / total
+        if total else 0.0,
+        "pattern_match": None, "median_phase_error": None, "median_period_error": None,
+        "median_clock_error": None,
+        "tracking_error": metrics["tracking_error"],
+        "fall_rate": metrics["fall_rate"],
+        "classified": "", "votes": "",
+    }]  # fmt: skip
+    for name in names:
+        if name not in per_gait:
+            continue
+        v = per_gait[name]
+        rows.append({
+            "case": f"  {name} (in switching)", "episodes": args.switch_episodes,
+            "strides": v["strides"], "fidelity": v["fidelity"], "pattern_match": v["phase_match"],
+            "median_phase_error": v["median_phase_error"],
+            "median_period_error": v["median_period_error"], "median_clock_error": None,
+            "tracking_error": None, "fall_rate": None,
+            "classified": max(v["classified"], key=v["classified"].get),
+            "votes": " ".join(f"{k}:{c}" for k, c in v["classified"].items()),
+        })  # fmt: skip
+    return rows
+
+
+def fmt(value, pattern: str) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "-"
+    return pattern.format(value)
+
+
+def markdown(rows: list[dict]) -> str:
+    head = ("| case | strides | matching schedule | pattern only | median phase err | "
+            "median clock err | tracking m/s | falls | classifier |")  # fmt: skip
+    lines = [head, "|" + "---|" * 9]
+    for r in rows:
+        lines.append(
+            f"| {r['case'].strip()} | {r['strides']} | {fmt(r['fidelity'], '{:.0%}')} | "
+            f"{fmt(r['pattern_match'], '{:.0%}')} | {fmt(r['median_phase_error'], '{:.3f}')} | "
+            f"{fmt(r['median_clock_error'], '{:.3f}')} | {fmt(r['tracking_error'], '{:.3f}')} | "
+            f"{fmt(r['fall_rate'], '{:.0%}')} | {r['classified']} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", default=str(CHECKPOINT), help="gait policy")
+    parser.add_argument("--episodes", type=int, default=16, help="per gait")
+    parser.add_argument("--seconds", type=float, default=10.0, help="per gait episode")
+    parser.add_argument("--speed", type=float, default=0.5, help="forward command, m/s")
+    parser.add_argument("--settle", type=float, default=1.0, help="s not judged after a change")
+    parser.add_argument("--switch-episodes", type=int, default=32)
+    parser.add_argument("--switch-seconds", type=float, default=20.0)
+    parser.add_argument("--switch-every", type=float, default=4.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--csv", default=str(CSV))
+    args = parser.parse_args()
+    if not Path(args.checkpoint).exists():
+        print(f"gait_fidelity: checkpoint {args.checkpoint} does not exist", file=sys.stderr)
+        return 2
+    act, env_config = load_policy(args.checkpoint)
+    gait_schedule.check_policy_takes_gaits(env_config, f"checkpoint {args.checkpoint}")
+    t0 = time.perf_counter()
+    rows = [one_gait(act, env_config, name, args) for name in gaits.PRESETS]
+    rows += switching(act, env_config, args)
+    elapsed = time.perf_counter() - t0
+    Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
+    with open(args.csv, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"policy {args.checkpoint}; {args.speed:g} m/s forward; {elapsed:.0f} s\n")
+    print(markdown(rows))
+    singles = rows[: len(gaits.PRESETS)]
+    met = {
+        f"fidelity >= {FIDELITY_TARGET:.0%} for each gait": all(
+            r["fidelity"] >= FIDELITY_TARGET for r in singles
+        ),
+        f"tracking <= {TRACKING_TARGET} m/s for each gait": all(
+            r["tracking_error"] <= TRACKING_TARGET for r in singles
+        ),
+        f"falls < {FALL_TARGET:.0%} with switches": rows[len(singles)]["fall_rate"] < FALL_TARGET,
+    }
+    print("\n" + "\n".join(f"- {k}: {'met' if v else 'NOT met'}" for k, v in met.items()))
+    print(f"\nwrote {args.csv}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
