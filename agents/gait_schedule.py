@@ -140,7 +140,7 @@ def check_policy_takes_gaits(env_config: Any, what: str = "--gait") -> None:
     """ValueError unless ``env_config`` is the gait-conditioned task."""
     if getattr(env_config, "task", "joystick") != "gaits":
         raise ValueError(
-            f"{what}: this policy was trained on the joystick task, which takes no gait "
+            f"{what}: this policy runs the joystick task, which takes no gait "
             "command; use a gait-conditioned policy (env irondog/CyberDog2-Gaits-v0, e.g. "
             "trained with configs/train/gaits_cpu.yaml)"
         )

@@ -108,10 +108,10 @@ def test_eval_config_for_a_schedule_stops_the_env_resampling_gaits():
 
 def test_a_joystick_policy_cannot_take_a_gait():
     joystick = load(EnvConfig, overrides=["num_envs=2", "num_threads=1"])
-    with pytest.raises(ValueError, match="trained on the joystick task, which takes no gait"):
+    with pytest.raises(ValueError, match="runs the joystick task, which takes no gait"):
         evaluate.eval_env_config(joystick, 2, 1.0, first_gait="trot")
     env = evaluate.make_env(joystick)
-    with pytest.raises(ValueError, match="a gait schedule: this policy was trained on the joy"):
+    with pytest.raises(ValueError, match="a gait schedule: this policy runs the joystick"):
         evaluate.rollout(env, zero_policy, 2, gait_at=lambda t: gaits.preset("trot").vector())
 
 
@@ -151,9 +151,9 @@ def test_cli_gait_errors():
     assert proc.returncode == 2
     assert "unknown gait 'gallop'; known gaits: walk, trot, pace, bound, pronk" in proc.stderr
     proc = cli("eval", "--policy", "zero", "--gait", "bound", "--episodes", "1")
-    assert proc.returncode == 2 and "trained on the joystick task" in proc.stderr
+    assert proc.returncode == 2 and "runs the joystick task" in proc.stderr
     proc = cli("render", "--policy", "zero", "--gait", "bound", "--out", "/tmp/x.gif")
-    assert proc.returncode == 2 and "trained on the joystick task" in proc.stderr
+    assert proc.returncode == 2 and "runs the joystick task" in proc.stderr
 
 
 def test_render_overlay_names_the_commanded_gait(tmp_path):
