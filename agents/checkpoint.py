@@ -151,6 +151,7 @@ def restore(checkpoint: Checkpoint, template: Any) -> Any:
 
 
 # Settings that must match for a run to continue from a checkpoint.
+NETWORK_KEYS = ("train.actor_hidden", "train.critic_hidden", "train.activation")
 STRUCTURAL_KEYS = (
     "train.actor_hidden",
     "train.critic_hidden",
@@ -168,14 +169,20 @@ def _get(config: dict[str, Any], dotted: str) -> Any:
     return node
 
 
-def check_compatible(checkpoint: Checkpoint, config: dict[str, Any], sizes: dict[str, Any]) -> None:
-    """CheckpointError naming every mismatch between a checkpoint and the run about to resume."""
+def check_compatible(
+    checkpoint: Checkpoint,
+    config: dict[str, Any],
+    sizes: dict[str, Any],
+    keys: tuple[str, ...] = STRUCTURAL_KEYS,
+) -> None:
+    """CheckpointError naming every mismatch between a checkpoint and the run about to resume
+    (or, with ``keys=NETWORK_KEYS``, to warm-start from it: another env id may be trained)."""
     mismatches = []
     for key, value in sizes.items():
         saved = checkpoint.sizes.get(key)
         if saved != value:
             mismatches.append(f"{key}: checkpoint {saved}, config {value}")
-    for key in STRUCTURAL_KEYS:
+    for key in keys:
         saved, now = _get(checkpoint.config, key), _get(config, key)
         if saved != now:
             mismatches.append(f"{key}: checkpoint {saved!r}, config {now!r}")

@@ -3,6 +3,12 @@
     irondog train --config configs/train/trot_cpu.yaml [dotted overrides] [--resume]
     irondog train --config configs/train/smoke.yaml train.num_iterations=5 env.num_envs=64
     irondog train --config configs/train/trot_cpu.yaml --algo sb3-ppo
+    irondog train --config configs/train/gaits_cpu.yaml --init-from runs/trot_gait_cpu
+
+``--init-from`` warm-starts a new run from another run's policy: its network weights and
+observation statistics (the networks and observation sizes must match), with a fresh
+optimiser, the configured exploration noise and the iteration count at zero; for example all
+gaits learned on top of a trot.
 
 Logs go to train.log_dir: TensorBoard event files, config.yaml and checkpoint_*.msgpack
 (every train.checkpoint_every iterations, at the end, and on Ctrl-C).
@@ -25,6 +31,12 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="RunConfig YAML (env:, train:)")
     parser.add_argument("overrides", nargs="*", help="dotted overrides, e.g. env.num_envs=2048")
     parser.add_argument("--resume", action="store_true", help="continue from train.log_dir")
+    parser.add_argument(
+        "--init-from",
+        metavar="CHECKPOINT",
+        help="warm start: weights and observation statistics of this checkpoint (file or run "
+        "folder); fresh optimiser, exploration noise and iteration count",
+    )
     parser.add_argument("--algo", choices=("ppo", "sb3-ppo"), help="overrides train.algo")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     group = parser.add_argument_group("multi-process (jax.distributed)")
@@ -136,12 +148,21 @@ def run(args: argparse.Namespace) -> int:
             f"{log_dir} already holds {existing.name}; pass --resume to continue it, or set "
             "train.log_dir to a new folder (nothing was overwritten)"
         )
-    saved = None
-    if args.resume:
-        try:
+    if args.resume and args.init_from:
+        raise UserError(
+            "--resume and --init-from exclude each other: resume continues a run, "
+            "--init-from starts a new one"
+        )
+    saved = warm = None
+    try:
+        if args.resume:
             saved = checkpoint.load(existing)
-        except checkpoint.CheckpointError as err:
-            raise UserError(str(err)) from None
+        if args.init_from:
+            warm = checkpoint.load(args.init_from)
+    except checkpoint.CheckpointError as err:
+        raise UserError(str(err)) from None
+    if warm is not None and run_config.train.algo != "ppo":
+        raise UserError("--init-from: only irondog's PPO (train.algo=ppo) can warm-start")
     check_memory(run_config, args.num_processes)
 
     if run_config.train.algo == "sb3-ppo":
@@ -154,17 +175,30 @@ def run(args: argparse.Namespace) -> int:
     env = make_env(run_config)
     config_dict = to_dict(run_config)
     sizes = env_identity(env)
-    if saved is not None:
-        try:
+    try:
+        if saved is not None:
             checkpoint.check_compatible(saved, config_dict, sizes)
-        except checkpoint.CheckpointError as err:
-            raise UserError(str(err)) from None
+        if warm is not None:
+            checkpoint.check_compatible(warm, config_dict, sizes, checkpoint.NETWORK_KEYS)
+    except checkpoint.CheckpointError as err:
+        raise UserError(str(err).replace("resume from", "warm-start from")) from None
     log_dir.mkdir(parents=True, exist_ok=True)
     (log_dir / "config.yaml").write_text(yaml.safe_dump(config_dict, sort_keys=False))
-    return _train_ppo(run_config, env, config_dict, sizes, saved, args.no_progress)
+    return _train_ppo(run_config, env, config_dict, sizes, saved, args.no_progress, warm)
 
 
-def _train_ppo(run_config, env, config_dict, sizes, saved, no_progress: bool) -> int:
+def warm_start(fresh: Any, restored: Any) -> Any:
+    """``fresh`` (a new Learner) with the policy, value network and observation statistics
+    of ``restored``; the optimiser, exploration noise, step size and counters stay fresh."""
+    params = restored.params.replace(log_std=fresh.params.log_std)
+    return fresh.replace(
+        params=params,
+        obs_normalizer=restored.obs_normalizer,
+        privileged_normalizer=restored.privileged_normalizer,
+    )
+
+
+def _train_ppo(run_config, env, config_dict, sizes, saved, no_progress: bool, warm=None) -> int:
     import jax
     from tensorboardX import SummaryWriter
     from tqdm import tqdm
@@ -186,6 +220,14 @@ def _train_ppo(run_config, env, config_dict, sizes, saved, no_progress: bool) ->
             learner = checkpoint.restore(saved, template)
         except checkpoint.CheckpointError as err:
             raise UserError(str(err)) from None
+    elif warm is not None:
+        template = ppo.init_learner(
+            cfg, env.observation_size, env.privileged_observation_size, env.action_size, rng
+        )
+        try:
+            learner = warm_start(template, checkpoint.restore(warm, template))
+        except checkpoint.CheckpointError as err:
+            raise UserError(f"--init-from {warm.path}: {err}") from None
     start = int(learner.iteration) if learner is not None else 0
     steps_per_iteration = env.num_envs * jax.process_count() * cfg.unroll_length
     writer = SummaryWriter(str(log_dir)) if main else None

@@ -107,3 +107,31 @@ def test_smoke_preset_on_the_real_env(tmp_path: Path, monkeypatch, algo: str) ->
 
 
 _real_make_env = cmd_train.make_env
+
+
+def test_init_from_warm_starts_a_new_run_with_the_policy_only(tmp_path: Path, capsys) -> None:
+    source, target = tmp_path / "source", tmp_path / "target"
+    assert _train(source, "train.num_iterations=3") == 0
+    assert _train(target, f"--init-from={source}", "train.num_iterations=1") == 0
+    before = checkpoint.load(source).learner_state
+    after = checkpoint.load(target).learner_state
+    assert int(after["iteration"]) == 1  # a new run: the count starts again
+    assert int(after["env_steps"]) == 32 * 8
+    # the observation statistics carry over (then take one more iteration of data)
+    assert int(after["obs_normalizer"]["count"]) > int(before["obs_normalizer"]["count"])
+    # the exploration noise is the configured one again, not the source's learned one
+    assert _train(tmp_path / "fresh", "train.num_iterations=1") == 0
+    fresh_state = checkpoint.load(tmp_path / "fresh").learner_state
+    assert after["params"]["log_std"] == pytest.approx(fresh_state["params"]["log_std"], abs=0.05)
+
+
+def test_init_from_refuses_another_network_and_resume_together(tmp_path: Path, capsys) -> None:
+    source = tmp_path / "source"
+    assert _train(source, "train.num_iterations=1") == 0
+    assert _train(tmp_path / "a", f"--init-from={source}", "train.actor_hidden=[64]") == 2
+    err = capsys.readouterr().err
+    assert "warm-start" in err and "train.actor_hidden: checkpoint [32, 32], config [64]" in err
+    assert _train(tmp_path / "b", f"--init-from={tmp_path / 'missing'}") == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert _train(source, "--resume", f"--init-from={source}") == 2
+    assert "exclude each other" in capsys.readouterr().err
