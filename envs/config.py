@@ -58,6 +58,9 @@ class RewardScales:
     joint_limit: float = -1.0
     pose: float = -0.1
     termination: float = -1.0
+    # Torque above torque_soft_limit, summed over the joints (legged_gym's torque-limit term):
+    # keeps peaks, not the mean, off the motor's limit. Off (0) unless a preset asks for it.
+    torque_over: float = 0.0
     # Gait task only (task="gaits"): follow the commanded contact schedule and posture.
     gait_contact: float = 1.0  # fraction of feet whose contact matches the schedule
     gait_swing_force: float = -0.5  # ground force (normalised) on feet meant to be in swing
@@ -66,6 +69,10 @@ class RewardScales:
     base_height_target: float = 0.25  # m
     swing_height_target: float = 0.06  # m (stock controller's step height)
     air_time_target: float = 0.25  # s
+    torque_soft_limit: float = 9.0  # N m, where torque_over starts (CyberGear peak 12 N m)
+
+    def __post_init__(self) -> None:
+        check(self.torque_soft_limit > 0, "torque_soft_limit", "must be > 0 N m")
 
 
 @dataclasses.dataclass(frozen=True)

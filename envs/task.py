@@ -284,6 +284,9 @@ def reward_terms(
         "joint_limit": xp.sum(over, axis=1),
         "pose": xp.sum(xp.square(q - default_pose), axis=1),
         "termination": fallen.astype(q.dtype),
+        "torque_over": xp.sum(
+            xp.maximum(xp.abs(readings.joint_torque) - scales.torque_soft_limit, 0.0), axis=1
+        ),
     }
     if use_gait:
         phases = gaits.foot_phases(info.phase, info.gait, xp)
@@ -358,7 +361,7 @@ def reward_names(task_name: str = "joystick") -> tuple[str, ...]:
     names = (
         "tracking_lin_vel", "tracking_ang_vel", "lin_vel_z", "ang_vel_xy", "orientation",
         "base_height", "action_rate", "torque", "energy", "feet_air_time", "feet_clearance",
-        "feet_slip", "joint_limit", "pose", "termination",
+        "feet_slip", "joint_limit", "pose", "termination", "torque_over",
     )  # fmt: skip
     if task_name == "gaits":
         names += ("gait_contact", "gait_swing_force", "body_pitch")

@@ -120,6 +120,33 @@ def test_gait_contact_term_counts_feet_on_schedule():
     assert on["gait_swing_force"][0] == 0.0 and off["gait_swing_force"][0] > 1.0
 
 
+def test_torque_over_term_counts_only_torque_above_the_soft_limit():
+    cfg = load(EnvConfig, overrides=["rewards.torque_soft_limit=7.0", "rewards.torque_over=-0.5"])
+    n = 1
+    info = task.initial_info(
+        n, np.zeros((n, 3)), np.zeros((n, 4, 3)),
+        {k: np.ones(n) for k in ("friction", "added_mass", "strength", "kp_scale", "kd_scale")},
+        np.tile(gaits.preset("trot").vector(), (n, 1)), dtype=np.float64,
+    )  # fmt: skip
+    torque = np.zeros((1, 12))
+    torque[0, 2], torque[0, 8], torque[0, 5] = 7.5, -8.0, 6.9  # 0.5 + 1.0 over, 6.9 under
+    readings = task.Readings(
+        base_pos=np.array([[0, 0, 0.25]]), base_quat=np.array([[1.0, 0, 0, 0]]),
+        local_linvel=np.zeros((1, 3)), gyro=np.zeros((1, 3)), joint_pos=np.zeros((1, 12)),
+        joint_vel=np.zeros((1, 12)), foot_pos=np.zeros((1, 4, 3)), foot_force=np.zeros((1, 4)),
+        joint_torque=torque, power=np.zeros(1),
+    )  # fmt: skip
+    args = (info, np.zeros((1, 12)), np.zeros(1, bool), np.zeros(12), np.ones((12, 2)) * [-3, 3])
+    terms, _, _ = task.reward_terms(readings, *args, cfg)
+    assert terms["torque_over"][0] == pytest.approx(1.5)
+    assert list(terms) == list(task.reward_names(cfg.task))
+    total = task.total_reward(terms, cfg.rewards, cfg.ctrl_dt)
+    lighter = task.total_reward({**terms, "torque_over": np.zeros(1)}, cfg.rewards, cfg.ctrl_dt)
+    assert lighter[0] - total[0] == pytest.approx(0.5 * 1.5 * cfg.ctrl_dt)
+    with pytest.raises(ConfigError, match="torque_soft_limit"):
+        load(EnvConfig, overrides=["rewards.torque_soft_limit=0"])
+
+
 def test_command_curriculum_widens_ranges_with_each_simulations_lifetime():
     cfg = load(
         EnvConfig,
