@@ -152,6 +152,26 @@ def _simulate(params):  # -> Duty
     return du.scripted_trot(params, du.apply_motor(params)).duty
 
 
+SATURATION_WARNING = 0.002  # fraction of a joint's samples at the torque limit
+
+
+def _warn_saturation(duty) -> None:
+    """Say on stderr when the duty rides the CyberGear's torque limit (see duty.saturation)."""
+    from irondog.motors import duty as du
+
+    frac = du.saturation(duty)
+    worst = int(frac.argmax())
+    if frac[worst] > SATURATION_WARNING:
+        print(
+            f"warning: the duty holds {du.JOINT_NAMES[worst]} at the CyberGear's torque limit "
+            f"on {frac[worst]:.1%} of its samples: what it needs there is unknown, and sizing "
+            "for peak torque plus margin asks for a stronger motor at each co-design pass. "
+            "Train the policy with env.rewards.torque_over (configs/train/trot_gait_cpu.yaml) "
+            "to keep its peaks off the limit.",
+            file=sys.stderr,
+        )
+
+
 def _optimize(args: argparse.Namespace) -> int:
     from irondog.motors import design as md
     from irondog.motors import duty as du
@@ -179,6 +199,7 @@ def _optimize(args: argparse.Namespace) -> int:
     else:
         duty = du.load_duty(args.duty)
         simulate = None  # recorded rollouts cannot be re-simulated; one pass
+    _warn_saturation(duty)
     base = mo.assess(
         md.evaluate(md.CYBERGEAR, config.constants()),
         mo.requirements_from_duty(duty, config),

@@ -28,6 +28,7 @@ from irondog.motors.cybergear import (
     copper_loss,
     mit_torque,
     thermal_step,
+    torque_limits,
 )
 
 LEGS = ("FR", "FL", "RR", "RL")
@@ -157,6 +158,23 @@ def summarize(duty: Duty, params: CyberGearParams | None = None) -> DutySummary:
         mean_power=np.mean(np.maximum(power, 0.0), axis=0),
         copper_loss=np.mean(loss, axis=0),
     )
+
+
+def saturation(
+    duty: Duty, params: CyberGearParams | None = None, tolerance: float = 0.01
+) -> np.ndarray:
+    """(12,) fraction of each joint's samples at the motor's torque limit (within
+    ``tolerance`` of it, at the reference temperature) for the motor the duty was recorded on.
+
+    A saturated sample says only that the policy asked for at least that torque: a duty whose
+    peaks sit at the limit cannot tell how strong a motor the gait needs, and sizing for
+    "peak plus margin" then asks for a stronger motor at every co-design pass.
+    """
+    params = params if params is not None else CyberGearParams()
+    lower, upper = torque_limits(duty.joint_vel, params)
+    tau = duty.joint_torque
+    at_limit = (tau >= upper * (1 - tolerance)) | (tau <= lower * (1 - tolerance))
+    return np.mean(at_limit, axis=0)
 
 
 @dataclasses.dataclass(frozen=True)

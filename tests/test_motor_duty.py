@@ -120,3 +120,35 @@ def test_scripted_trot_records_a_duty_and_walks():
 def test_trot_config_rejects_bad_values():
     with pytest.raises(ValueError, match="period"):
         du.TrotConfig(period=0.0)
+
+
+def test_saturation_counts_samples_at_the_speed_dependent_torque_limit():
+    params = CyberGearParams()
+    tau = np.full((100, 12), 3.0)
+    w = np.zeros((100, 12))
+    tau[:10, 8] = params.torque_limit  # 10% of the samples at +peak
+    tau[10:15, 8] = -params.torque_limit  # and 5% at -peak
+    # At speed the limit falls below the peak: torque on that line saturates too.
+    w[:20, 2] = 0.9 * params.drive_voltage / params.ke
+    lower, upper = du.torque_limits(w[:20, 2], params)
+    assert float(upper[0]) < params.torque_limit
+    tau[:20, 2] = upper
+    frac = du.saturation(du.Duty(tau, w, 0.02), params)
+    assert frac[8] == pytest.approx(0.15)
+    assert frac[2] == pytest.approx(0.20)
+    assert np.all(np.delete(frac, [2, 8]) == 0.0)
+    # A stronger motor is not saturated by the same torques.
+    strong = dataclasses.replace(params, torque_limit=2 * params.torque_limit)
+    assert du.saturation(du.Duty(tau, np.zeros_like(w), 0.02), strong).max() == 0.0
+
+
+def test_optimize_warns_when_the_duty_rides_the_torque_limit(capsys):
+    from irondog import cmd_motor
+
+    tau = np.full((200, 12), 2.0)
+    cmd_motor._warn_saturation(du.Duty(tau, np.zeros_like(tau), 0.02))
+    assert capsys.readouterr().err == ""
+    tau[:10, 5] = CyberGearParams().torque_limit
+    cmd_motor._warn_saturation(du.Duty(tau, np.zeros_like(tau), 0.02))
+    err = capsys.readouterr().err
+    assert "FL_hip" in err and "5.0%" in err and "torque_over" in err
