@@ -151,4 +151,4 @@ def test_optimize_warns_when_the_duty_rides_the_torque_limit(capsys):
     tau[:10, 5] = CyberGearParams().torque_limit
     cmd_motor._warn_saturation(du.Duty(tau, np.zeros_like(tau), 0.02))
     err = capsys.readouterr().err
-    assert "FL_hip" in err and "5.0%" in err and "torque_over" in err
+    assert "FL_knee" in err and "5.0%" in err and "torque_over" in err
