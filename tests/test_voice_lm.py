@@ -88,6 +88,50 @@ def test_missing_weights_name_the_retraining_script(tmp_path) -> None:  # noqa: 
         lm.make_parser("gpt")
 
 
+def test_numpy_forward_matches_the_flax_module(trained: lm.TrainedParser) -> None:
+    import flax.serialization
+    import jax
+    import numpy as np
+
+    net = lm.build_net(trained.cfg, len(trained.vocab), len(lm.OUT_TOKENS))
+    cfg = trained.cfg
+    blank = net.init(
+        jax.random.PRNGKey(0),
+        np.zeros((1, cfg.max_in), np.int32),
+        np.zeros((1, cfg.max_out), np.int32),
+    )
+    params = flax.serialization.from_bytes(blank, lm.PARSER_WEIGHTS.read_bytes())
+    rng = np.random.default_rng(0)
+    for text in ("walk forward two metres then turn left", "i left my umbrella on the bus"):
+        x = lm.encode_input(text, trained.vocab, cfg.max_in)
+        y = np.zeros(cfg.max_out, np.int32)
+        y[:5] = [lm.OUT_TOKENS.index("<bos>"), *rng.integers(4, len(lm.OUT_TOKENS), 4)]
+        ref = np.asarray(net.apply(params, x[None], y[None]))[0]
+        state = trained.net.start(trained.net.encode(x), x)
+        for k in range(5):
+            np.testing.assert_allclose(trained.net.step(state, int(y[k])), ref[k], atol=1e-4)
+
+
+def test_coverage_rejects_chatter_with_a_command_word() -> None:
+    strict = lm.TrainedParser(min_coverage=0.6)
+    assert strict.coverage("walk forward two metres") == 1.0
+    assert strict.coverage("") == 0.0
+    text = "my left shoe has a hole in the heel"
+    assert strict.coverage(text) < 0.6
+    assert not strict.parse(text).accepted
+    assert strict.parse("walk forward two metres then turn left").text == (
+        "move forward 2 m then turn left"
+    )
+
+
+def test_bad_weights_file_is_named(tmp_path) -> None:  # noqa: ANN001
+    bad = tmp_path / "parser.msgpack"
+    bad.write_bytes(b"not msgpack at all")
+    (tmp_path / "parser.json").write_text(lm.PARSER_META.read_text())
+    with pytest.raises(ValueError, match="parser.msgpack"):
+        lm.TrainedParser(bad)
+
+
 def test_gbnf_grammar_loads_in_llama_cpp() -> None:
     llama_cpp = pytest.importorskip("llama_cpp")
     grammar = llama_cpp.LlamaGrammar.from_string(lm.command_gbnf(), verbose=False)

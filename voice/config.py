@@ -49,9 +49,12 @@ class LmConfig:
     parser: Literal["trained", "llm", "rules"] = "trained"
     model: str | None = None
     threshold: float = 0.6  # reject parses less confident than this
+    # trained parser: reject a transcript when fewer of its words are command words
+    min_coverage: float = 0.6
 
     def __post_init__(self) -> None:
         check(0 <= self.threshold <= 1, "threshold", "must be in [0, 1]")
+        check(0 <= self.min_coverage <= 1, "min_coverage", "must be in [0, 1]")
 
 
 @dataclasses.dataclass(frozen=True)

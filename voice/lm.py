@@ -422,6 +422,149 @@ def build_net(cfg: ParserNetConfig, in_vocab: int, out_vocab: int) -> Any:
     return Net()
 
 
+def load_params(path: str | Path) -> dict[str, Any]:
+    """The parameter tree of a ``flax.serialization.to_bytes`` file, as numpy arrays (read with
+    msgpack alone, so inference needs neither JAX nor flax)."""
+    import msgpack
+
+    def ext(code: int, data: bytes) -> Any:
+        if code not in (1, 3):  # flax's ndarray and numpy-scalar extension types
+            raise ValueError(f"{path}: unexpected msgpack extension type {code}")
+        shape, dtype, buf = msgpack.unpackb(data, raw=True)
+        arr = np.frombuffer(buf, np.dtype(dtype.decode())).reshape(shape)
+        return arr if code == 1 else arr[()]
+
+    try:
+        tree = msgpack.unpackb(
+            Path(path).read_bytes(), ext_hook=ext, raw=False, strict_map_key=False
+        )
+    except (ValueError, msgpack.exceptions.UnpackException) as err:
+        raise ValueError(f"{path}: not a parser weights file ({err})") from err
+    if not isinstance(tree, dict) or "params" not in tree:
+        raise ValueError(f"{path}: not a parser weights file (no 'params' tree)")
+    return tree["params"]
+
+
+class NumpyNet:
+    """The forward pass of ``build_net`` in numpy, for inference, decoding one token at a time
+    with cached keys and values.
+
+    It matches flax's layers exactly as ``build_net`` uses them: pre-norm blocks, LayerNorm
+    (eps 1e-6), multi-head attention with 1/sqrt(head_dim) scaling and masked keys, tanh-GELU
+    (a test compares it with the flax module). Loading JAX for a 1.6 M-parameter model cost
+    about 300 MB of memory and a compile per process; this needs numpy only.
+    """
+
+    def __init__(self, params: dict[str, Any], cfg: ParserNetConfig) -> None:
+        self.cfg = cfg
+        self.heads = cfg.heads
+        self.p = params
+
+        def attn(a: dict[str, Any]) -> dict[str, np.ndarray]:
+            d = a["query"]["kernel"].shape[0]
+            out = {}
+            for name in ("query", "key", "value"):
+                out[name] = (a[name]["kernel"].reshape(d, -1), a[name]["bias"].reshape(-1))
+            out["out"] = (a["out"]["kernel"].reshape(-1, d), a["out"]["bias"])
+            return out
+
+        def block(b: dict[str, Any]) -> dict[str, Any]:
+            names = sorted(k for k in b if k.startswith("MultiHead"))
+            return {
+                "attn": [attn(b[k]) for k in names],
+                "ln": [
+                    (b[f"LayerNorm_{i}"]["scale"], b[f"LayerNorm_{i}"]["bias"])
+                    for i in range(len(names) + 1)
+                ],  # fmt: skip
+                "mlp": (
+                    b["Dense_0"]["kernel"],
+                    b["Dense_0"]["bias"],
+                    b["Dense_1"]["kernel"],
+                    b["Dense_1"]["bias"],
+                ),  # fmt: skip
+            }
+
+        self.enc = [block(params[f"enc_{i}"]) for i in range(cfg.enc_layers)]
+        self.dec = [block(params[f"dec_{i}"]) for i in range(cfg.dec_layers)]
+
+    @staticmethod
+    def _ln(x: np.ndarray, sb: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        mean = x.mean(-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(-1, keepdims=True)
+        return (x - mean) / np.sqrt(var + 1e-6) * sb[0] + sb[1]
+
+    def _heads(self, x: np.ndarray) -> np.ndarray:
+        return x.reshape(x.shape[0], self.heads, -1).transpose(1, 0, 2)  # (h, n, f)
+
+    def _proj(self, a: dict[str, Any], name: str, x: np.ndarray) -> np.ndarray:
+        w, b = a[name]
+        return self._heads(x @ w + b)
+
+    def _attend(self, a: dict[str, Any], q: np.ndarray, k: np.ndarray, v: np.ndarray,
+                mask: np.ndarray) -> np.ndarray:  # fmt: skip
+        """q (h, q, f), k/v (h, k, f), mask (q, k) -> (q, d)."""
+        logits = (q / np.sqrt(q.shape[-1])) @ k.transpose(0, 2, 1)
+        logits = np.where(mask[None], logits, np.finfo(np.float32).min)
+        w = np.exp(logits - logits.max(-1, keepdims=True))
+        w /= w.sum(-1, keepdims=True)
+        out = (w @ v).transpose(1, 0, 2).reshape(q.shape[1], -1)
+        return out @ a["out"][0] + a["out"][1]
+
+    def _mlp(self, blk: dict[str, Any], x: np.ndarray, ln: tuple[np.ndarray, np.ndarray]):  # noqa: ANN202
+        w0, b0, w1, b1 = blk["mlp"]
+        h = self._ln(x, ln) @ w0 + b0
+        h = 0.5 * h * (1.0 + np.tanh(0.7978845608028654 * (h + 0.044715 * h**3)))
+        return x + h @ w1 + b1
+
+    def encode(self, in_ids: np.ndarray) -> np.ndarray:
+        """(max_in,) ids -> (max_in, d) memory."""
+        p = self.p
+        valid = in_ids > 0
+        x = p["in_embed"]["embedding"][in_ids] + p["in_pos"][: in_ids.size]
+        mask = valid[:, None] & valid[None, :]
+        for blk in self.enc:
+            a = blk["attn"][0]
+            h = self._ln(x, blk["ln"][0])
+            qkv = [self._proj(a, n, h) for n in ("query", "key", "value")]
+            x = x + self._attend(a, *qkv, mask)
+            x = self._mlp(blk, x, blk["ln"][1])
+        return self._ln(x, (p["enc_norm"]["scale"], p["enc_norm"]["bias"]))
+
+    def start(self, mem: np.ndarray, in_ids: np.ndarray) -> dict[str, Any]:
+        """Decoder state: cross-attention keys/values of the memory, empty self caches."""
+        cross = []
+        for blk in self.dec:
+            a = blk["attn"][1]
+            cross.append((self._proj(a, "key", mem), self._proj(a, "value", mem)))
+        return {"cross": cross, "mem_mask": (in_ids > 0)[None, :], "cache": [], "pos": 0}
+
+    def step(self, state: dict[str, Any], token: int) -> np.ndarray:
+        """Feed one output token; logits (V,) of the next."""
+        p = self.p
+        pos = state["pos"]
+        y = p["out_embed"]["embedding"][token][None] + p["out_pos"][pos][None]  # (1, d)
+        for i, blk in enumerate(self.dec):
+            a = blk["attn"][0]
+            h = self._ln(y, blk["ln"][0])
+            k, v = self._proj(a, "key", h), self._proj(a, "value", h)
+            if len(state["cache"]) <= i:
+                state["cache"].append((k, v))
+            else:
+                pk, pv = state["cache"][i]
+                state["cache"][i] = (np.concatenate([pk, k], 1), np.concatenate([pv, v], 1))
+            k, v = state["cache"][i]
+            y = y + self._attend(a, self._proj(a, "query", h), k, v, np.ones((1, pos + 1), bool))
+            c = blk["attn"][1]
+            h = self._ln(y, blk["ln"][1])
+            y = y + self._attend(
+                c, self._proj(c, "query", h), *state["cross"][i], state["mem_mask"]
+            )
+            y = self._mlp(blk, y, blk["ln"][2])
+        state["pos"] = pos + 1
+        y = self._ln(y, (p["dec_norm"]["scale"], p["dec_norm"]["bias"]))
+        return (y @ p["head"]["kernel"] + p["head"]["bias"])[0]
+
+
 def encode_input(text: str, vocab: dict[str, int], max_in: int) -> np.ndarray:
     """(max_in,) int32 word ids of a normalised transcript (1 = <unk>, 0 = padding)."""
     words = normalise(text).split()[:max_in]
@@ -441,10 +584,8 @@ class TrainedParser:
         weights: str | Path = PARSER_WEIGHTS,
         meta: str | Path | None = None,
         threshold: float = 0.6,
+        min_coverage: float = 0.0,
     ) -> None:
-        import flax.serialization
-        import jax
-
         weights = Path(weights)
         meta = Path(meta) if meta is not None else weights.with_suffix(".json")
         for path in (weights, meta):
@@ -459,17 +600,19 @@ class TrainedParser:
         if tuple(info["out_tokens"]) != OUT_TOKENS:
             raise ValueError(f"{meta}: output tokens differ from this version's; retrain")
         self.threshold = threshold
-        self.net = build_net(self.cfg, len(self.vocab), len(OUT_TOKENS))
-        blank = self.net.init(
-            jax.random.PRNGKey(0),
-            np.zeros((1, self.cfg.max_in), np.int32),
-            np.zeros((1, self.cfg.max_out), np.int32),
-        )
-        self.params = flax.serialization.from_bytes(blank, weights.read_bytes())
+        self.min_coverage = min_coverage
+        if "command_vocab" in info:
+            self.command_vocab = frozenset(info["command_vocab"])
+        else:  # parser files from before the vocabulary was recorded
+            from irondog.voice.corpus import spoken_vocabulary
+
+            self.command_vocab = frozenset(spoken_vocabulary())
+        self.net = NumpyNet(load_params(weights), self.cfg)
+        embed = self.net.p["in_embed"]["embedding"]
+        if embed.shape[0] != len(self.vocab):
+            raise ValueError(f"{weights}: {embed.shape[0]} input words, {meta}: {len(self.vocab)}")
         self._token_id = {t: i for i, t in enumerate(OUT_TOKENS)}
         self._mask_cache: dict[tuple[str, ...], np.ndarray] = {}
-        self._encode = jax.jit(lambda p, x: self.net.apply(p, x, method="encode"))
-        self._decode = jax.jit(lambda p, m, x, y: self.net.apply(p, m, x, y, method="decode"))
 
     def _mask(self, prefix: tuple[str, ...]) -> np.ndarray:
         if prefix not in self._mask_cache:
@@ -479,18 +622,24 @@ class TrainedParser:
             self._mask_cache[prefix] = mask
         return self._mask_cache[prefix]
 
+    def coverage(self, transcript: str) -> float:
+        """Fraction of the transcript's words that commands are made of (0 when empty)."""
+        words = normalise(transcript).split()
+        return sum(w in self.command_vocab for w in words) / len(words) if words else 0.0
+
     def parse_one(self, transcript: str) -> Parse:
-        """Constrained greedy decoding of one transcript."""
+        """Constrained greedy decoding of one transcript; rejected when too few of its words
+        are command words (``min_coverage``: chatter sharing a word or two with commands)."""
         in_ids = encode_input(transcript, self.vocab, self.cfg.max_in)[None]
-        if not in_ids.any():
+        if not in_ids.any() or self.coverage(transcript) < self.min_coverage:
             return _reject(transcript)
-        mem = self._encode(self.params, in_ids)
-        out = np.zeros((1, self.cfg.max_out), np.int32)
-        out[0, 0] = self._token_id["<bos>"]
+        in_ids = in_ids[0]
+        state = self.net.start(self.net.encode(in_ids), in_ids)
+        token = self._token_id["<bos>"]
         prefix: list[str] = []
         logp_sum = 0.0
         for step in range(self.cfg.max_out - 1):
-            logits = np.asarray(self._decode(self.params, mem, in_ids, out))[0, step]
+            logits = self.net.step(state, token)
             mask = self._mask(tuple(prefix))
             if step == self.cfg.max_out - 2:  # last slot: only the end may follow
                 mask = np.where(np.arange(len(OUT_TOKENS)) == 2, mask, -np.inf)
@@ -499,11 +648,11 @@ class TrainedParser:
             logp = logits - np.logaddexp.reduce(logits)  # full softmax: confidence is honest
             choice = int(np.argmax(logp + mask))
             logp_sum += float(logp[choice])
-            token = OUT_TOKENS[choice]
-            if token == "<eos>":
+            word = OUT_TOKENS[choice]
+            if word == "<eos>":
                 break
-            prefix.append(token)
-            out[0, step + 1] = choice
+            prefix.append(word)
+            token = choice
         confidence = math.exp(logp_sum / max(len(prefix) + 1, 1))
         if not prefix or prefix[0] == "<none>" or prefix[-1] in ("then",):
             return _reject(transcript, confidence)

@@ -71,7 +71,10 @@ class VoicePipeline:
         self.recognizer = make_recognizer(
             cfg.asr.engine, cfg.asr.model, allow_download=cfg.asr.allow_download, **kwargs
         )
-        self.parser = make_parser(cfg.lm.parser, cfg.lm.model, threshold=cfg.lm.threshold)
+        lm_kwargs: dict[str, Any] = {"threshold": cfg.lm.threshold}
+        if cfg.lm.parser == "trained":
+            lm_kwargs["min_coverage"] = cfg.lm.min_coverage
+        self.parser = make_parser(cfg.lm.parser, cfg.lm.model, **lm_kwargs)
         self.state = JoystickState()
 
     def understand(self, samples: np.ndarray, source: str = "<audio>") -> Result:
