@@ -1,6 +1,8 @@
 """Issue 6 with the trained trot policy: does the robot walk as well on lighter motors?
 
-For the shipped policy (examples/trot_cpu, 0.5 m/s forward) this script
+For the shipped schedule-following trot (examples/trot_gait_cpu, ``configs/train/
+trot_gait_cpu.yaml``: the trot contact schedule in the reward, torque peaks kept under 7 N m;
+0.5 m/s forward) this script
 1. evaluates it on the stock robot (the CyberGear, as trained) and on 12 motors of each
    motor YAML: tracking error, fall rate, peak winding temperature of the episodes, and the
    hottest winding after a 30-minute mission of the recorded duty (cycle repeated from 25 C);
@@ -27,7 +29,7 @@ from irondog.motors import duty as du
 from irondog.motors import optimize as mo
 from irondog.motors import policy_duty as pd
 
-CHECKPOINT = Path("examples/trot_cpu/checkpoint_00000351.msgpack")
+CHECKPOINT = Path("examples/trot_gait_cpu")  # a run folder: its latest checkpoint
 MOTORS = ("configs/motor/cybergear.yaml", "configs/motor/trot_optimized.yaml")
 
 
@@ -116,7 +118,9 @@ def main() -> None:
     print(
         f"\npolicy duty on the CyberGear ({duty0.duration:.0f} s, 2 ms physics): peak torque "
         f"{summ.peak_torque.max():.2f} N m, worst RMS torque {summ.rms_torque[worst]:.2f} N m "
-        f"({du.JOINT_NAMES[worst]}), peak speed {summ.peak_speed.max():.2f} rad/s; "
+        f"({du.JOINT_NAMES[worst]}), samples at the torque limit {du.saturation(duty0).max():.2%} "
+        f"(worst joint), knee RMS torques {', '.join(f'{x:.2f}' for x in summ.rms_torque[2::3])} "
+        f"N m (FR FL RR RL), peak speed {summ.peak_speed.max():.2f} rad/s; "
         f"CyberGear model {'meets' if base_check.feasible else 'misses'} it"
         + ("" if base_check.feasible else ":\n" + base_check.explain())
     )

@@ -63,7 +63,11 @@ def register(parser: argparse.ArgumentParser) -> None:
     rep = sub.add_parser("report", help="plots and tables: baseline vs optimised motor")
     rep.add_argument("--out", required=True, help="output folder")
     rep.add_argument("--motor", help="optimised motor YAML (default: optimise now, scripted trot)")
-    rep.add_argument("--duty", help="rollouts .npz (default: the scripted trot)")
+    rep.add_argument(
+        "--duty",
+        help="rollouts .npz, or a policy checkpoint (.msgpack or run folder) re-simulated on "
+        "the new motor (default: the scripted trot)",
+    )
     rep.add_argument("--config", help="optimiser YAML")
     rep.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides")
     rep.add_argument("--pareto-points", type=int, default=6, help="points per Pareto front")
@@ -254,11 +258,17 @@ def write_report(
     from irondog.motors import design as md
     from irondog.motors import duty as du
     from irondog.motors import optimize as mo
+    from irondog.motors import policy_duty as pd
 
     out.mkdir(parents=True, exist_ok=True)
     base_perf = md.evaluate(md.CYBERGEAR, config.constants())
     base_params = md.to_params(base_perf)
-    if duty_path:
+    simulate = _simulate
+    if duty_path and pd.is_checkpoint(duty_path):
+        base_duty, _ = pd.policy_duty(duty_path, None)
+        label = f"policy {duty_path}"
+        simulate = pd.policy_simulator(duty_path)
+    elif duty_path:
         base_duty = du.load_duty(duty_path)
         label = f"rollouts {duty_path}"
     else:
@@ -271,7 +281,8 @@ def write_report(
         design = mo.optimize(req, config).design
         params = md.to_params(md.evaluate(design, config.constants()))
     perf = md.evaluate(design, config.constants())
-    new_duty = base_duty if duty_path else _simulate(params)
+    recorded = duty_path and not pd.is_checkpoint(duty_path)  # cannot be re-simulated
+    new_duty = base_duty if recorded else simulate(params)
     base_check = mo.assess(base_perf, req, config)
     new_check = mo.assess(perf, mo.requirements_from_duty(new_duty, config), config)
 
