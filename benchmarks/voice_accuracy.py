@@ -48,18 +48,9 @@ def _correct(parse, command) -> bool:  # noqa: ANN001
 
 
 def _training_texts() -> set[str]:
-    import random
+    from irondog.voice.train_parser import training_texts
 
-    from irondog.voice.train_parser import make_corpus
-
-    confusions = json.loads((DATA_DIR / "confusions.json").read_text())
-    meta = json.loads((DATA_DIR / "parser.json").read_text())["trained"]
-    _ = random  # make_corpus seeds its own generator
-    texts = {t for t, _ in make_corpus(meta["seed"], meta["examples"], confusions)}
-    transcripts = DATA_DIR / "asr_transcripts.jsonl"
-    if transcripts.is_file():  # phrasings spoken for the parser's Whisper-error training
-        texts |= {json.loads(line)["source"] for line in transcripts.open()}
-    return texts
+    return training_texts()
 
 
 def _as_lists(table: dict) -> dict:
@@ -101,9 +92,10 @@ def main() -> int:  # noqa: C901
     rng = np.random.default_rng(evalset.EVAL_SEED)
     whisper = WhisperRecognizer()
     ps = PocketSphinxRecognizer()
-    trained = TrainedParser()
-    rules = RuleParser()
     pipe = VoicePipeline(VoiceConfig())
+    trained = pipe.parser  # the default parser with the default rejection settings
+    assert isinstance(trained, TrainedParser)
+    rules = RuleParser()
     print(f"eval set: {len(items)} held-out phrasings, {len(chat)} chatter sentences")
 
     # condition -> system -> [correct]

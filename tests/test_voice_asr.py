@@ -41,6 +41,13 @@ def test_default_models_come_from_packages() -> None:
 def test_drop_repeats() -> None:
     assert asr.drop_repeats("sit down, sit down, sit down, sit") == "sit down"
     assert asr.drop_repeats("walk forward two metres") == "walk forward two metres"
+    cut = "side left 1.5 metres, side left 1.5 metres, side left 1."
+    assert asr.drop_repeats(cut) == "side left 1.5 metres"
+    assert asr.drop_repeats("Stop, stop, stop.") == "Stop, stop, stop."  # emergency stop
+    assert asr.drop_repeats("stop stop stop stop stop") == "stop"
+    assert asr.drop_repeats("turn left then turn left") == "turn left then turn left"
+    assert asr.drop_repeats("turn left turn left") == "turn left turn left"
+    assert asr.drop_repeats("Go ahead 20 meters. Go ahead 20 meters.") == "Go ahead 20 meters"
 
 
 def test_command_grammar_uses_known_words() -> None:

@@ -48,9 +48,9 @@ class LmConfig:
 
     parser: Literal["trained", "llm", "rules"] = "trained"
     model: str | None = None
-    threshold: float = 0.6  # reject parses less confident than this
+    threshold: float = 0.7  # reject parses less confident than this
     # trained parser: reject a transcript when fewer of its words are command words
-    min_coverage: float = 0.6
+    min_coverage: float = 0.7
 
     def __post_init__(self) -> None:
         check(0 <= self.threshold <= 1, "threshold", "must be in [0, 1]")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from irondog.voice import audio, corpus, noise, tts
 from irondog.voice.commands import Command
 
 EVAL_SEED = 20261123
+EVAL_RESERVED = 1000  # held-out phrasings that training-side data must avoid
 
 # Non-command speech for false-accept tests: none of it is in the training corpus.
 CHATTER = (
@@ -55,19 +57,35 @@ class Utterance:
     pitch: int  # 0..99
 
 
+def _candidates(rng: random.Random) -> Iterator[tuple[str, Command]]:
+    while True:
+        command = corpus.sample_command(rng)
+        yield corpus.phrase(command, rng, disfluency=0.3), command
+
+
 def held_out_phrasings(count: int, training_texts: set[str] | None = None) -> list[Utterance]:
     """``count`` held-out phrasings with a voice, speed and pitch each."""
     rng = random.Random(EVAL_SEED)
     seen = set(training_texts or ())
     out: list[Utterance] = []
-    while len(out) < count:
-        command = corpus.sample_command(rng)
-        text = corpus.phrase(command, rng, disfluency=0.3)
+    for text, command in _candidates(rng):
+        if len(out) >= count:
+            break
         if text in seen:
             continue
         seen.add(text)
         out.append(_voiced(text, command, rng))
     return out
+
+
+def reserved_texts(training_texts: set[str], count: int = EVAL_RESERVED) -> set[str]:
+    """The texts of the first ``count`` held-out phrasings given today's training texts.
+
+    Training-side data added later (Whisper transcripts for the parser, calibration sets)
+    skips these, so it never contains an evaluation phrasing, and adding it leaves the
+    evaluation set (which skips training texts) exactly as it was.
+    """
+    return {u.text for u in held_out_phrasings(count, training_texts)}
 
 
 def chatter() -> list[Utterance]:

@@ -1,7 +1,7 @@
-"""Retrain the command parser shipped in voice/data/ (a few minutes on 2 CPU cores).
+"""Retrain the command parser shipped in voice/data/ (about 5-10 minutes on 2 CPU cores).
 
-    python -m irondog.voice.train_parser [--steps 1500] [--examples 30000] [--seed 0]
-    python -m irondog.voice.train_parser --make-transcripts 1500   # also redo step 3 (~15 min)
+    python -m irondog.voice.train_parser [--steps 4000] [--examples 30000] [--seed 0]
+    python -m irondog.voice.train_parser --make-transcripts 4000 --transcript-seed 3007
 
 1. Phonetic confusions: for each word the phrasings use, the words of pocketsphinx's CMU
    dictionary whose pronunciation is one phone edit away (-> voice/data/confusions.json).
@@ -9,11 +9,14 @@
    (substitutions from the confusions, deletions, insertions), plus out-of-domain sentences
    labelled ``<none>``.
 3. Real ASR errors: voice/data/asr_transcripts.jsonl holds Whisper's n-best transcripts of
-   1,500 other phrasings spoken by espeak-ng, 60% of them in noise (``--make-transcripts``
-   regenerates it); they join the corpus three times over.
+   other phrasings spoken by espeak-ng, 60% of them in noise: 1,500 from seed 7 (the first
+   prompt, 2 hypotheses each), then 5,000 from seed 1007 and 4,000 from seed 2007 (today's
+   prompt, VAD trim, 3 hypotheses each). ``--make-transcripts N`` appends N more; evaluation
+   phrasings are skipped (``evalset.reserved_texts``). They join the corpus twice over.
 4. A small encoder-decoder transformer (``irondog.voice.lm.build_net``) trained with teacher
-   forcing and AdamW (optax); weights -> voice/data/parser.msgpack, vocabulary and settings ->
-   voice/data/parser.json.
+   forcing and AdamW (optax); weights -> voice/data/parser.msgpack, vocabulary, settings and
+   the command vocabulary for rejection -> voice/data/parser.json. Inference runs the same
+   network in numpy (``lm.NumpyNet``).
 """
 
 from __future__ import annotations
@@ -104,41 +107,104 @@ def make_corpus(
     return data
 
 
+def command_vocabulary(transcripts: list[dict], min_count: int = 5) -> list[str]:
+    """Words a spoken command is made of: the phrasings' own vocabulary, plus the words Whisper
+    writes for commands (its spellings and usual mishearings) at least ``min_count`` times and
+    at least 4 times as often (per line) as in its transcripts of other speech.
+
+    The parser rejects a transcript when too few of its words are in this set (``lm``'s
+    ``min_coverage``): chatter that shares a few words with commands is mostly other words.
+    """
+    words = set(corpus.spoken_vocabulary())
+    cmd: collections.Counter[str] = collections.Counter()
+    other: collections.Counter[str] = collections.Counter()
+    n_cmd = n_other = 0
+    for line in transcripts:
+        text = set(corpus.normalise(line["transcript"]).split())
+        if line["target"] is None:
+            other.update(text)
+            n_other += 1
+        else:
+            cmd.update(text)
+            n_cmd += 1
+    for word, n in cmd.items():
+        if n >= min_count and n / max(n_cmd, 1) >= 4 * other[word] / max(n_other, 1):
+            words.add(word)
+    return sorted(words)
+
+
 ASR_TRANSCRIPTS = DATA_DIR / "asr_transcripts.jsonl"
 
 
-def whisper_transcripts(count: int, seed: int, path: Path) -> None:
-    """Speak ``count`` phrasings (espeak-ng), some in noise, transcribe them with Whisper, and
-    write (source text, transcript, canonical target) lines: real ASR corruption to learn from.
+def training_texts(data_dir: Path = DATA_DIR) -> set[str]:
+    """Every input text the shipped parser trained on: the generated corpus (from the seed and
+    size recorded in parser.json) and the phrasings spoken for its Whisper transcripts."""
+    meta = json.loads((data_dir / "parser.json").read_text())["trained"]
+    confusions = json.loads((data_dir / "confusions.json").read_text())
+    texts = {t for t, _ in make_corpus(meta["seed"], meta["examples"], confusions)}
+    transcripts = data_dir / ASR_TRANSCRIPTS.name
+    if transcripts.is_file():
+        texts |= {json.loads(line)["source"] for line in transcripts.open()}
+    return texts
+
+
+def whisper_transcripts(
+    count: int,
+    seed: int,
+    path: Path,
+    exclude: set[str] | None = None,
+    hypotheses: int = 3,
+    cpu_threads: int = 1,
+) -> None:
+    """Speak ``count`` phrasings (espeak-ng), 60% of them in noise, transcribe them with
+    Whisper as the pipeline does (VAD trim, vocabulary prompt, n-best), and append
+    (source text, transcript, canonical target) lines: real ASR corruption to learn from.
+
+    Phrasings of the evaluation set (``evalset.reserved_texts``) and ``exclude`` are skipped,
+    so no evaluation text is ever trained on and the evaluation set stays as it was.
     """
     from irondog.voice import audio, evalset
-    from irondog.voice.asr import WhisperRecognizer
+    from irondog.voice.asr import WHISPER_PROMPT, WhisperRecognizer
 
+    skip = evalset.reserved_texts(training_texts(path.parent)) | set(exclude or ())
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
     beds = evalset.noise_beds(30.0, seed=seed)
-    whisper = WhisperRecognizer()
-    with path.open("w") as out:
-        for i in range(count):
-            if rng.random() < 0.1:
+    whisper = WhisperRecognizer(cpu_threads=cpu_threads)
+    done = 0
+    with path.open("a") as out:
+        while done < count:
+            if rng.random() < 0.15:
                 text, target = corpus.sample_out_of_domain(rng), None
             else:
                 command = corpus.sample_command(rng)
                 text, target = corpus.phrase(command, rng, disfluency=0.3), to_text(command)
             utt = evalset._voiced(text, None, rng)
-            speech = evalset.speak_cached(utt, None)
-            clip = evalset.with_silence(speech)
-            if rng.random() < 0.6:
+            kind, snr = "clean", None
+            noisy = rng.random() < 0.6
+            if noisy:
                 kind = rng.choice(sorted(beds))
                 snr = rng.choice([20.0, 10.0, 5.0, 0.0])
+            if text in skip:
+                continue
+            speech = evalset.speak_cached(utt, None)
+            clip = evalset.with_silence(speech)
+            if noisy:
                 clip = audio.mix_at_snr(
                     clip, beds[kind], snr, nrng, speech_power=audio.power(speech)
                 )
-            for hyp in whisper.recognize(clip).hypotheses[:2]:
-                line = {"source": text, "transcript": hyp.text, "target": target}
+            span = audio.speech_span(clip, 1)
+            if span is not None:
+                clip = clip[span[0] : span[1]]
+            for hyp in whisper.recognize(clip).hypotheses[:hypotheses]:
+                line = {"source": text, "transcript": hyp.text, "target": target,
+                        "confidence": round(hyp.confidence, 4), "noise": kind, "snr": snr,
+                        "prompt": WHISPER_PROMPT[:24]}  # fmt: skip
                 out.write(json.dumps(line) + "\n")
-            if i % 100 == 0:
-                print(f"transcribed {i}/{count}", flush=True)
+            done += 1
+            if done % 100 == 0:
+                out.flush()
+                print(f"transcribed {done}/{count}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     from irondog.voice.asr import pocketsphinx_model_dir
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--steps", type=int, default=4000)
     ap.add_argument("--examples", type=int, default=30000)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--seed", type=int, default=0)
@@ -161,11 +227,15 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=0,
         metavar="N",
-        help="first speak and transcribe N phrasings into asr_transcripts.jsonl (slow)",
+        help="first speak and transcribe N more phrasings into asr_transcripts.jsonl (slow)",
     )
+    ap.add_argument("--transcript-seed", type=int, default=1007, help="seed of those phrasings")
+    ap.add_argument("--asr-repeat", type=int, default=2, help="copies of each Whisper transcript")
     args = ap.parse_args(argv)
     if args.make_transcripts:
-        whisper_transcripts(args.make_transcripts, args.seed + 7, args.out / ASR_TRANSCRIPTS.name)
+        whisper_transcripts(
+            args.make_transcripts, args.transcript_seed, args.out / ASR_TRANSCRIPTS.name
+        )
     t0 = time.time()
     dict_path = pocketsphinx_model_dir().parent / "cmudict-en-us.dict"
     confusions = phonetic_confusions(corpus.spoken_vocabulary(), dict_path)
@@ -175,9 +245,10 @@ def main(argv: list[str] | None = None) -> int:
     transcripts = args.out / ASR_TRANSCRIPTS.name
     if not transcripts.is_file():
         transcripts = ASR_TRANSCRIPTS
+    lines = []
     if transcripts.is_file():  # real Whisper errors, repeated so they weigh in
         lines = [json.loads(line) for line in transcripts.open()]
-        data += [(corpus.normalise(x["transcript"]), x["target"]) for x in lines] * 3
+        data += [(corpus.normalise(x["transcript"]), x["target"]) for x in lines] * args.asr_repeat
         random.Random(args.seed).shuffle(data)
     counts = collections.Counter(w for text, _ in data for w in text.split())
     vocab = {"<pad>": 0, "<unk>": 1}
@@ -226,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         "net": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__},
         "in_vocab": vocab,
         "out_tokens": list(OUT_TOKENS),
+        "command_vocab": command_vocabulary(lines),
         "trained": {"steps": args.steps, "examples": args.examples, "seed": args.seed,
                     "final_loss": float(loss), "seconds": round(time.time() - t0, 1)},
     }  # fmt: skip
