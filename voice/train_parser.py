@@ -166,7 +166,8 @@ def whisper_transcripts(
     from irondog.voice import audio, evalset
     from irondog.voice.asr import WHISPER_PROMPT, WhisperRecognizer
 
-    skip = evalset.reserved_texts(training_texts(path.parent)) | set(exclude or ())
+    data_dir = path.parent if (path.parent / "parser.json").is_file() else DATA_DIR
+    skip = evalset.reserved_texts(training_texts(data_dir)) | set(exclude or ())
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
     beds = evalset.noise_beds(30.0, seed=seed)
