@@ -15,6 +15,16 @@ import json
 import sys
 
 
+def _is_override(word: str) -> bool:
+    """A dotted KEY=VALUE override (an existing file of that name stays a file)."""
+    from pathlib import Path
+
+    key = word.split("=", 1)[0]
+    return (
+        "=" in word and key.replace(".", "").replace("_", "").isalnum() and not Path(word).exists()
+    )
+
+
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the voice command's arguments."""
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -64,6 +74,14 @@ def run(args: argparse.Namespace) -> int:
         check_output_path(args.render)  # fail before the long work
         if not Path(args.checkpoint).exists():
             raise UserError(f"checkpoint {args.checkpoint} does not exist")
+    # `--audio` takes every following word, so `--audio cmd.wav lm.parser=rules` lands the
+    # override among the files: a KEY=VALUE word there is an override, as the usage says.
+    if args.audio:
+        overrides = [a for a in args.audio if _is_override(a)]
+        args.audio = [a for a in args.audio if not _is_override(a)]
+        args.overrides = [*args.overrides, *overrides]
+        if not args.audio:
+            raise UserError("--audio: no audio file given")
     config = load(VoiceConfig, args.config, args.overrides)
     pipeline = VoicePipeline(config)
     if args.render:

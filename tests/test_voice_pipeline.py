@@ -94,3 +94,14 @@ def test_cmu_recording_go_forward_ten_meters(pipeline: VoicePipeline) -> None:
     raw = Path(__file__).resolve().parents[1] / "voice" / "data" / "goforward.raw"
     result = pipeline.understand_file(raw)  # a human voice, from pocketsphinx's sdist
     assert result.text == "move forward 10 m"
+
+
+def test_cli_overrides_after_audio_files_are_overrides(
+    command_wav: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["voice", "--audio", str(command_wav), "lm.parser=rules", "--json"])
+    out = capsys.readouterr().out.strip().splitlines()
+    assert code == 0 and len(out) == 1  # one file, not a second "file" named lm.parser=rules
+    assert json.loads(out[0])["file"] == str(command_wav)
+    code = main(["voice", "--audio", str(command_wav), "lm.parser=nonsense"])
+    assert code == 2 and "lm.parser" in capsys.readouterr().err
