@@ -196,3 +196,19 @@ def test_all_fallen() -> None:
     assert m["fall_rate"] == 1.0 and m["gait"] == "fell"
     assert m["duty_factor"] is None and m["duty_factor_per_foot"] is None
     assert "n/a" in evaluate.format_table(m)
+
+
+def test_eval_commands_the_full_speed_of_a_curriculum_trained_policy() -> None:
+    from irondog.config import load
+    from irondog.envs.config import EnvConfig
+
+    trained = load(
+        EnvConfig,
+        overrides=["command.curriculum_steps=3000", "command.curriculum_start=0.3",
+                   "num_threads=1"],
+    )  # fmt: skip
+    cfg = evaluate.eval_env_config(trained, episodes=2, seconds=0.1, command=(0.5, 0.0, 0.2))
+    env = evaluate.make_env(cfg)
+    state = env.reset(0)
+    np.testing.assert_allclose(state.info["task"].command, [[0.5, 0.0, 0.2]] * 2)
+    assert trained.command.curriculum_steps == 3000  # the training config is left alone
