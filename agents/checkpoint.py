@@ -150,14 +150,10 @@ def restore(checkpoint: Checkpoint, template: Any) -> Any:
     return jax.tree.map(lambda t, x: np.asarray(x, dtype=np.asarray(t).dtype), template, learner)
 
 
-# Settings that must match for a run to continue from a checkpoint.
+# Settings that must match for a run to start from a checkpoint's networks (--init-from) ...
 NETWORK_KEYS = ("train.actor_hidden", "train.critic_hidden", "train.activation")
-STRUCTURAL_KEYS = (
-    "train.actor_hidden",
-    "train.critic_hidden",
-    "train.activation",
-    "train.env_name",
-)
+# ... and, to continue the same run (--resume), also its task.
+STRUCTURAL_KEYS = (*NETWORK_KEYS, "train.env_name")
 
 
 def _get(config: dict[str, Any], dotted: str) -> Any:
@@ -173,10 +169,11 @@ def check_compatible(
     checkpoint: Checkpoint,
     config: dict[str, Any],
     sizes: dict[str, Any],
-    keys: tuple[str, ...] = STRUCTURAL_KEYS,
+    warm_start: bool = False,
 ) -> None:
     """CheckpointError naming every mismatch between a checkpoint and the run about to resume
-    (or, with ``keys=NETWORK_KEYS``, to warm-start from it: another env id may be trained)."""
+    (or, with ``warm_start``, to start from its networks: another env id may be trained)."""
+    keys = NETWORK_KEYS if warm_start else STRUCTURAL_KEYS
     mismatches = []
     for key, value in sizes.items():
         saved = checkpoint.sizes.get(key)
@@ -187,4 +184,5 @@ def check_compatible(
         if saved != now:
             mismatches.append(f"{key}: checkpoint {saved!r}, config {now!r}")
     if mismatches:
-        raise CheckpointError(f"cannot resume from {checkpoint.path}: " + "; ".join(mismatches))
+        action = "warm-start from" if warm_start else "resume from"
+        raise CheckpointError(f"cannot {action} {checkpoint.path}: " + "; ".join(mismatches))

@@ -179,9 +179,9 @@ def run(args: argparse.Namespace) -> int:
         if saved is not None:
             checkpoint.check_compatible(saved, config_dict, sizes)
         if warm is not None:
-            checkpoint.check_compatible(warm, config_dict, sizes, checkpoint.NETWORK_KEYS)
+            checkpoint.check_compatible(warm, config_dict, sizes, warm_start=True)
     except checkpoint.CheckpointError as err:
-        raise UserError(str(err).replace("resume from", "warm-start from")) from None
+        raise UserError(str(err)) from None
     log_dir.mkdir(parents=True, exist_ok=True)
     (log_dir / "config.yaml").write_text(yaml.safe_dump(config_dict, sort_keys=False))
     return _train_ppo(run_config, env, config_dict, sizes, saved, args.no_progress, warm)

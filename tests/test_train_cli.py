@@ -52,7 +52,9 @@ def test_train_writes_logs_and_checkpoints_then_resumes(tmp_path: Path, capsys) 
 def test_resume_with_incompatible_config_names_the_mismatch(tmp_path: Path, capsys) -> None:
     assert _train(tmp_path, "train.num_iterations=1") == 0
     assert _train(tmp_path, "--resume", "train.actor_hidden=[64]") == 2
-    assert "train.actor_hidden: checkpoint [32, 32], config [64]" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "cannot resume from" in err
+    assert "train.actor_hidden: checkpoint [32, 32], config [64]" in err
 
 
 def test_corrupt_checkpoint_is_an_error_and_is_not_overwritten(tmp_path: Path, capsys) -> None:
