@@ -263,7 +263,6 @@ def write_report(
     out.mkdir(parents=True, exist_ok=True)
     base_perf = md.evaluate(md.CYBERGEAR, config.constants())
     base_params = md.to_params(base_perf)
-    simulate = _simulate
     if duty_path and pd.is_checkpoint(duty_path):
         base_duty, _ = pd.policy_duty(duty_path, None)
         label = f"policy {duty_path}"
@@ -271,9 +270,11 @@ def write_report(
     elif duty_path:
         base_duty = du.load_duty(duty_path)
         label = f"rollouts {duty_path}"
+        simulate = None  # recorded rollouts cannot be re-simulated
     else:
         base_duty = du.scripted_trot(base_params, du.apply_motor(base_params)).duty
         label = "scripted trot"
+        simulate = _simulate
     req = mo.requirements_from_duty(base_duty, config, label=label)
     if motor_path:
         design, params = mo.load_motor(motor_path)
@@ -281,8 +282,7 @@ def write_report(
         design = mo.optimize(req, config).design
         params = md.to_params(md.evaluate(design, config.constants()))
     perf = md.evaluate(design, config.constants())
-    recorded = duty_path and not pd.is_checkpoint(duty_path)  # cannot be re-simulated
-    new_duty = base_duty if recorded else simulate(params)
+    new_duty = base_duty if simulate is None else simulate(params)
     base_check = mo.assess(base_perf, req, config)
     new_check = mo.assess(perf, mo.requirements_from_duty(new_duty, config), config)
 
