@@ -20,6 +20,13 @@ import numpy as np
 from irondog.envs import gaits
 
 
+def piece_index(durations: Sequence[float], time_s: float) -> int:
+    """Which of back-to-back pieces lasting ``durations`` s is on at ``time_s``; the last one
+    holds past the end."""
+    ends = np.cumsum(durations)
+    return min(int(np.searchsorted(ends, time_s, side="right")), len(ends) - 1)
+
+
 class GaitSchedule(NamedTuple):
     """Named gaits, each held ``durations[i]`` s in turn (cycling); durations None: one gait
     held throughout."""
@@ -38,11 +45,9 @@ class GaitSchedule(NamedTuple):
         """Which piece is commanded at ``time_s`` seconds into the run."""
         if self.durations is None:
             return 0
-        total = self.seconds
         if self.cycle:
-            time_s = time_s % total
-        ends = np.cumsum(self.durations)
-        return min(int(np.searchsorted(ends, time_s, side="right")), len(self.names) - 1)
+            time_s = time_s % self.seconds
+        return piece_index(self.durations, time_s)
 
     def name_at_step(self, step: int, dt: float) -> str:
         """The gait name commanded at control step ``step``."""

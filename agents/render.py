@@ -303,13 +303,14 @@ def render_video(
         raise ValueError(f"--fps must be > 0, got {fps}")
     command_at = None
     if schedule:
-        ends = np.cumsum([piece[0] for piece in schedule])
-        table = np.array([piece[1:4] for piece in schedule], dtype=np.float64)
-        seconds = float(ends[-1])
+        from irondog.agents.gait_schedule import piece_index
 
-        def command_at(t: int) -> np.ndarray:
-            index = int(np.searchsorted(ends, (t + 0.5) * env_config.ctrl_dt, side="right"))
-            return table[min(index, len(table) - 1)]
+        durations = [piece[0] for piece in schedule]
+        table = np.array([piece[1:4] for piece in schedule], dtype=np.float64)
+        seconds = float(sum(durations))
+
+        def command_at(t: int) -> np.ndarray:  # step t's midpoint decides, as for gaits
+            return table[piece_index(durations, (t + 0.5) * env_config.ctrl_dt)]
 
     first_gait = gait_schedule.names[0] if gait_schedule is not None else None
     cfg = evaluate.eval_env_config(
