@@ -139,7 +139,9 @@ def eval_env_config(
         check_policy_takes_gaits(cfg)
         cfg = dataclasses.replace(
             cfg,
-            gaits=dataclasses.replace(cfg.gaits, presets=(first_gait,), blend_probability=0.0),
+            gaits=dataclasses.replace(
+                cfg.gaits, presets=(first_gait,), weights=(), blend_probability=0.0
+            ),
             command=dataclasses.replace(cfg.command, resample_interval=cfg.episode_length + 1.0),
         )
     return cfg

@@ -155,6 +155,9 @@ class GaitTaskConfig:
 
     presets: tuple[str, ...] = ("walk", "trot", "pace", "bound", "pronk")
     blend_probability: float = 0.25  # chance a command blends two presets
+    # How often each preset is drawn, relative to the others (empty: all alike); lets training
+    # spend more time on the gaits that are hard to learn.
+    weights: tuple[float, ...] = ()
     ranges: GaitRanges = dataclasses.field(default_factory=GaitRanges)
 
     def __post_init__(self) -> None:
@@ -162,6 +165,10 @@ class GaitTaskConfig:
         for name in self.presets:
             check(name in PRESETS, "presets", f"unknown gait {name!r}; known: {', '.join(PRESETS)}")
         check(0 <= self.blend_probability <= 1, "blend_probability", "must be in [0, 1]")
+        if self.weights:
+            n, k = len(self.presets), len(self.weights)
+            check(k == n, "weights", f"needs one weight per preset ({n}), got {k}")
+            check(all(w > 0 for w in self.weights), "weights", "must all be > 0")
 
 
 @dataclasses.dataclass(frozen=True)

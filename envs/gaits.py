@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from types import ModuleType
@@ -161,16 +162,19 @@ def clock_features(foot_phase: Any, xp: ModuleType = np) -> Any:
 
 def sample_gaits(
     preset_draw: Any, blend_draw: Any, presets: np.ndarray, blend_probability: float,
-    xp: ModuleType = np,
+    xp: ModuleType = np, weights: Sequence[float] = (),
 ) -> Any:  # fmt: skip
-    """Gaits (n, 8) from draws in [0, 1): a preset, or a blend of two neighbouring presets.
+    """Gaits (n, 8) from draws in [0, 1): a preset, or a blend of two presets.
 
     ``preset_draw`` (n, 2) picks the two presets, ``blend_draw`` (n, 2) decides whether to
-    blend and by how much; ``presets`` is (k, 8).
+    blend and by how much; ``presets`` is (k, 8). ``weights`` (k,) makes some presets drawn
+    more often than others (empty: all alike).
     """
     k = presets.shape[0]
-    first = xp.minimum(xp.floor(preset_draw[:, 0] * k), k - 1).astype(np.int32)
-    second = xp.minimum(xp.floor(preset_draw[:, 1] * k), k - 1).astype(np.int32)
+    w = np.ones(k) if len(weights) == 0 else np.asarray(weights, dtype=np.float64)
+    edges = xp.asarray((np.cumsum(w) / np.sum(w))[:-1], dtype=preset_draw.dtype)
+    first = xp.searchsorted(edges, preset_draw[:, 0], side="right").astype(np.int32)
+    second = xp.searchsorted(edges, preset_draw[:, 1], side="right").astype(np.int32)
     a, b = xp.asarray(presets)[first], xp.asarray(presets)[second]
     t = xp.where(blend_draw[:, 0] < blend_probability, blend_draw[:, 1], 0.0)[:, None]
     blended = a + t * (b - a)

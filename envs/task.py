@@ -250,11 +250,17 @@ def reward_terms(
     lin_err = xp.sum(xp.square(command[:, :2] - readings.local_linvel[:, :2]), axis=1)
     yaw_err = xp.square(command[:, 2] - readings.gyro[:, 2])
 
-    # Feet air time: reward steps that last about air_time_target (legged_gym's form).
+    # Feet air time: reward steps that last about air_time_target (legged_gym's form). In the
+    # gait task the target is the commanded swing time, (1 - duty) / frequency: a fixed 0.25 s
+    # would pay a walk (duty 0.75 at 1.5 Hz: 0.17 s swings) for breaking its schedule.
+    if use_gait:
+        air_target = (1.0 - info.gait[:, 4:5]) / info.gait[:, 0:1]
+    else:
+        air_target = scales.air_time_target
     contact_filt = contact | (info.last_contact > 0.5)
     first_contact = (info.feet_air_time > 0) & contact_filt
     air_time = info.feet_air_time + dt
-    air_reward = xp.sum((air_time - scales.air_time_target) * first_contact, axis=1) * moving
+    air_reward = xp.sum((air_time - air_target) * first_contact, axis=1) * moving
     new_air_time = air_time * (~contact_filt)
 
     foot_vel_xy = (readings.foot_pos[:, :, :2] - info.last_foot_pos[:, :, :2]) / dt  # (n, 4, 2)
@@ -383,7 +389,9 @@ def sample_gaits(draws: Any, cfg: EnvConfig, xp: ModuleType = np, scale: Any = 1
     # Blend only while draws[:, 2] < blend_probability * scale (scale <= 1 under a curriculum).
     blend = xp.stack([draws[:, 2] / xp.maximum(scale * xp.ones(draws.shape[0]), 1e-6),
                       draws[:, 3]], axis=1)  # fmt: skip
-    out = gaits.sample_gaits(draws[:, 0:2], blend, presets, cfg.gaits.blend_probability, xp=xp)
+    out = gaits.sample_gaits(
+        draws[:, 0:2], blend, presets, cfg.gaits.blend_probability, xp=xp, weights=cfg.gaits.weights
+    )
     return out.astype(draws.dtype)
 
 

@@ -120,6 +120,49 @@ def test_gait_contact_term_counts_feet_on_schedule():
     assert on["gait_swing_force"][0] == 0.0 and off["gait_swing_force"][0] > 1.0
 
 
+def test_gait_air_time_target_is_the_commanded_swing_time():
+    # A walk swing (duty 0.75 at 1.5 Hz) lasts 1/6 s: the gait task pays it nothing, where a
+    # fixed 0.25 s target would charge it; a longer swing is paid above the commanded one.
+    cfg = EnvConfig(task="gaits")
+    walk = gaits.preset("walk").vector()[None]
+    info = task.initial_info(
+        1, np.array([[0.5, 0.0, 0.0]]), np.zeros((1, 4, 3)),
+        {k: np.ones(1) for k in ("friction", "added_mass", "strength", "kp_scale", "kd_scale")},
+        walk, dtype=np.float64,
+    )  # fmt: skip
+    readings = task.Readings(
+        base_pos=np.array([[0, 0, 0.25]]), base_quat=np.array([[1.0, 0, 0, 0]]),
+        local_linvel=np.zeros((1, 3)), gyro=np.zeros((1, 3)), joint_pos=np.zeros((1, 12)),
+        joint_vel=np.zeros((1, 12)), foot_pos=np.zeros((1, 4, 3)),
+        foot_force=np.array([[30.0, 0, 0, 0]]), joint_torque=np.zeros((1, 12)), power=np.zeros(1),
+    )  # fmt: skip
+    args = (np.zeros((1, 12)), np.zeros(1, bool), np.zeros(12), np.ones((12, 2)) * [-3, 3])
+    swing = 1 / 6 - cfg.ctrl_dt  # FR lands now, after one commanded swing
+    air = np.array([[swing, 0.0, 0.0, 0.0]])
+    on_time, _, _ = task.reward_terms(readings, info.replace(feet_air_time=air), *args, cfg)
+    late, _, _ = task.reward_terms(readings, info.replace(feet_air_time=air + 0.1), *args, cfg)
+    assert on_time["feet_air_time"][0] == pytest.approx(0.0, abs=1e-9)
+    assert late["feet_air_time"][0] == pytest.approx(0.1)
+    joystick, _, _ = task.reward_terms(
+        readings, info.replace(feet_air_time=air), *args, EnvConfig(task="joystick")
+    )
+    assert joystick["feet_air_time"][0] == pytest.approx(1 / 6 - 0.25)
+
+
+def test_preset_weights_set_how_often_each_gait_is_drawn():
+    two = ["task=gaits", "gaits.presets=[walk, trot]", "gaits.blend_probability=0"]
+    draws = np.random.default_rng(0).random((20_000, 4))
+    drawn = task.sample_gaits(draws, load(EnvConfig, overrides=[*two, "gaits.weights=[3, 1]"]))
+    walk_share = np.mean(np.isclose(drawn[:, 4], gaits.preset("walk").duty))
+    assert walk_share == pytest.approx(0.75, abs=0.02)
+    even = task.sample_gaits(draws, load(EnvConfig, overrides=two))
+    assert np.mean(np.isclose(even[:, 4], 0.75)) == pytest.approx(0.5, abs=0.02)
+    with pytest.raises(ConfigError, match="weights: needs one weight per preset"):
+        load(EnvConfig, overrides=["task=gaits", "gaits.weights=[1, 2]"])
+    with pytest.raises(ConfigError, match="weights: must all be > 0"):
+        load(EnvConfig, overrides=["task=gaits", "gaits.presets=[walk]", "gaits.weights=[0]"])
+
+
 def test_torque_over_term_counts_only_torque_above_the_soft_limit():
     cfg = load(EnvConfig, overrides=["rewards.torque_soft_limit=7.0", "rewards.torque_over=-0.5"])
     n = 1
