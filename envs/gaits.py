@@ -66,9 +66,12 @@ class GaitParams:
         return np.array([getattr(self, name) for name in GAIT_FIELDS], dtype=np.float64)
 
 
-# The five gaits of the CyberDog 2, as phase patterns (stock gait period 0.5 s = 2 Hz).
+# The five gaits of the CyberDog 2, as phase patterns (stock gait period 0.5 s = 2 Hz). The
+# walk steps at 2 Hz too: a stance foot sweeps speed x duty / frequency, 0.19 m at 0.5 m/s,
+# where 1.5 Hz would ask 0.25 m, the edge of what the 0.12 + 0.174 m leg reaches at 0.25 m
+# body height (the first gait policy, asked for 1.5 Hz, stepped at 2.2 Hz instead).
 PRESETS: dict[str, GaitParams] = {
-    "walk": GaitParams(1.5, 0.5, 0.75, 0.25, 0.75, 0.06, 0.25, 0.0),
+    "walk": GaitParams(2.0, 0.5, 0.75, 0.25, 0.75, 0.06, 0.25, 0.0),
     "trot": GaitParams(2.0, 0.5, 0.5, 0.0, 0.5, 0.06, 0.25, 0.0),
     "pace": GaitParams(2.0, 0.5, 0.0, 0.5, 0.5, 0.06, 0.25, 0.0),
     "bound": GaitParams(2.5, 0.0, 0.5, 0.5, 0.4, 0.06, 0.24, 0.0),

@@ -121,7 +121,7 @@ def test_gait_contact_term_counts_feet_on_schedule():
 
 
 def test_gait_air_time_target_is_the_commanded_swing_time():
-    # A walk swing (duty 0.75 at 1.5 Hz) lasts 1/6 s: the gait task pays it nothing, where a
+    # A walk swing (duty 0.75 at 2 Hz) lasts 1/8 s: the gait task pays it nothing, where a
     # fixed 0.25 s target would charge it; a longer swing is paid above the commanded one.
     cfg = EnvConfig(task="gaits")
     walk = gaits.preset("walk").vector()[None]
@@ -137,7 +137,7 @@ def test_gait_air_time_target_is_the_commanded_swing_time():
         foot_force=np.array([[30.0, 0, 0, 0]]), joint_torque=np.zeros((1, 12)), power=np.zeros(1),
     )  # fmt: skip
     args = (np.zeros((1, 12)), np.zeros(1, bool), np.zeros(12), np.ones((12, 2)) * [-3, 3])
-    swing = 1 / 6 - cfg.ctrl_dt  # FR lands now, after one commanded swing
+    swing = 1 / 8 - cfg.ctrl_dt  # FR lands now, after one commanded swing
     air = np.array([[swing, 0.0, 0.0, 0.0]])
     on_time, _, _ = task.reward_terms(readings, info.replace(feet_air_time=air), *args, cfg)
     late, _, _ = task.reward_terms(readings, info.replace(feet_air_time=air + 0.1), *args, cfg)
@@ -146,7 +146,7 @@ def test_gait_air_time_target_is_the_commanded_swing_time():
     joystick, _, _ = task.reward_terms(
         readings, info.replace(feet_air_time=air), *args, EnvConfig(task="joystick")
     )
-    assert joystick["feet_air_time"][0] == pytest.approx(1 / 6 - 0.25)
+    assert joystick["feet_air_time"][0] == pytest.approx(1 / 8 - 0.25)
 
 
 def test_preset_weights_set_how_often_each_gait_is_drawn():
