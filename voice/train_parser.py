@@ -200,7 +200,7 @@ def whisper_transcripts(
             for hyp in whisper.recognize(clip).hypotheses[:hypotheses]:
                 line = {"source": text, "transcript": hyp.text, "target": target,
                         "confidence": round(hyp.confidence, 4), "noise": kind, "snr": snr,
-                        "prompt": WHISPER_PROMPT[:24]}  # fmt: skip
+                        "prompt": WHISPER_PROMPT[:24], "asr": whisper.model_ref}  # fmt: skip
                 out.write(json.dumps(line) + "\n")
             done += 1
             if done % 100 == 0:
