@@ -5,9 +5,9 @@
     python benchmarks/voice_accuracy.py --clean 300 --noisy 60 --ps 30 --llm 40
 
 Systems, side by side on the same clips:
-- full:          VAD trim + Whisper base (command-style prompt, n-best) + trained parser
-- full(tiny.en): the same with Whisper tiny.en (the previous default), same parser
-- whisper+rules: Whisper tiny.en transcripts, keyword rules (baseline)
+- full:          VAD trim + Whisper tiny.en (command-style prompt, n-best) + trained parser
+- full(base):    the same with Whisper base (`asr.model=base`), same parser
+- whisper+rules: the same Whisper tiny.en transcripts, keyword rules (baseline)
 - ps+grammar:    pocketsphinx with the command JSGF grammar + trained parser (baseline)
 Accuracy is the exact match of the canonical command JSON; a rejection counts as wrong.
 Text-only, the three parsers (trained, SmolLM2 GGUF, rules) are compared on the same
@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from irondog.config import load
 from irondog.voice import audio, evalset
 from irondog.voice.asr import PocketSphinxRecognizer, WhisperRecognizer, model_footprint_mb
 from irondog.voice.commands import to_json
@@ -91,10 +92,11 @@ def main() -> int:  # noqa: C901
     chat = evalset.chatter()
     beds = evalset.noise_beds()
     rng = np.random.default_rng(evalset.EVAL_SEED)
-    whisper = WhisperRecognizer()  # the pipeline's default model
-    tiny = WhisperRecognizer("tiny.en")  # the baseline's
+    whisper = WhisperRecognizer()  # the pipeline's default model, tiny.en
     ps = PocketSphinxRecognizer()
     pipe = VoicePipeline(VoiceConfig())
+    pipe_base = VoicePipeline(load(VoiceConfig, overrides=["asr.model=base"]))
+    base = pipe_base.recognizer
     trained = pipe.parser  # the default parser with the default rejection settings
     assert isinstance(trained, TrainedParser)
     rules = RuleParser()
@@ -124,13 +126,13 @@ def main() -> int:  # noqa: C901
             if 2.5 <= clip.size / audio.SAMPLE_RATE <= 3.5:
                 latency_3s_ms.append(total)
         acc[cond]["full"].append(full is not None and _correct(full, command))
-        transcripts[cond].append((nbest[0][0] if nbest else "", command))
-        tiny_nbest = [(h.text, h.confidence) for h in tiny.recognize(trimmed).hypotheses]
-        tiny_kept = [(t, c) for t, c in tiny_nbest if c >= floor]
-        tiny_full = trained.parse(tiny_kept) if tiny_kept else None
-        acc[cond]["full(tiny.en)"].append(tiny_full is not None and _correct(tiny_full, command))
-        best = tiny_nbest[0][0] if tiny_nbest else ""
+        best = nbest[0][0] if nbest else ""
         acc[cond]["whisper+rules"].append(_correct(rules.parse(best), command))
+        transcripts[cond].append((best, command))
+        base_nbest = [(h.text, h.confidence) for h in base.recognize(trimmed).hypotheses]
+        base_kept = [(t, c) for t, c in base_nbest if c >= floor]
+        base_full = trained.parse(base_kept) if base_kept else None
+        acc[cond]["full(base)"].append(base_full is not None and _correct(base_full, command))
         if with_ps:
             t1 = time.perf_counter()
             prec = ps.recognize(clip)
@@ -175,7 +177,8 @@ def main() -> int:  # noqa: C901
         ):
             result = pipe.understand(clip)
             fa[cond]["full"].append(result.accepted)
-            rec = tiny.recognize(clip)
+            fa[cond]["full(base)"].append(pipe_base.understand(clip).accepted)
+            rec = whisper.recognize(clip)
             best = rec.best.text if rec.best else ""
             fa[cond]["whisper+rules"].append(rules.parse(best).accepted)
             pn = [(h.text, h.confidence) for h in ps.recognize(clip).hypotheses]
@@ -186,7 +189,8 @@ def main() -> int:  # noqa: C901
             clip = 0.1 * beds[kind][start : start + 3 * audio.SAMPLE_RATE]
             cond = "noise only"
             fa[cond]["full"].append(pipe.understand(clip).accepted)
-            rec = tiny.recognize(clip)
+            fa[cond]["full(base)"].append(pipe_base.understand(clip).accepted)
+            rec = whisper.recognize(clip)
             fa[cond]["whisper+rules"].append(
                 rules.parse(rec.best.text if rec.best else "").accepted
             )
@@ -255,7 +259,7 @@ def main() -> int:  # noqa: C901
     rss = rss_of_default_pipeline(clip_path)
 
     # Report.
-    systems = ("full", "full(tiny.en)", "whisper+rules", "ps+grammar")
+    systems = ("full", "full(base)", "whisper+rules", "ps+grammar")
 
     def pct(values: list[bool]) -> str:
         return f"{100 * np.mean(values):.1f}% (n={len(values)})" if values else "-"

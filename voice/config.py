@@ -31,7 +31,7 @@ class AsrConfig:
     """Which recogniser, and where its model is (None: the one a registry package ships)."""
 
     engine: Literal["whisper", "pocketsphinx"] = "whisper"
-    model: str | None = None  # whisper: None = base; "tiny.en"; or a model directory of your own
+    model: str | None = None  # whisper: None = tiny.en; "base"; or a model directory of your own
     allow_download: bool = False  # let faster-whisper fetch a hub id (never by default)
     beam_size: int = 3  # whisper n-best size
     full_window: bool = False  # whisper: encode the full 30 s window (slower)
