@@ -27,6 +27,14 @@ def test_whisper_hears_a_command_with_nbest(whisper: asr.WhisperRecognizer) -> N
     assert rec.hypotheses[0].score >= rec.hypotheses[-1].score  # best first
 
 
+@needs_espeak
+def test_whisper_base_loads_from_its_two_packages_and_hears() -> None:
+    base = asr.make_recognizer("whisper", "base", beam_size=2)
+    assert base.model_ref == "base"  # streamed from the packages, no directory of its own
+    rec = base.recognize(tts.speak("turn left ninety degrees", "en-us", 160, 50))
+    assert rec.best is not None and "left" in rec.best.text.lower()
+
+
 def test_whisper_never_downloads_by_default(tmp_path) -> None:  # noqa: ANN001
     with pytest.raises(FileNotFoundError, match="allow_download"):
         asr.WhisperRecognizer("small.en")  # a hub id: refused, nothing fetched
