@@ -56,19 +56,29 @@ def _as_contact(contact: np.ndarray) -> np.ndarray:
     return contact.astype(bool)
 
 
+def _flip_short_runs(column: np.ndarray, value: bool, min_steps: int) -> None:
+    """In place: interior runs of ``value`` shorter than ``min_steps`` take the other value."""
+    edges = np.flatnonzero(np.diff(column.astype(np.int8))) + 1
+    bounds = np.concatenate([[0], edges, [len(column)]])
+    # Interior runs only: the first and last may be cut by the window.
+    for start, stop in zip(bounds[1:-2], bounds[2:-1], strict=True):
+        if column[start] == value and stop - start < min_steps:
+            column[start:stop] = not value
+
+
 def debounce(contact: np.ndarray, min_steps: int = 2) -> np.ndarray:
-    """Remove stance or swing runs shorter than ``min_steps`` (contact chatter), (T, 4)."""
+    """Remove stance or swing runs shorter than ``min_steps`` (contact chatter), (T, 4).
+
+    Short lifts inside a stance are bridged first, then short touches inside a swing are
+    dropped: a foot that lands, bounces for a step and lands again touched down when it
+    first landed (flipping runs one by one in time order would drop that first landing).
+    """
     contact = _as_contact(contact).copy()
     if min_steps <= 1:
         return contact
     for foot in range(4):
-        column = contact[:, foot]
-        edges = np.flatnonzero(np.diff(column.astype(np.int8))) + 1
-        bounds = np.concatenate([[0], edges, [len(column)]])
-        # Interior runs only: the first and last may be cut by the window.
-        for start, stop in zip(bounds[1:-2], bounds[2:-1], strict=True):
-            if stop - start < min_steps:
-                column[start:stop] = not column[start]
+        _flip_short_runs(contact[:, foot], False, min_steps)
+        _flip_short_runs(contact[:, foot], True, min_steps)
     return contact
 
 

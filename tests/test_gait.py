@@ -54,6 +54,19 @@ def test_debounce_removes_chatter_but_keeps_steps() -> None:
     assert gait.classify(noisy, DT) == "pace"
 
 
+def test_debounce_keeps_the_first_landing_of_a_bouncing_foot() -> None:
+    # Swing, a 2-step landing, a 1-step bounce, then the stance goes on: one touchdown, at the
+    # first landing (step 10), not after the bounce (step 13).
+    column = np.array([1] * 5 + [0] * 5 + [1, 1, 0] + [1] * 10 + [0] * 5 + [1] * 5, bool)
+    contact = np.repeat(column[:, None], 4, axis=1)
+    clean = gait.debounce(contact, 3)
+    np.testing.assert_array_equal(gait.touchdowns(clean)[0], [10, 28])
+    assert clean[10:23, 0].all()
+    # A lone 2-step touch inside a swing is still chatter.
+    blip = np.array([1] * 5 + [0] * 4 + [1, 1] + [0] * 4 + [1] * 5, bool)
+    assert not gait.debounce(np.repeat(blip[:, None], 4, axis=1), 3)[5:15, 0].any()
+
+
 def test_stance_intervals_cover_the_stance_steps() -> None:
     contact = gait.synthetic_contacts("bound", steps=100, dt=DT, frequency=2.0, duty=0.4)
     intervals = gait.stance_intervals(contact, DT)
@@ -101,6 +114,7 @@ def test_recorded_trained_trot_is_irregular() -> None:
         assert summary.gait == "irregular"
         fr, fl, rr, rl = summary.duty_factor
         assert min(fr, rl) > 0.65 and rr < 0.2  # one diagonal carries the robot
-        assert gait._phase_distance(summary.phases[3], 0.0) < 0.1  # RL with FR
+        # RL lands with FR (0.16 stride apart at most: this policy's feet chatter a lot)
+        assert gait._phase_distance(summary.phases[3], 0.0) < 0.2
         assert gait._phase_distance(summary.phases[2], 0.5) > 0.2  # RR off its trot slot
         assert 3.0 < summary.stride_frequency < 5.0
