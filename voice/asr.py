@@ -290,8 +290,8 @@ def whisper_model_dir(name: str = "tiny.en") -> Path:
 
 
 class _JoinedFiles(io.RawIOBase):
-    """Several files read as one stream (a model.bin shipped in parts), without a joined copy
-    on disk or in memory."""
+    """Several files read as one stream (a model.bin shipped in parts): no joined copy is
+    written, and the reader holds no more than the buffer it is asked to fill."""
 
     def __init__(self, paths: list[Path]) -> None:
         self._files = [p.open("rb") for p in paths]
