@@ -252,7 +252,7 @@ def reward_terms(
 
     # Feet air time: reward steps that last about air_time_target (legged_gym's form). In the
     # gait task the target is the commanded swing time, (1 - duty) / frequency: a fixed 0.25 s
-    # would pay a walk (duty 0.75 at 1.5 Hz: 0.17 s swings) for breaking its schedule.
+    # would pay a walk (duty 0.75 at 2 Hz: 0.125 s swings) for breaking its schedule.
     if use_gait:
         air_target = (1.0 - info.gait[:, 4:5]) / info.gait[:, 0:1]
     else:

@@ -310,10 +310,9 @@ class _JoinedFiles(io.RawIOBase):
         return 0
 
 
-def _whisper_in_memory(name: str) -> dict[str, Any]:
-    """A split packaged model's files for CTranslate2's ``files=`` argument: model.bin as one
-    stream over its parts, the json files as bytes."""
-    files = whisper_model_files(name)
+def _whisper_in_memory(files: list[Path]) -> dict[str, Any]:
+    """A split packaged model's files (``whisper_model_files``) for CTranslate2's ``files=``
+    argument: model.bin as one stream over its parts, the json files as bytes."""
     parts = sorted(f for f in files if f.name.startswith("model.bin.part"))
     out: dict[str, Any] = {"model.bin": io.BufferedReader(_JoinedFiles(parts))}
     for f in files:
@@ -348,7 +347,7 @@ class WhisperRecognizer:
             if any(f.name == "model.bin" for f in files):
                 model_ref = str(files[0].parent)
             else:
-                in_memory = _whisper_in_memory(model_ref)
+                in_memory = _whisper_in_memory(files)
         elif not Path(model_ref).is_dir() and not allow_download:
             raise FileNotFoundError(
                 f"Whisper model directory {model_ref} does not exist; pass a local CTranslate2 "
