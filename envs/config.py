@@ -63,6 +63,7 @@ class RewardScales:
     torque_over: float = 0.0
     # Gait task only (task="gaits"): follow the commanded contact schedule and posture.
     gait_contact: float = 1.0  # fraction of feet whose contact matches the schedule
+    gait_touchdown: float = 0.0  # landings near the commanded touchdown phase, minus late ones
     gait_swing_force: float = -0.5  # ground force (normalised) on feet meant to be in swing
     body_pitch: float = -2.0  # squared error to the commanded pitch, rad^2
     tracking_sigma: float = 0.25  # (m/s)^2, width of the tracking kernel

@@ -149,6 +149,39 @@ def test_gait_air_time_target_is_the_commanded_swing_time():
     assert joystick["feet_air_time"][0] == pytest.approx(1 / 8 - 0.25)
 
 
+def test_gait_touchdown_term_pays_landings_on_the_clock_and_charges_late_ones():
+    # A pronk: every foot's stance starts at phase 0. FR lands after a swing; the other feet
+    # are on the ground or in the air without landing, so only FR's touchdown is scored.
+    cfg = EnvConfig(task="gaits")
+    pronk = gaits.preset("pronk").vector()[None]
+    info = task.initial_info(
+        1, np.zeros((1, 3)), np.zeros((1, 4, 3)),
+        {k: np.ones(1) for k in ("friction", "added_mass", "strength", "kp_scale", "kd_scale")},
+        pronk, dtype=np.float64,
+    )  # fmt: skip
+    info = info.replace(feet_air_time=np.array([[0.2, 0.0, 0.0, 0.0]]))
+    readings = task.Readings(
+        base_pos=np.array([[0, 0, 0.25]]), base_quat=np.array([[1.0, 0, 0, 0]]),
+        local_linvel=np.zeros((1, 3)), gyro=np.zeros((1, 3)), joint_pos=np.zeros((1, 12)),
+        joint_vel=np.zeros((1, 12)), foot_pos=np.zeros((1, 4, 3)),
+        foot_force=np.array([[30.0, 0, 0, 0]]), joint_torque=np.zeros((1, 12)), power=np.zeros(1),
+    )  # fmt: skip
+    args = (np.zeros((1, 12)), np.zeros(1, bool), np.zeros(12), np.ones((12, 2)) * [-3, 3])
+
+    def touchdown(phase):
+        terms, _, _ = task.reward_terms(readings, info.replace(phase=np.array([phase])), *args, cfg)
+        return terms["gait_touchdown"][0]
+
+    assert touchdown(0.0) == pytest.approx(0.5)
+    assert touchdown(0.98) == pytest.approx(touchdown(0.02))  # early and late alike
+    assert 0 < touchdown(0.05) < 0.5
+    assert touchdown(0.15) < 0 and touchdown(0.5) == pytest.approx(-0.5, abs=1e-6)
+    # No landing, no score: the foot was already down.
+    still = info.replace(feet_air_time=np.zeros((1, 4)), phase=np.array([0.3]))
+    terms, _, _ = task.reward_terms(readings, still, *args, cfg)
+    assert terms["gait_touchdown"][0] == 0.0
+
+
 def test_preset_weights_set_how_often_each_gait_is_drawn():
     two = ["task=gaits", "gaits.presets=[walk, trot]", "gaits.blend_probability=0"]
     draws = np.random.default_rng(0).random((20_000, 4))
