@@ -1,6 +1,6 @@
 """Retrain the command parser shipped in voice/data/ (about 5-10 minutes on 2 CPU cores).
 
-    python -m irondog.voice.train_parser [--steps 4000] [--examples 30000] [--seed 0]
+    python -m irondog.voice.train_parser [--steps 24000] [--examples 30000] [--seed 0]
     python -m irondog.voice.train_parser --make-transcripts 4000 --transcript-seed 3007
 
 1. Phonetic confusions: for each word the phrasings use, the words of pocketsphinx's CMU
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     from irondog.voice.asr import pocketsphinx_model_dir
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--steps", type=int, default=24000)
     ap.add_argument("--examples", type=int, default=30000)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--seed", type=int, default=0)
