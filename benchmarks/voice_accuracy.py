@@ -31,7 +31,7 @@ import numpy as np
 
 from irondog.config import load
 from irondog.voice import audio, evalset
-from irondog.voice.asr import PocketSphinxRecognizer, WhisperRecognizer, model_footprint_mb
+from irondog.voice.asr import PocketSphinxRecognizer, model_footprint_mb
 from irondog.voice.commands import to_json
 from irondog.voice.config import VoiceConfig
 from irondog.voice.lm import DATA_DIR, RuleParser, TrainedParser
@@ -92,9 +92,9 @@ def main() -> int:  # noqa: C901
     chat = evalset.chatter()
     beds = evalset.noise_beds()
     rng = np.random.default_rng(evalset.EVAL_SEED)
-    whisper = WhisperRecognizer()  # the pipeline's default model, tiny.en
     ps = PocketSphinxRecognizer()
     pipe = VoicePipeline(VoiceConfig())
+    whisper = pipe.recognizer  # the pipeline's default model and settings (tiny.en)
     pipe_base = VoicePipeline(load(VoiceConfig, overrides=["asr.model=base"]))
     base = pipe_base.recognizer
     trained = pipe.parser  # the default parser with the default rejection settings

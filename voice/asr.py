@@ -330,7 +330,7 @@ class WhisperRecognizer:
         self,
         model: str | Path | None = None,
         allow_download: bool = False,
-        beam_size: int = 3,
+        beam_size: int = 5,
         prompt: str = WHISPER_PROMPT,
         cpu_threads: int = 2,
         compute_type: str = "int8",

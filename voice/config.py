@@ -33,7 +33,7 @@ class AsrConfig:
     engine: Literal["whisper", "pocketsphinx"] = "whisper"
     model: str | None = None  # whisper: None = tiny.en; "base"; or a model directory of your own
     allow_download: bool = False  # let faster-whisper fetch a hub id (never by default)
-    beam_size: int = 3  # whisper n-best size
+    beam_size: int = 5  # whisper beam width; the parser reads the best 3 hypotheses
     full_window: bool = False  # whisper: encode the full 30 s window (slower)
     min_confidence: float = 0.3  # reject transcripts below this ASR confidence (noise-only guard)
 
