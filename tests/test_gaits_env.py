@@ -93,29 +93,36 @@ def test_gait_task_observes_the_gait_and_clock_and_rewards_the_schedule():
         assert f"reward/{name}" in state.metrics
 
 
+def one_robot(gait_name: str, command=(0.0, 0.0, 0.0)) -> task.TaskInfo:
+    """Task state of one standing robot commanded ``gait_name``."""
+    return task.initial_info(
+        1, np.array([command]), np.zeros((1, 4, 3)),
+        {k: np.ones(1) for k in ("friction", "added_mass", "strength", "kp_scale", "kd_scale")},
+        gaits.preset(gait_name).vector()[None], dtype=np.float64,
+    )  # fmt: skip
+
+
+def upright_readings(foot_force) -> task.Readings:
+    """Sensor readings of one upright, still robot with the given ground force per foot."""
+    return task.Readings(
+        base_pos=np.array([[0, 0, 0.25]]), base_quat=np.array([[1.0, 0, 0, 0]]),
+        local_linvel=np.zeros((1, 3)), gyro=np.zeros((1, 3)), joint_pos=np.zeros((1, 12)),
+        joint_vel=np.zeros((1, 12)), foot_pos=np.zeros((1, 4, 3)),
+        foot_force=np.array([foot_force], dtype=float), joint_torque=np.zeros((1, 12)),
+        power=np.zeros(1),
+    )  # fmt: skip
+
+
+# Action, fallen flags, default pose and joint range: what reward_terms takes after the info.
+STILL = (np.zeros((1, 12)), np.zeros(1, bool), np.zeros(12), np.ones((12, 2)) * [-3, 3])
+
+
 def test_gait_contact_term_counts_feet_on_schedule():
     cfg = EnvConfig(task="gaits")
-    n = 1
-    trot = gaits.preset("trot").vector()[None]
-    info = task.initial_info(
-        n, np.zeros((n, 3)), np.zeros((n, 4, 3)),
-        {k: np.ones(n) for k in ("friction", "added_mass", "strength", "kp_scale", "kd_scale")},
-        trot, dtype=np.float64,
-    )  # fmt: skip
-    info = info.replace(phase=np.array([0.1]))  # FR and RL in stance, FL and RR in swing
-
-    def readings(force):
-        return task.Readings(
-            base_pos=np.array([[0, 0, 0.25]]), base_quat=np.array([[1.0, 0, 0, 0]]),
-            local_linvel=np.zeros((1, 3)), gyro=np.zeros((1, 3)), joint_pos=np.zeros((1, 12)),
-            joint_vel=np.zeros((1, 12)), foot_pos=np.zeros((1, 4, 3)),
-            foot_force=np.array([force], dtype=float), joint_torque=np.zeros((1, 12)),
-            power=np.zeros(1),
-        )  # fmt: skip
-
-    args = (info, np.zeros((1, 12)), np.zeros(1, bool), np.zeros(12), np.ones((12, 2)) * [-3, 3])
-    on, _, _ = task.reward_terms(readings([30, 0, 0, 30]), *args, cfg)
-    off, _, _ = task.reward_terms(readings([0, 30, 30, 0]), *args, cfg)
+    info = one_robot("trot").replace(phase=np.array([0.1]))  # FR, RL in stance; FL, RR swing
+    args = (info, *STILL)
+    on, _, _ = task.reward_terms(upright_readings([30, 0, 0, 30]), *args, cfg)
+    off, _, _ = task.reward_terms(upright_readings([0, 30, 30, 0]), *args, cfg)
     assert on["gait_contact"][0] == 1.0 and off["gait_contact"][0] == 0.0
     assert on["gait_swing_force"][0] == 0.0 and off["gait_swing_force"][0] > 1.0
 
@@ -124,27 +131,16 @@ def test_gait_air_time_target_is_the_commanded_swing_time():
     # A walk swing (duty 0.75 at 2 Hz) lasts 1/8 s: the gait task pays it nothing, where a
     # fixed 0.25 s target would charge it; a longer swing is paid above the commanded one.
     cfg = EnvConfig(task="gaits")
-    walk = gaits.preset("walk").vector()[None]
-    info = task.initial_info(
-        1, np.array([[0.5, 0.0, 0.0]]), np.zeros((1, 4, 3)),
-        {k: np.ones(1) for k in ("friction", "added_mass", "strength", "kp_scale", "kd_scale")},
-        walk, dtype=np.float64,
-    )  # fmt: skip
-    readings = task.Readings(
-        base_pos=np.array([[0, 0, 0.25]]), base_quat=np.array([[1.0, 0, 0, 0]]),
-        local_linvel=np.zeros((1, 3)), gyro=np.zeros((1, 3)), joint_pos=np.zeros((1, 12)),
-        joint_vel=np.zeros((1, 12)), foot_pos=np.zeros((1, 4, 3)),
-        foot_force=np.array([[30.0, 0, 0, 0]]), joint_torque=np.zeros((1, 12)), power=np.zeros(1),
-    )  # fmt: skip
-    args = (np.zeros((1, 12)), np.zeros(1, bool), np.zeros(12), np.ones((12, 2)) * [-3, 3])
+    info = one_robot("walk", command=(0.5, 0.0, 0.0))
+    readings = upright_readings([30.0, 0, 0, 0])
     swing = 1 / 8 - cfg.ctrl_dt  # FR lands now, after one commanded swing
     air = np.array([[swing, 0.0, 0.0, 0.0]])
-    on_time, _, _ = task.reward_terms(readings, info.replace(feet_air_time=air), *args, cfg)
-    late, _, _ = task.reward_terms(readings, info.replace(feet_air_time=air + 0.1), *args, cfg)
+    on_time, _, _ = task.reward_terms(readings, info.replace(feet_air_time=air), *STILL, cfg)
+    late, _, _ = task.reward_terms(readings, info.replace(feet_air_time=air + 0.1), *STILL, cfg)
     assert on_time["feet_air_time"][0] == pytest.approx(0.0, abs=1e-9)
     assert late["feet_air_time"][0] == pytest.approx(0.1)
     joystick, _, _ = task.reward_terms(
-        readings, info.replace(feet_air_time=air), *args, EnvConfig(task="joystick")
+        readings, info.replace(feet_air_time=air), *STILL, EnvConfig(task="joystick")
     )
     assert joystick["feet_air_time"][0] == pytest.approx(1 / 8 - 0.25)
 
@@ -153,23 +149,13 @@ def test_gait_touchdown_term_pays_landings_on_the_clock_and_charges_late_ones():
     # A pronk: every foot's stance starts at phase 0. FR lands after a swing; the other feet
     # are on the ground or in the air without landing, so only FR's touchdown is scored.
     cfg = EnvConfig(task="gaits")
-    pronk = gaits.preset("pronk").vector()[None]
-    info = task.initial_info(
-        1, np.zeros((1, 3)), np.zeros((1, 4, 3)),
-        {k: np.ones(1) for k in ("friction", "added_mass", "strength", "kp_scale", "kd_scale")},
-        pronk, dtype=np.float64,
-    )  # fmt: skip
-    info = info.replace(feet_air_time=np.array([[0.2, 0.0, 0.0, 0.0]]))
-    readings = task.Readings(
-        base_pos=np.array([[0, 0, 0.25]]), base_quat=np.array([[1.0, 0, 0, 0]]),
-        local_linvel=np.zeros((1, 3)), gyro=np.zeros((1, 3)), joint_pos=np.zeros((1, 12)),
-        joint_vel=np.zeros((1, 12)), foot_pos=np.zeros((1, 4, 3)),
-        foot_force=np.array([[30.0, 0, 0, 0]]), joint_torque=np.zeros((1, 12)), power=np.zeros(1),
-    )  # fmt: skip
-    args = (np.zeros((1, 12)), np.zeros(1, bool), np.zeros(12), np.ones((12, 2)) * [-3, 3])
+    info = one_robot("pronk").replace(feet_air_time=np.array([[0.2, 0.0, 0.0, 0.0]]))
+    readings = upright_readings([30.0, 0, 0, 0])
 
     def touchdown(phase):
-        terms, _, _ = task.reward_terms(readings, info.replace(phase=np.array([phase])), *args, cfg)
+        terms, _, _ = task.reward_terms(
+            readings, info.replace(phase=np.array([phase])), *STILL, cfg
+        )
         return terms["gait_touchdown"][0]
 
     assert touchdown(0.0) == pytest.approx(0.5)
@@ -178,7 +164,7 @@ def test_gait_touchdown_term_pays_landings_on_the_clock_and_charges_late_ones():
     assert touchdown(0.15) < 0 and touchdown(0.5) == pytest.approx(-0.5, abs=1e-6)
     # No landing, no score: the foot was already down.
     still = info.replace(feet_air_time=np.zeros((1, 4)), phase=np.array([0.3]))
-    terms, _, _ = task.reward_terms(readings, still, *args, cfg)
+    terms, _, _ = task.reward_terms(readings, still, *STILL, cfg)
     assert terms["gait_touchdown"][0] == 0.0
 
 

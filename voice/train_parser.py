@@ -1,4 +1,4 @@
-"""Retrain the command parser shipped in voice/data/ (about 5-10 minutes on 2 CPU cores).
+"""Retrain the command parser shipped in voice/data/ (about 15-30 minutes on 2 CPU cores).
 
     python -m irondog.voice.train_parser [--steps 24000] [--examples 30000] [--seed 0]
     python -m irondog.voice.train_parser --make-transcripts 4000 --transcript-seed 3007
