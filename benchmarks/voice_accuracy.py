@@ -110,20 +110,12 @@ def main() -> int:  # noqa: C901
     asr_ms: list[float] = []
     ps_ms: list[float] = []
 
-    floor = pipe.config.asr.min_confidence  # the pipeline's own ASR-confidence guard
-
-    def heard(rec):  # noqa: ANN001, ANN202
-        """A recognition's n-best list, and the parse of its hypotheses above the floor."""
-        nbest = [(h.text, h.confidence) for h in rec.hypotheses]
-        kept = [(t, c) for t, c in nbest if c >= floor]
-        return nbest, (trained.parse(kept) if kept else None)
-
     def run_clip(clip: np.ndarray, command, cond: str, with_ps: bool) -> None:  # noqa: ANN001
         t0 = time.perf_counter()
         span = audio.speech_span(clip, 1)
         trimmed = clip if span is None else clip[span[0] : span[1]]
         rec = whisper.recognize(trimmed)
-        nbest, full = heard(rec)
+        _, full = pipe.interpret(rec)  # the pipeline's confidence floor and parser
         total = 1000 * (time.perf_counter() - t0)
         if cond == "clean":
             latency_ms.append(total)
@@ -131,10 +123,10 @@ def main() -> int:  # noqa: C901
             if 2.5 <= clip.size / audio.SAMPLE_RATE <= 3.5:
                 latency_3s_ms.append(total)
         acc[cond]["full"].append(full is not None and _correct(full, command))
-        best = nbest[0][0] if nbest else ""
+        best = rec.best.text if rec.best else ""
         acc[cond]["whisper+rules"].append(_correct(rules.parse(best), command))
         transcripts[cond].append((best, command))
-        _, base_full = heard(base.recognize(trimmed))
+        _, base_full = pipe_base.interpret(base.recognize(trimmed))
         acc[cond]["full(base)"].append(base_full is not None and _correct(base_full, command))
         if with_ps:
             t1 = time.perf_counter()

@@ -7,13 +7,17 @@ import dataclasses
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from irondog.voice import audio as audio_io
 from irondog.voice.commands import Command, JoystickState, plan, segments_to_dicts, to_dict
 from irondog.voice.config import VoiceConfig
+
+if TYPE_CHECKING:  # the engines import heavy packages; load them only when a pipeline starts
+    from irondog.voice.asr import Recognition
+    from irondog.voice.lm import Parse
 
 NOT_UNDERSTOOD = "I didn't catch that."
 
@@ -98,17 +102,12 @@ class VoicePipeline:
         t = time.perf_counter()
         recognition = self.recognizer.recognize(samples)
         timings["asr"] = 1000 * (time.perf_counter() - t)
-        nbest = tuple(
-            (h.text, h.confidence)
-            for h in recognition.hypotheses
-            if h.confidence >= cfg.asr.min_confidence
-        )
-        if not nbest:
+        t = time.perf_counter()
+        nbest, parse = self.interpret(recognition)
+        if parse is None:
             timings["total"] = 1000 * (time.perf_counter() - t0)
             transcript = recognition.best.text if recognition.best else ""
             return Result(None, "none", transcript, 0.0, (), "not understood", timings)
-        t = time.perf_counter()
-        parse = self.parser.parse(list(nbest))
         timings["lm"] = 1000 * (time.perf_counter() - t)
         timings["total"] = 1000 * (time.perf_counter() - t0)
         if parse.command is None:
@@ -126,6 +125,18 @@ class VoicePipeline:
             timings,
             tuple(segments),
         )
+
+    def interpret(
+        self, recognition: Recognition
+    ) -> tuple[tuple[tuple[str, float], ...], Parse | None]:
+        """The hypotheses of a recognition above the ASR-confidence floor, and the parser's
+        reading of them (None when no hypothesis is confident enough to parse)."""
+        nbest = tuple(
+            (h.text, h.confidence)
+            for h in recognition.hypotheses
+            if h.confidence >= self.config.asr.min_confidence
+        )
+        return nbest, (self.parser.parse(list(nbest)) if nbest else None)
 
     def understand_file(self, path: str | Path) -> Result:
         """Load, validate and understand one audio file."""
