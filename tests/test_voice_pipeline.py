@@ -85,6 +85,9 @@ def test_config_is_strict(tmp_path: Path) -> None:
         load(VoiceConfig, path)
     with pytest.raises(ConfigError, match="kaldi"):
         load(VoiceConfig, None, ["asr.engine=kaldi"])
+    for width in (0, 11):
+        with pytest.raises(ConfigError, match=r"beam_size.*1\.\.10"):
+            load(VoiceConfig, None, [f"asr.beam_size={width}"])
     repo = Path(__file__).resolve().parents[1] / "configs" / "voice"
     for preset in sorted(repo.glob("*.yaml")):
         load(VoiceConfig, preset)
