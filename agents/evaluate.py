@@ -52,6 +52,9 @@ class Trace(NamedTuple):
     truncated: np.ndarray  # (T, n) bool, ended by the time limit
     gait: np.ndarray | None = None  # (T, n, 8) commanded gait (envs.gaits.GAIT_FIELDS)
     phase: np.ndarray | None = None  # (T, n) gait clock after the step, cycles
+    # (T, n, substeps, 4) foot contact at every physics step (native back end), so that
+    # touchdowns are timed to the physics step rather than the 20 ms control step.
+    substep_contact: np.ndarray | None = None
 
     @property
     def valid(self) -> np.ndarray:
@@ -200,8 +203,12 @@ def rollout(
         from irondog.agents.gait_schedule import check_policy_takes_gaits
 
         check_policy_takes_gaits(env.cfg, "a gait schedule")
+    fine = hasattr(env, "record_substep_contact")
+    if fine:
+        env.record_substep_contact = True
     state = env.reset(seed)
-    rows: dict[str, list[np.ndarray]] = {name: [] for name in Trace._fields if name != "dt"}
+    skip = ("dt",) if fine else ("dt", "substep_contact")
+    rows: dict[str, list[np.ndarray]] = {name: [] for name in Trace._fields if name not in skip}
     for t in range(steps):
         if command_at is not None or gait_at is not None:
             tinfo = state.info["task"]
@@ -227,6 +234,8 @@ def rollout(
         rows["truncated"].append(np.asarray(state.truncated) > 0.5)
         rows["gait"].append(np.array(tinfo.gait, dtype=np.float64))
         rows["phase"].append(np.array(tinfo.phase, dtype=np.float64))
+        if fine:
+            rows["substep_contact"].append(np.array(env.substep_contact))
         if on_step is not None:
             on_step(t, state, env)
     return Trace(dt=env.cfg.ctrl_dt, **{k: np.stack(v) for k, v in rows.items()})
@@ -414,15 +423,29 @@ def evaluate(
     return metrics, trace
 
 
+def footfall_timeline(
+    trace: Trace,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, float]:
+    """Contact (R, n, 4), commanded gait (R, n, 8), valid (R, n) and seconds per row, where
+    rows are physics steps when the trace holds them (``substep_contact``) and control steps
+    otherwise. The stride test's tolerance is 0.1 cycle, 2 control steps of a 2.5 Hz gait:
+    timed to the 20 ms control step, a touchdown's error is known only to +-1 step.
+    """
+    if trace.substep_contact is None:
+        return trace.contact, trace.gait, trace.valid, trace.dt
+    steps, n, sub, feet = trace.substep_contact.shape
+    contact = trace.substep_contact.transpose(0, 2, 1, 3).reshape(steps * sub, n, feet)
+    gait = None if trace.gait is None else np.repeat(trace.gait, sub, axis=0)
+    return contact, gait, np.repeat(trace.valid, sub, axis=0), trace.dt / sub
+
+
 def gait_metrics(trace: Trace, schedule: Any, settle: float = 1.0) -> dict[str, Any]:
     """What a gait schedule adds to the metrics: the command, and per commanded gait the
     strides judged, the fraction matching the schedule and the classifier's votes."""
     from irondog.agents import gait_fidelity
 
     named = dict(zip(schedule.names, schedule.vectors, strict=True))
-    per_gait = gait_fidelity.by_commanded_gait(
-        trace.contact, trace.gait, trace.valid, trace.dt, named, settle
-    )
+    per_gait = gait_fidelity.by_commanded_gait(*footfall_timeline(trace), named, settle)
     strides = sum(int(v["strides"]) for v in per_gait.values())
     matched = sum(float(v["fidelity"]) * int(v["strides"]) for v in per_gait.values())
     return {

@@ -66,6 +66,15 @@ class NativeEnv:
             self._centres = terrain.tile_centres(tc)
         self.rng = np.random.default_rng(0)
         self.diverged_total = 0  # simulations reset because their physics blew up
+        # Foot contact at every physics step of the last control step, (n, substeps, 4), for
+        # evaluation: touchdown times to 1/substeps of a control step. Off by default (training
+        # does not need it); set record_substep_contact = True to fill it.
+        self.record_substep_contact = False
+        self.substep_contact: np.ndarray | None = None
+        self._touch_columns = np.concatenate(
+            [np.arange(self.model.nsensordata)[self.ids.sensor_slices[f"{leg}_touch"]]
+             for leg in task.LEGS]
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ reset
     def reset(self, seed: int) -> State:
@@ -215,6 +224,7 @@ class NativeEnv:
         power = np.zeros(n)
         loss = np.zeros((n, NUM_JOINTS))  # W, summed over the physics steps
         tau = np.zeros((n, NUM_JOINTS))
+        touch = np.zeros((n, cfg.substeps, 4), dtype=bool) if self.record_substep_contact else None
         for k in range(cfg.substeps):
             q, qd = self.qpos[:, 7:], self.qvel[:, 6:]
             use = np.where((k < self._latency)[:, None], previous_target, target)
@@ -225,6 +235,9 @@ class NativeEnv:
             loss += cybergear.copper_loss(tau, cfg.motor, winding)
             power += np.sum(tau * qd, axis=1)
             self.batch.step()
+            if touch is not None:
+                touch[:, k] = self.sensordata[:, self._touch_columns] > task.CONTACT_FORCE
+        self.substep_contact = touch
         power /= cfg.substeps
         # The thermal model's time constants are tens of seconds: one step per control step,
         # on the mean copper loss, is enough (the torques themselves follow every physics step).

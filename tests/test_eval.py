@@ -97,6 +97,50 @@ def test_zero_policy_stands_in_the_simulator() -> None:
     assert metrics["winding_temp_peak"] >= cfg.initial_winding_temp
 
 
+def test_the_simulator_records_contact_at_every_physics_step() -> None:
+    from irondog.agents import policy
+
+    cfg = EnvConfig(num_threads=1)
+    _, trace = evaluate.evaluate(policy.zero_policy(), cfg, episodes=2, seconds=1.0)
+    assert trace.substep_contact.shape == (50, 2, cfg.substeps, 4)
+    # The control step's contact is the one after its last physics step.
+    np.testing.assert_array_equal(trace.substep_contact[:, :, -1], trace.contact)
+    assert trace.substep_contact[-1].all()  # standing: every foot down throughout
+
+
+def test_footfall_timeline_times_touchdowns_to_the_physics_step() -> None:
+    from irondog.agents import gait_fidelity
+    from irondog.envs import gaits
+
+    pronk = gaits.preset("pronk").vector()
+    late = pronk.copy()
+    late[3] = (pronk[3] - 0.06) % 1.0  # RL lands 0.06 cycle (24 ms) after the others
+    steps, sub = 500, 5
+    fine, _ = gait_fidelity.scheduled_contacts(late, steps * sub, DT / sub, start_phase=0.3)
+    trace = _trace(steps, n=1)._replace(
+        contact=fine[sub - 1 :: sub, None],
+        substep_contact=fine.reshape(steps, sub, 4)[:, None],
+        gait=np.tile(pronk, (steps, 1, 1)),
+    )
+    contact, gait_rows, valid, dt = evaluate.footfall_timeline(trace)
+    assert dt == pytest.approx(DT / sub)
+    assert contact.shape == (steps * sub, 1, 4) and gait_rows.shape == (steps * sub, 1, 8)
+    np.testing.assert_array_equal(contact[:, 0], fine)
+    named = {"pronk": pronk}
+    timed = gait_fidelity.by_commanded_gait(contact, gait_rows, valid, dt, named)["pronk"]
+    assert timed["fidelity"] == 1.0
+    assert timed["median_phase_error"] == pytest.approx(0.06, abs=0.011)
+    # Timed to the control step, the same error reads as a whole number of 20 ms steps.
+    coarse = gait_fidelity.by_commanded_gait(
+        trace.contact, trace.gait, trace.valid, trace.dt, named
+    )["pronk"]
+    assert coarse["median_phase_error"] / (DT * pronk[0]) == pytest.approx(
+        round(coarse["median_phase_error"] / (DT * pronk[0]))
+    )
+    # A trace without physics-step contact (MJX, say) is judged at the control step.
+    assert evaluate.footfall_timeline(trace._replace(substep_contact=None))[3] == DT
+
+
 # --- checkpoints and the CLI ---------------------------------------------------------------
 
 
