@@ -88,6 +88,39 @@ def test_missing_weights_name_the_retraining_script(tmp_path) -> None:  # noqa: 
         lm.make_parser("gpt")
 
 
+def test_sequence_pairs_are_multi_action_and_skip_evaluation_texts() -> None:
+    from irondog.voice import train_parser
+
+    first = train_parser.sequence_corpus(3, 300, {}, set())
+    assert all(len(parse_canonical(target).actions) in (2, 3) for _, target in first)
+    assert train_parser.sequence_corpus(3, 300, {}, set()) == first  # reproducible
+    skip = {text for text, _ in first[:100]}
+    again = train_parser.sequence_corpus(3, 300, {}, skip)
+    assert len(again) == 300 and not skip & {text for text, _ in again}
+
+
+def test_the_parsers_extra_training_pairs_leave_the_evaluation_set_as_it_was(
+    tmp_path,  # noqa: ANN001
+) -> None:
+    import json
+
+    from irondog.voice import evalset, train_parser
+
+    meta = json.loads((lm.DATA_DIR / "parser.json").read_text())
+    assert meta["trained"]["sequences"] > 0  # the shipped parser trained on them
+    # The same data without the extra pairs: what the evaluation set was drawn against.
+    meta["trained"]["sequences"] = 0
+    (tmp_path / "parser.json").write_text(json.dumps(meta))
+    for name in ("confusions.json", train_parser.ASR_TRANSCRIPTS.name):
+        (tmp_path / name).symlink_to(lm.DATA_DIR / name)
+    before = train_parser.training_texts(tmp_path)
+    after = train_parser.training_texts()
+    assert len(after) > len(before)
+    assert [u.text for u in evalset.held_out_phrasings(300, after)] == [
+        u.text for u in evalset.held_out_phrasings(300, before)
+    ]
+
+
 def test_numpy_forward_matches_the_flax_module(trained: lm.TrainedParser) -> None:
     import flax.serialization
     import jax
