@@ -17,9 +17,13 @@ stride:
   touch down within half a stride of its commanded time has error 0.5.
 - The **period error** is ``|T_k f - 1|`` (``f`` the commanded frequency): how far FR's own
   next touchdown is from where the clock puts it, in cycles.
+- A foot that touches down **twice** within half a stride of its commanded time (a tap or
+  stutter that lasts past the chatter filter) breaks the schedule, which has one stance per
+  cycle, whatever the timing of its nearer touchdown.
 - The stride **matches** when the largest of the three phase errors and the period error are
-  all under ``tolerance`` (0.1 cycle). A robot standing still makes no strides (fidelity 0);
-  one pausing mid-episode makes a stride far too long, which fails on the period error.
+  all under ``tolerance`` (0.1 cycle) and no foot touched down twice. A robot standing still
+  makes no strides (fidelity 0); one pausing mid-episode makes a stride far too long, which
+  fails on the period error.
 
 ``fidelity`` = matched strides / evaluated strides.
 """
@@ -43,6 +47,7 @@ class StrideReport(NamedTuple):
     phase_error: np.ndarray  # (k, 3) cycles, FL RR RL
     period_error: np.ndarray  # (k,) cycles
     matched: np.ndarray  # (k,) bool
+    double_touchdown: np.ndarray  # (k,) bool: a foot landed twice near its commanded time
 
     @property
     def strides(self) -> int:
@@ -87,7 +92,7 @@ def stride_report(
     gait = _per_step(gait, steps)
     downs = gait_analysis.touchdowns(contact)
     fr = downs[0]
-    starts, periods, phase_errors, period_errors = [], [], [], []
+    starts, periods, phase_errors, period_errors, doubles = [], [], [], [], []
     for t0, t1 in zip(fr[:-1], fr[1:], strict=True):
         commanded = gait[t0]
         if not np.allclose(gait[t0 : t1 + 1], commanded):
@@ -95,6 +100,7 @@ def stride_report(
         period = float(t1 - t0)
         target = commanded_touchdown_phases(commanded)[1:]  # (3,) FL RR RL
         errors = np.full(3, 0.5)
+        double = False
         for j, foot in enumerate((1, 2, 3)):
             own = downs[foot]
             if len(own) == 0:
@@ -103,16 +109,25 @@ def stride_report(
             nearest = own[np.argmin(np.abs(own - expected))]
             if abs(nearest - expected) <= 0.5 * period:
                 errors[j] = circular_distance((nearest - t0) / period, target[j])
+            near = (own >= expected - 0.5 * period) & (own < expected + 0.5 * period)
+            double |= int(near.sum()) > 1
         starts.append(t0)
         periods.append(period)
         phase_errors.append(errors)
         period_errors.append(abs(period * dt * commanded[0] - 1.0))
+        doubles.append(double)
     phase_error = np.array(phase_errors).reshape(-1, 3)
     period_error = np.array(period_errors, dtype=np.float64)
-    matched = (phase_error.max(axis=1, initial=0.0) < tolerance) & (period_error < tolerance)
-    return StrideReport(
-        np.array(starts, dtype=np.int64), np.array(periods), phase_error, period_error, matched
+    double_touchdown = np.array(doubles, dtype=bool)
+    matched = (
+        (phase_error.max(axis=1, initial=0.0) < tolerance)
+        & (period_error < tolerance)
+        & ~double_touchdown
     )
+    return StrideReport(
+        np.array(starts, dtype=np.int64), np.array(periods), phase_error, period_error, matched,
+        double_touchdown,
+    )  # fmt: skip
 
 
 def fidelity(report: StrideReport | list[StrideReport]) -> float:
@@ -211,6 +226,7 @@ def by_commanded_gait(
     for name, group in reports.items():
         phase = np.concatenate([r.phase_error.max(axis=1, initial=0.0) for r in group])
         period = np.concatenate([r.period_error for r in group])
+        double = np.concatenate([r.double_touchdown for r in group])
         out[name] = {
             "strides": sum(r.strides for r in group),
             "fidelity": fidelity(group),
@@ -218,6 +234,7 @@ def by_commanded_gait(
             "phase_match": float((phase < tolerance).mean()) if len(phase) else 0.0,
             "median_phase_error": float(np.median(phase)) if len(phase) else None,
             "median_period_error": float(np.median(period)) if len(period) else None,
+            "double_touchdowns": float(double.mean()) if len(double) else 0.0,
             "classified": dict(sorted(votes[name].items())),
         }
     return out

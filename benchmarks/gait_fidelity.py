@@ -7,7 +7,8 @@
    first ``--settle`` s of an episode are not judged; touchdowns are timed to the 4 ms physics
    step, and the same figure with them timed to the 20 ms control step is reported beside it:
    there a 2.5 Hz gait's touchdown error is only known to +-0.05 cycle, half the tolerance),
-   the same for the footfall pattern alone, the median touchdown error against the policy's
+   the same for the footfall pattern alone, the strides in which a foot lands twice near its
+   commanded time (they do not match the schedule), the median touchdown error against the policy's
    own clock, the velocity tracking error and the gait classifier's label (``irondog.agents.gait``).
 2. Falls in ``--switch-episodes`` episodes of 20 s at 0.5 m/s whose gait changes every 4 s to
    a different one drawn at random (seeded; every sequence differs), and the fidelity of each
@@ -37,7 +38,7 @@ CHECKPOINT = Path("examples/gaits_cpu")
 CSV = Path(__file__).resolve().parent / "results" / "gait_fidelity.csv"
 FIDELITY_TARGET, TRACKING_TARGET, FALL_TARGET = 0.90, 0.15, 0.05
 COLUMNS = ("case", "episodes", "strides", "fidelity", "fidelity_50hz", "pattern_match",
-           "median_phase_error", "median_period_error", "median_clock_error",
+           "double_touchdowns", "median_phase_error", "median_period_error", "median_clock_error",
            "tracking_error", "fall_rate", "classified", "votes")  # fmt: skip
 
 
@@ -86,6 +87,7 @@ def one_gait(act, env_config, name: str, args) -> dict:
         "fidelity": judged.get("fidelity", 0.0),
         "fidelity_50hz": coarse.get("fidelity", 0.0),
         "pattern_match": judged.get("phase_match", 0.0),
+        "double_touchdowns": judged.get("double_touchdowns"),
         "median_phase_error": judged.get("median_phase_error"),
         "median_period_error": judged.get("median_period_error"),
         "median_clock_error": clock_error(trace, int(round(args.settle / trace.dt))),
@@ -133,7 +135,8 @@ def switching(act, env_config, args) -> list[dict]:
         if total else 0.0,
         "fidelity_50hz": sum(v["fidelity"] * v["strides"] for v in coarse.values()) / total_coarse
         if total_coarse else 0.0,
-        "pattern_match": None, "median_phase_error": None, "median_period_error": None,
+        "pattern_match": None, "double_touchdowns": None,
+        "median_phase_error": None, "median_period_error": None,
         "median_clock_error": None,
         "tracking_error": metrics["tracking_error"],
         "fall_rate": metrics["fall_rate"],
@@ -147,7 +150,7 @@ def switching(act, env_config, args) -> list[dict]:
             "case": f"  {name} (in switching)", "episodes": args.switch_episodes,
             "strides": v["strides"], "fidelity": v["fidelity"],
             "fidelity_50hz": coarse.get(name, {}).get("fidelity", 0.0),
-            "pattern_match": v["phase_match"],
+            "pattern_match": v["phase_match"], "double_touchdowns": v["double_touchdowns"],
             "median_phase_error": v["median_phase_error"],
             "median_period_error": v["median_period_error"], "median_clock_error": None,
             "tracking_error": None, "fall_rate": None,
@@ -166,13 +169,15 @@ def fmt(value, pattern: str) -> str:
 def markdown(rows: list[dict]) -> str:
     head = (
         "| case | strides | matching schedule | timed at 50 Hz | pattern only | "
-        "median phase err | median clock err | tracking m/s | falls | classifier |"
+        "a foot landing twice | median phase err | median clock err | tracking m/s | falls | "
+        "classifier |"
     )
-    lines = [head, "|" + "---|" * 10]
+    lines = [head, "|" + "---|" * 11]
     for r in rows:
         lines.append(
             f"| {r['case'].strip()} | {r['strides']} | {fmt(r['fidelity'], '{:.0%}')} | "
             f"{fmt(r['fidelity_50hz'], '{:.0%}')} | {fmt(r['pattern_match'], '{:.0%}')} | "
+            f"{fmt(r['double_touchdowns'], '{:.0%}')} | "
             f"{fmt(r['median_phase_error'], '{:.3f}')} | "
             f"{fmt(r['median_clock_error'], '{:.3f}')} | {fmt(r['tracking_error'], '{:.3f}')} | "
             f"{fmt(r['fall_rate'], '{:.0%}')} | {r['classified']} |"

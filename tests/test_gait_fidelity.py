@@ -91,6 +91,25 @@ def test_a_foot_that_never_lands_fails_every_stride():
     assert (report.phase_error[:, 1] == 0.5).all()
 
 
+def test_a_foot_that_taps_the_ground_mid_swing_fails_those_strides():
+    trot = vec("trot")
+    fine = 0.004  # s: the physics step, so the tap outlasts the 60 ms chatter filter
+    contact, _ = gf.scheduled_contacts(trot, 2500, fine)
+    assert gf.fidelity(gf.stride_report(contact, trot, fine)) == 1.0
+    # FL (foot 1) comes down for 80 ms in the middle of every other swing, landing on time.
+    swings = np.flatnonzero(np.diff(contact[:, 1].astype(int)) == -1) + 1  # lift-offs
+    tapped = swings[1::2][:-1]
+    for lift in tapped:
+        mid = lift + int(0.125 / fine)  # halfway through the 250 ms swing
+        contact[mid - 10 : mid + 10, 1] = True
+    report = gf.stride_report(contact, trot, fine)
+    assert report.double_touchdown.sum() >= len(tapped) - 1
+    assert not report.matched[report.double_touchdown].any()
+    assert 0.3 < gf.fidelity(report) < 0.7  # the untapped strides still match
+    # Its on-time touchdowns keep the footfall pattern right: the phase errors stay small.
+    assert np.median(report.phase_error) < 0.02
+
+
 def test_strides_across_a_gait_change_are_skipped_and_the_rest_judged():
     trot, bound = vec("trot"), vec("bound")
     command = np.concatenate([np.tile(trot, (200, 1)), np.tile(bound, (200, 1))])
