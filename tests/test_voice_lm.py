@@ -99,6 +99,16 @@ def test_sequence_pairs_are_multi_action_and_skip_evaluation_texts() -> None:
     assert len(again) == 300 and not skip & {text for text, _ in again}
 
 
+@pytest.mark.parametrize("flag", ["--sequences=-1", "--steps=0", "--asr-repeat=-2"])
+def test_retraining_refuses_bad_counts(flag: str, capsys) -> None:  # noqa: ANN001
+    from irondog.voice import train_parser
+
+    with pytest.raises(SystemExit) as exit_info:
+        train_parser.main([flag])
+    assert exit_info.value.code == 2
+    assert flag.split("=")[0] in capsys.readouterr().err
+
+
 def test_the_parsers_extra_training_pairs_leave_the_evaluation_set_as_it_was(
     tmp_path,  # noqa: ANN001
 ) -> None:

@@ -274,6 +274,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--sequence-seed", type=int, default=5, help="seed of those pairs")
     args = ap.parse_args(argv)
+    positive = ("steps", "examples", "batch")
+    for name in (*positive, "sequences", "make_transcripts", "asr_repeat"):
+        value, least = getattr(args, name), 1 if name in positive else 0
+        if value < least:
+            ap.error(f"--{name.replace('_', '-')} must be >= {least}, got {value}")
     if args.make_transcripts:
         whisper_transcripts(
             args.make_transcripts, args.transcript_seed, args.out / ASR_TRANSCRIPTS.name
