@@ -447,10 +447,9 @@ def gait_metrics(trace: Trace, schedule: Any, settle: float = 1.0) -> dict[str, 
     named = dict(zip(schedule.names, schedule.vectors, strict=True))
     per_gait = gait_fidelity.by_commanded_gait(*footfall_timeline(trace), named, settle)
     strides = sum(int(v["strides"]) for v in per_gait.values())
-    matched = sum(float(v["fidelity"]) * int(v["strides"]) for v in per_gait.values())
     return {
         "gait_command": schedule.describe(),
-        "gait_fidelity": matched / strides if strides else 0.0,
+        "gait_fidelity": gait_fidelity.pooled_fidelity(per_gait),
         "gait_strides": strides,
         "gait_by_command": per_gait,
     }

@@ -238,3 +238,10 @@ def by_commanded_gait(
             "classified": dict(sorted(votes[name].items())),
         }
     return out
+
+
+def pooled_fidelity(per_gait: dict[str, dict[str, object]]) -> float:
+    """Matched / evaluated strides over every gait of ``by_commanded_gait``'s result."""
+    strides = sum(int(v["strides"]) for v in per_gait.values())
+    matched = sum(float(v["fidelity"]) * int(v["strides"]) for v in per_gait.values())
+    return matched / strides if strides else 0.0

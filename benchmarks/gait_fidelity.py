@@ -125,16 +125,12 @@ def switching(act, env_config, args) -> list[dict]:
     coarse = gait_fidelity.by_commanded_gait(
         trace.contact, trace.gait, trace.valid, trace.dt, named, args.settle
     )
-    total = sum(v["strides"] for v in per_gait.values())
-    total_coarse = sum(v["strides"] for v in coarse.values())
     rows = [{
         "case": f"switching every {args.switch_every:g} s",
         "episodes": args.switch_episodes,
-        "strides": total,
-        "fidelity": sum(v["fidelity"] * v["strides"] for v in per_gait.values()) / total
-        if total else 0.0,
-        "fidelity_50hz": sum(v["fidelity"] * v["strides"] for v in coarse.values()) / total_coarse
-        if total_coarse else 0.0,
+        "strides": sum(v["strides"] for v in per_gait.values()),
+        "fidelity": gait_fidelity.pooled_fidelity(per_gait),
+        "fidelity_50hz": gait_fidelity.pooled_fidelity(coarse),
         "pattern_match": None, "double_touchdowns": None,
         "median_phase_error": None, "median_period_error": None,
         "median_clock_error": None,

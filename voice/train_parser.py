@@ -136,6 +136,19 @@ def sequence_corpus(
     return data
 
 
+def sequence_pairs_for(
+    texts: set[str], seed: int, count: int, confusions: dict[str, list]
+) -> list[tuple[str, str]]:
+    """The extra multi-action pairs of a corpus whose other training texts are ``texts``.
+
+    They skip the evaluation phrasings drawn against ``texts``, so adding them leaves the
+    evaluation set as it was; training and ``training_texts`` both call this, and so agree.
+    """
+    from irondog.voice import evalset
+
+    return sequence_corpus(seed, count, confusions, evalset.reserved_texts(texts))
+
+
 def command_vocabulary(transcripts: list[dict], min_count: int = 5) -> list[str]:
     """Words a spoken command is made of: the phrasings' own vocabulary, plus the words Whisper
     writes for commands (its spellings and usual mishearings) at least ``min_count`` times and
@@ -175,10 +188,7 @@ def training_texts(data_dir: Path = DATA_DIR) -> set[str]:
     if transcripts.is_file():
         texts |= {json.loads(line)["source"] for line in transcripts.open()}
     if meta.get("sequences", 0):
-        from irondog.voice import evalset
-
-        skip = evalset.reserved_texts(texts)
-        extra = sequence_corpus(meta["sequence_seed"], meta["sequences"], confusions, skip)
+        extra = sequence_pairs_for(texts, meta["sequence_seed"], meta["sequences"], confusions)
         texts |= {t for t, _ in extra}
     return texts
 
@@ -296,13 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     if transcripts.is_file():  # real Whisper errors, repeated so they weigh in
         lines = [json.loads(line) for line in transcripts.open()]
     if args.sequences:
-        from irondog.voice import evalset
-
-        # The evaluation set skips training texts: taken before the extra pairs are added,
-        # the reserved phrasings (and so the evaluation set) stay what they were.
-        seen = {t for t, _ in data} | {x["source"] for x in lines}
-        skip = evalset.reserved_texts(seen)
-        data += sequence_corpus(args.sequence_seed, args.sequences, confusions, skip)
+        seen = {t for t, _ in data} | {x["source"] for x in lines}  # as training_texts() has it
+        data += sequence_pairs_for(seen, args.sequence_seed, args.sequences, confusions)
     data += [(corpus.normalise(x["transcript"]), x["target"]) for x in lines] * args.asr_repeat
     random.Random(args.seed).shuffle(data)
     counts = collections.Counter(w for text, _ in data for w in text.split())
