@@ -32,6 +32,7 @@ from irondog.motors import cybergear
 GRAVITY = 9.81  # m/s^2
 DEFAULT_COMMAND = (0.5, 0.0, 0.0)  # vx m/s, vy m/s, yaw rate rad/s
 MIN_COT_SPEED = 0.05  # m/s mean speed below which no cost of transport is given
+STRIDE_S = 0.5  # s, averaging window without a gait command: the stock gait period (FACTS.md)
 
 
 class Trace(NamedTuple):
@@ -55,6 +56,7 @@ class Trace(NamedTuple):
     # (T, n, substeps, 4) foot contact at every physics step (native back end), so that
     # touchdowns are timed to the physics step rather than the 20 ms control step.
     substep_contact: np.ndarray | None = None
+    heading: np.ndarray | None = None  # (T, n) rad, trunk yaw in the world
 
     @property
     def valid(self) -> np.ndarray:
@@ -234,11 +236,49 @@ def rollout(
         rows["truncated"].append(np.asarray(state.truncated) > 0.5)
         rows["gait"].append(np.array(tinfo.gait, dtype=np.float64))
         rows["phase"].append(np.array(tinfo.phase, dtype=np.float64))
+        rows["heading"].append(trunk_heading(np.asarray(env.qpos[:, 3:7], np.float64)))
         if fine:
             rows["substep_contact"].append(np.array(env.substep_contact))
         if on_step is not None:
             on_step(t, state, env)
     return Trace(dt=env.cfg.ctrl_dt, **{k: np.stack(v) for k, v in rows.items()})
+
+
+def trunk_heading(quat: np.ndarray) -> np.ndarray:
+    """Yaw (rad) of unit quaternions (..., 4) in MuJoCo's (w, x, y, z) order."""
+    w, x, y, z = np.moveaxis(quat, -1, 0)
+    return np.arctan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
+
+
+def stride_tracking_error(trace: Trace, start: int = 0) -> float:
+    """Mean |v_xy - command_xy| (m/s) with both averaged over each stride, trunk heading frame.
+
+    The per-step ``tracking_error`` also counts the speed a gait gains and loses within a
+    stride (a bound surges at every landing); averaged over one commanded gait cycle (or
+    ``STRIDE_S`` without a gait command) only a wrong mean speed or direction is left. Strides
+    run back to back from step ``start``; only those wholly inside a running episode count.
+    NaN when none does (or the trace has no heading).
+    """
+    if trace.heading is None:
+        return math.nan
+    steps, n = trace.done.shape
+    valid = trace.valid_metrics
+    c, s = np.cos(trace.heading), np.sin(trace.heading)
+    vx, vy = trace.base_vel[:, :, 0], trace.base_vel[:, :, 1]
+    local = np.stack([c * vx + s * vy, -s * vx + c * vy], axis=2)  # (T, n, 2)
+    errors = []
+    for i in range(n):
+        t = start
+        while t < steps:
+            period = STRIDE_S if trace.gait is None else 1.0 / trace.gait[t, i, 0]
+            w = max(1, int(round(period / trace.dt)))
+            if t + w > steps:
+                break
+            if valid[t : t + w, i].all():
+                miss = local[t : t + w, i].mean(0) - trace.command[t : t + w, i, :2].mean(0)
+                errors.append(float(np.linalg.norm(miss)))
+            t += w
+    return float(np.mean(errors)) if errors else math.nan
 
 
 def _masked(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -306,6 +346,7 @@ def compute_metrics(
         else "training distribution",
         "fall_rate": float(fell.mean()),
         "tracking_error": float(trace.tracking_error[valid_m].mean()),
+        "tracking_error_stride": _finite_or_none(stride_tracking_error(trace, start)),
         "yaw_rate_error": _finite_or_none(
             float(yaw_err[valid].mean()) if valid.any() else math.nan
         ),
@@ -335,6 +376,7 @@ TABLE_ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("seconds", "episode length", "s", "{:.1f}"),
     ("fall_rate", "fall rate", "", "{:.0%}"),
     ("tracking_error", "velocity tracking error", "m/s", "{:.3f}"),
+    ("tracking_error_stride", "velocity tracking error, stride mean", "m/s", "{:.3f}"),
     ("yaw_rate_error", "yaw-rate error", "rad/s", "{:.3f}"),
     ("mean_speed", "mean speed", "m/s", "{:.3f}"),
     ("cost_of_transport_mech", "cost of transport (mechanical)", "", "{:.2f}"),

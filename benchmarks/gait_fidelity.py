@@ -9,7 +9,10 @@
    there a 2.5 Hz gait's touchdown error is only known to +-0.05 cycle, half the tolerance),
    the same for the footfall pattern alone, the strides in which a foot lands twice near its
    commanded time (they do not match the schedule), the median touchdown error against the policy's
-   own clock, the velocity tracking error and the gait classifier's label (``irondog.agents.gait``).
+   own clock, the velocity tracking error (at every control step, and with velocity and command
+   averaged over each commanded cycle, which leaves out the speed a gait gains and loses within
+   a stride: ``evaluate.stride_tracking_error``) and the gait classifier's label
+   (``irondog.agents.gait``).
 2. Falls in ``--switch-episodes`` episodes of 20 s at 0.5 m/s whose gait changes every 4 s to
    a different one drawn at random (seeded; every sequence differs), and the fidelity of each
    gait within them (judged from 1 s after each switch).
@@ -39,7 +42,7 @@ CSV = Path(__file__).resolve().parent / "results" / "gait_fidelity.csv"
 FIDELITY_TARGET, TRACKING_TARGET, FALL_TARGET = 0.90, 0.15, 0.05
 COLUMNS = ("case", "episodes", "strides", "fidelity", "fidelity_50hz", "pattern_match",
            "double_touchdowns", "median_phase_error", "median_period_error", "median_clock_error",
-           "tracking_error", "fall_rate", "classified", "votes")  # fmt: skip
+           "tracking_error", "tracking_error_stride", "fall_rate", "classified", "votes")  # fmt: skip
 
 
 def random_switches(episodes: int, pieces: int, rng: np.random.Generator) -> np.ndarray:
@@ -92,6 +95,7 @@ def one_gait(act, env_config, name: str, args) -> dict:
         "median_period_error": judged.get("median_period_error"),
         "median_clock_error": clock_error(trace, int(round(args.settle / trace.dt))),
         "tracking_error": metrics["tracking_error"],
+        "tracking_error_stride": metrics["tracking_error_stride"],
         "fall_rate": metrics["fall_rate"],
         "classified": max(votes, key=votes.get) if votes else "fell",
         "votes": " ".join(f"{k}:{v}" for k, v in votes.items()),
@@ -135,6 +139,7 @@ def switching(act, env_config, args) -> list[dict]:
         "median_phase_error": None, "median_period_error": None,
         "median_clock_error": None,
         "tracking_error": metrics["tracking_error"],
+        "tracking_error_stride": metrics["tracking_error_stride"],
         "fall_rate": metrics["fall_rate"],
         "classified": "", "votes": "",
     }]  # fmt: skip
@@ -149,7 +154,7 @@ def switching(act, env_config, args) -> list[dict]:
             "pattern_match": v["phase_match"], "double_touchdowns": v["double_touchdowns"],
             "median_phase_error": v["median_phase_error"],
             "median_period_error": v["median_period_error"], "median_clock_error": None,
-            "tracking_error": None, "fall_rate": None,
+            "tracking_error": None, "tracking_error_stride": None, "fall_rate": None,
             "classified": max(v["classified"], key=v["classified"].get),
             "votes": " ".join(f"{k}:{c}" for k, c in v["classified"].items()),
         })  # fmt: skip
@@ -165,10 +170,11 @@ def fmt(value, pattern: str) -> str:
 def markdown(rows: list[dict]) -> str:
     head = (
         "| case | strides | matching schedule | timed at 50 Hz | pattern only | "
-        "a foot landing twice | median phase err | median clock err | tracking m/s | falls | "
+        "a foot landing twice | median phase err | median clock err | tracking m/s | "
+        "stride-mean tracking m/s | falls | "
         "classifier |"
     )
-    lines = [head, "|" + "---|" * 11]
+    lines = [head, "|" + "---|" * 12]
     for r in rows:
         lines.append(
             f"| {r['case'].strip()} | {r['strides']} | {fmt(r['fidelity'], '{:.0%}')} | "
@@ -176,7 +182,7 @@ def markdown(rows: list[dict]) -> str:
             f"{fmt(r['double_touchdowns'], '{:.0%}')} | "
             f"{fmt(r['median_phase_error'], '{:.3f}')} | "
             f"{fmt(r['median_clock_error'], '{:.3f}')} | {fmt(r['tracking_error'], '{:.3f}')} | "
-            f"{fmt(r['fall_rate'], '{:.0%}')} | {r['classified']} |"
+            f"{fmt(r['tracking_error_stride'], '{:.3f}')} | {fmt(r['fall_rate'], '{:.0%}')} | {r['classified']} |"
         )
     return "\n".join(lines)
 
@@ -215,8 +221,11 @@ def main() -> int:
         f"fidelity >= {FIDELITY_TARGET:.0%} for each gait": all(
             r["fidelity"] >= FIDELITY_TARGET for r in singles
         ),
-        f"tracking <= {TRACKING_TARGET} m/s for each gait": all(
+        f"tracking <= {TRACKING_TARGET} m/s for each gait, every step": all(
             r["tracking_error"] <= TRACKING_TARGET for r in singles
+        ),
+        f"tracking <= {TRACKING_TARGET} m/s for each gait, stride mean": all(
+            (r["tracking_error_stride"] or np.inf) <= TRACKING_TARGET for r in singles
         ),
         f"falls < {FALL_TARGET:.0%} with switches": rows[len(singles)]["fall_rate"] < FALL_TARGET,
     }

@@ -97,6 +97,70 @@ def test_zero_policy_stands_in_the_simulator() -> None:
     assert metrics["winding_temp_peak"] >= cfg.initial_winding_temp
 
 
+def _surging(steps: int, mean: float, surge: float, heading: float, hz: float) -> evaluate.Trace:
+    """One robot heading ``heading`` rad, its forward speed ``mean`` +- ``surge`` at ``hz``."""
+    t = np.arange(steps) * DT
+    forward = mean + surge * np.sin(2 * np.pi * hz * t)
+    trace = _trace(steps, n=1)
+    vel = np.zeros((steps, 1, 3))
+    vel[:, 0, 0], vel[:, 0, 1] = forward * np.cos(heading), forward * np.sin(heading)
+    command = np.zeros((steps, 1, 3))
+    command[:, 0, 0] = 0.5
+    error = np.abs(forward - 0.5)[:, None]
+    return trace._replace(
+        base_vel=vel, command=command, tracking_error=error, heading=np.full((steps, 1), heading)
+    )
+
+
+def test_stride_mean_tracking_leaves_out_the_surge_within_a_stride() -> None:
+    # A bound-like surge of 0.3 m/s at 2 Hz around the commanded 0.5 m/s, heading along +y:
+    # large at every step, nothing left once averaged over the 0.5 s stock gait period.
+    surging = _surging(200, mean=0.5, surge=0.3, heading=np.pi / 2, hz=2.0)
+    assert evaluate.stride_tracking_error(surging) == pytest.approx(0.0, abs=1e-9)
+    assert surging.tracking_error.mean() > 0.15
+    # Too slow by 0.1 m/s: that stays, whatever the surge and the heading.
+    slow = _surging(200, mean=0.4, surge=0.3, heading=-2.0, hz=2.0)
+    assert evaluate.stride_tracking_error(slow) == pytest.approx(0.1, abs=1e-9)
+    m = evaluate.compute_metrics(slow, EnvConfig(), 8.5)
+    assert m["tracking_error_stride"] == pytest.approx(0.1, abs=1e-9)
+    assert "stride mean" in evaluate.format_table(m)
+
+
+def test_stride_mean_tracking_follows_the_commanded_gait_and_the_episode() -> None:
+    # A 2.5 Hz surge averages out over the 2.5 Hz gait's cycle, not over 0.5 s.
+    surging = _surging(200, mean=0.5, surge=0.3, heading=0.3, hz=2.5)
+    assert evaluate.stride_tracking_error(surging) > 0.01
+    gait = np.zeros((200, 1, 8))
+    gait[:, :, 0] = 2.5
+    assert evaluate.stride_tracking_error(surging._replace(gait=gait)) == pytest.approx(
+        0.0, abs=1e-9
+    )
+    # Strides after a fall (the autoreset episode) do not count; none at all: NaN.
+    slow = _surging(200, mean=0.4, surge=0.0, heading=0.0, hz=2.0)
+    vel = slow.base_vel.copy()
+    vel[100:, 0, 0] = 3.0
+    done = slow.done.copy()
+    done[99, 0] = True
+    assert evaluate.stride_tracking_error(slow._replace(base_vel=vel, done=done)) == (
+        pytest.approx(0.1)
+    )
+    assert np.isnan(evaluate.stride_tracking_error(slow._replace(heading=None)))
+    done[10, 0] = True
+    assert np.isnan(evaluate.stride_tracking_error(slow._replace(done=done)))
+
+
+def test_the_rollout_records_the_trunk_heading() -> None:
+    from irondog.agents import policy
+
+    _, trace = evaluate.evaluate(policy.zero_policy(), EnvConfig(num_threads=1), episodes=2,
+                                 seconds=0.2)  # fmt: skip
+    assert trace.heading.shape == (10, 2)
+    assert np.all(np.abs(trace.heading) <= np.pi)
+    # Quaternion (w, x, y, z) of a yaw by 1 rad reads 1 rad.
+    quat = np.array([np.cos(0.5), 0.0, 0.0, np.sin(0.5)])
+    assert evaluate.trunk_heading(quat) == pytest.approx(1.0)
+
+
 def test_the_simulator_records_contact_at_every_physics_step() -> None:
     from irondog.agents import policy
 
