@@ -27,6 +27,39 @@ def test_whisper_hears_a_command_with_nbest(whisper: asr.WhisperRecognizer) -> N
     assert rec.hypotheses[0].score >= rec.hypotheses[-1].score  # best first
 
 
+class EncoderSpy:
+    """A CTranslate2 Whisper model whose encoder inputs are recorded (their shapes)."""
+
+    def __init__(self, model: object) -> None:
+        self.model = model
+        self.seen: list[tuple[int, ...]] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.model, name)
+
+    def encode(self, features, *args):  # noqa: ANN001, ANN202
+        self.seen.append(tuple(features.shape))
+        return self.model.encode(features, *args)
+
+
+@needs_espeak
+def test_whisper_window_is_a_setting() -> None:
+    # The encoder sees the speech plus 2 s, and at least min_window_s (10 s by default) of
+    # Whisper's 30 s window; a window outside it is refused.
+    speech = tts.speak("turn left ninety degrees", "en-us", 160, 50)  # about 1.5 s
+    frames = {}
+    for seconds in (asr.MIN_WINDOW_S, 5.0, 1.0):
+        whisper = asr.WhisperRecognizer(min_window_s=seconds, beam_size=1)
+        spy = EncoderSpy(whisper._model.model)
+        whisper._model.model = spy
+        assert "left" in whisper.recognize(speech).best.text.lower()
+        frames[seconds] = spy.seen[0][-1]
+    assert frames[10.0] == 1000 and frames[5.0] == 500
+    assert frames[1.0] == pytest.approx(len(speech) / 160 + 200, abs=2)  # speech + 2 s
+    with pytest.raises(ValueError, match="min_window_s"):
+        asr.WhisperRecognizer(min_window_s=40.0)
+
+
 @needs_espeak
 def test_whisper_base_loads_from_its_two_packages_and_hears() -> None:
     base = asr.make_recognizer("whisper", "base", beam_size=2)

@@ -88,6 +88,9 @@ def test_config_is_strict(tmp_path: Path) -> None:
     for width in (0, 11):
         with pytest.raises(ConfigError, match=r"beam_size.*1\.\.10"):
             load(VoiceConfig, None, [f"asr.beam_size={width}"])
+    for seconds in (0.5, 31):
+        with pytest.raises(ConfigError, match=r"min_window_s.*\[1, 30\]"):
+            load(VoiceConfig, None, [f"asr.min_window_s={seconds}"])
     repo = Path(__file__).resolve().parents[1] / "configs" / "voice"
     for preset in sorted(repo.glob("*.yaml")):
         load(VoiceConfig, preset)

@@ -35,10 +35,12 @@ class AsrConfig:
     allow_download: bool = False  # let faster-whisper fetch a hub id (never by default)
     beam_size: int = 5  # whisper beam width; the parser reads the best 3 hypotheses
     full_window: bool = False  # whisper: encode the full 30 s window (slower)
+    min_window_s: float = 10.0  # whisper: otherwise encode at least this much (speech + 2 s)
     min_confidence: float = 0.3  # reject transcripts below this ASR confidence (noise-only guard)
 
     def __post_init__(self) -> None:
         check(1 <= self.beam_size <= 10, "beam_size", "must be in 1..10")
+        check(1 <= self.min_window_s <= 30, "min_window_s", "must be in [1, 30] s")
         check(0 <= self.min_confidence <= 1, "min_confidence", "must be in [0, 1]")
 
 

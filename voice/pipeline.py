@@ -71,7 +71,11 @@ class VoicePipeline:
         cfg = self.config
         kwargs: dict[str, Any] = {}
         if cfg.asr.engine == "whisper":
-            kwargs = {"beam_size": cfg.asr.beam_size, "full_window": cfg.asr.full_window}
+            kwargs = {
+                "beam_size": cfg.asr.beam_size,
+                "full_window": cfg.asr.full_window,
+                "min_window_s": cfg.asr.min_window_s,
+            }
         self.recognizer = make_recognizer(
             cfg.asr.engine, cfg.asr.model, allow_download=cfg.asr.allow_download, **kwargs
         )

@@ -247,7 +247,8 @@ def whisper_transcripts(
             for hyp in whisper.recognize(clip).hypotheses[:hypotheses]:
                 line = {"source": text, "transcript": hyp.text, "target": target,
                         "confidence": round(hyp.confidence, 4), "noise": kind, "snr": snr,
-                        "prompt": WHISPER_PROMPT[:24], "asr": whisper.model_ref}  # fmt: skip
+                        "prompt": WHISPER_PROMPT[:24], "asr": whisper.model_ref,
+                        "window_s": whisper.min_window_s}  # fmt: skip
                 out.write(json.dumps(line) + "\n")
             done += 1
             if done % 100 == 0:
