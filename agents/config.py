@@ -43,6 +43,9 @@ class TrainConfig:
     critic_hidden: tuple[int, ...] = (256, 128, 128)
     activation: Activation = "elu"
     init_noise_std: float = 1.0  # initial action std (actions live in [-1, 1])
+    # --init-from: keep the source policy's learned action std instead of init_noise_std (to
+    # fine-tune a policy; the configured std suits learning new skills on top of it).
+    init_noise_from_checkpoint: bool = False
     normalize_observations: bool = True
     seed: int = 0
     checkpoint_every: int = 50  # iterations; 0 only saves at the end

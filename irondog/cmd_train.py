@@ -8,7 +8,8 @@
 ``--init-from`` warm-starts a new run from another run's policy: its network weights and
 observation statistics (the networks and observation sizes must match), with a fresh
 optimiser, the configured exploration noise and the iteration count at zero; for example all
-gaits learned on top of a trot.
+gaits learned on top of a trot. ``train.init_noise_from_checkpoint=true`` keeps the source's
+learned exploration noise instead, to fine-tune a policy without first shaking it.
 
 Logs go to train.log_dir: TensorBoard event files, config.yaml and checkpoint_*.msgpack
 (every train.checkpoint_every iterations, at the end, and on Ctrl-C).
@@ -187,10 +188,13 @@ def run(args: argparse.Namespace) -> int:
     return _train_ppo(run_config, env, config_dict, sizes, saved, args.no_progress, warm)
 
 
-def warm_start(fresh: Any, restored: Any) -> Any:
+def warm_start(fresh: Any, restored: Any, keep_noise: bool = False) -> Any:
     """``fresh`` (a new Learner) with the policy, value network and observation statistics
-    of ``restored``; the optimiser, exploration noise, step size and counters stay fresh."""
-    params = restored.params.replace(log_std=fresh.params.log_std)
+    of ``restored``; the optimiser, step size and counters stay fresh, and so does the
+    exploration noise unless ``keep_noise``."""
+    params = (
+        restored.params if keep_noise else restored.params.replace(log_std=fresh.params.log_std)
+    )
     return fresh.replace(
         params=params,
         obs_normalizer=restored.obs_normalizer,
@@ -225,7 +229,8 @@ def _train_ppo(run_config, env, config_dict, sizes, saved, no_progress: bool, wa
             cfg, env.observation_size, env.privileged_observation_size, env.action_size, rng
         )
         try:
-            learner = warm_start(template, checkpoint.restore(warm, template))
+            restored = checkpoint.restore(warm, template)
+            learner = warm_start(template, restored, cfg.init_noise_from_checkpoint)
         except checkpoint.CheckpointError as err:
             raise UserError(f"--init-from {warm.path}: {err}") from None
     start = int(learner.iteration) if learner is not None else 0

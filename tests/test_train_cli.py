@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from test_ppo_toy import NumpyPointMassEnv
 
@@ -125,6 +126,17 @@ def test_init_from_warm_starts_a_new_run_with_the_policy_only(tmp_path: Path, ca
     assert _train(tmp_path / "fresh", "train.num_iterations=1") == 0
     fresh_state = checkpoint.load(tmp_path / "fresh").learner_state
     assert after["params"]["log_std"] == pytest.approx(fresh_state["params"]["log_std"], abs=0.05)
+    # ... unless asked to keep the source's (fine-tuning): then it starts from the learned one
+    source_std = np.asarray(before["params"]["log_std"])
+    assert np.abs(source_std - np.asarray(fresh_state["params"]["log_std"])).max() > 0.01
+    kept = tmp_path / "kept"
+    assert _train(kept, f"--init-from={source}", "train.num_iterations=1",
+                  "train.init_noise_from_checkpoint=true") == 0  # fmt: skip
+    kept_std = np.asarray(checkpoint.load(kept).learner_state["params"]["log_std"])
+    assert (
+        np.abs(kept_std - source_std).max()
+        < np.abs(kept_std - fresh_state["params"]["log_std"]).max()
+    )
 
 
 def test_init_from_refuses_another_network_and_resume_together(tmp_path: Path, capsys) -> None:
