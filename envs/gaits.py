@@ -67,13 +67,16 @@ class GaitParams:
 
 
 # The five gaits of the CyberDog 2, as phase patterns (stock gait period 0.5 s = 2 Hz). The
-# walk steps at 2 Hz too: a stance foot sweeps speed x duty / frequency, 0.19 m at 0.5 m/s,
-# where 1.5 Hz would ask 0.25 m, the edge of what the 0.12 + 0.174 m leg reaches at 0.25 m
-# body height (the first gait policy, asked for 1.5 Hz, stepped at 2.2 Hz instead).
+# walk and the pace step at 2.25 Hz: a stance foot sweeps speed x duty / frequency, 0.17 m at
+# 0.5 m/s for the walk, where 1.5 Hz would ask 0.25 m, the edge of what the 0.12 + 0.174 m leg
+# reaches at 0.25 m body height (the first gait policy, asked for 1.5 Hz, stepped at 2.2 Hz
+# instead). The five-gait policy, trained with both at 2 Hz, keeps to 2.25 Hz better: 76% of
+# walk and 85% of pace strides on schedule against 54% and 83% (benchmarks/RESULTS.md, "Gaits
+# on command"); its walk at 2 Hz tapped a front foot mid-swing in half of its strides.
 PRESETS: dict[str, GaitParams] = {
-    "walk": GaitParams(2.0, 0.5, 0.75, 0.25, 0.75, 0.06, 0.25, 0.0),
+    "walk": GaitParams(2.25, 0.5, 0.75, 0.25, 0.75, 0.06, 0.25, 0.0),
     "trot": GaitParams(2.0, 0.5, 0.5, 0.0, 0.5, 0.06, 0.25, 0.0),
-    "pace": GaitParams(2.0, 0.5, 0.0, 0.5, 0.5, 0.06, 0.25, 0.0),
+    "pace": GaitParams(2.25, 0.5, 0.0, 0.5, 0.5, 0.06, 0.25, 0.0),
     "bound": GaitParams(2.5, 0.0, 0.5, 0.5, 0.4, 0.06, 0.24, 0.0),
     "pronk": GaitParams(2.5, 0.0, 0.0, 0.0, 0.4, 0.06, 0.24, 0.0),
 }

@@ -147,7 +147,7 @@ def test_by_commanded_gait_judges_each_stretch_and_names_it():
     for name in out:
         assert out[name]["fidelity"] == 1.0
         assert out[name]["classified"] == {name: 3 if name == "trot" else 2}
-    assert out["walk"]["strides"] < out["trot"]["strides"]  # both 2 Hz: two episodes vs three
+    assert out["walk"]["strides"] < out["trot"]["strides"]  # 2.25 vs 2 Hz: two episodes vs three
     assert out["trot"]["phase_match"] == 1.0 and out["trot"]["median_phase_error"] < 0.05
 
 

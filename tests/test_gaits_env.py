@@ -128,12 +128,14 @@ def test_gait_contact_term_counts_feet_on_schedule():
 
 
 def test_gait_air_time_target_is_the_commanded_swing_time():
-    # A walk swing (duty 0.75 at 2 Hz) lasts 1/8 s: the gait task pays it nothing, where a
+    # A walk swing (duty 0.75 at 2.25 Hz) lasts 1/9 s: the gait task pays it nothing, where a
     # fixed 0.25 s target would charge it; a longer swing is paid above the commanded one.
     cfg = EnvConfig(task="gaits")
     info = one_robot("walk", command=(0.5, 0.0, 0.0))
     readings = upright_readings([30.0, 0, 0, 0])
-    swing = 1 / 8 - cfg.ctrl_dt  # FR lands now, after one commanded swing
+    walk = gaits.PRESETS["walk"]
+    assert (1 - walk.duty) / walk.frequency == pytest.approx(1 / 9)
+    swing = 1 / 9 - cfg.ctrl_dt  # FR lands now, after one commanded swing
     air = np.array([[swing, 0.0, 0.0, 0.0]])
     on_time, _, _ = task.reward_terms(readings, info.replace(feet_air_time=air), *STILL, cfg)
     late, _, _ = task.reward_terms(readings, info.replace(feet_air_time=air + 0.1), *STILL, cfg)
@@ -142,7 +144,7 @@ def test_gait_air_time_target_is_the_commanded_swing_time():
     joystick, _, _ = task.reward_terms(
         readings, info.replace(feet_air_time=air), *STILL, EnvConfig(task="joystick")
     )
-    assert joystick["feet_air_time"][0] == pytest.approx(1 / 8 - 0.25)
+    assert joystick["feet_air_time"][0] == pytest.approx(1 / 9 - 0.25)
 
 
 def test_gait_touchdown_term_pays_landings_on_the_clock_and_charges_late_ones():
