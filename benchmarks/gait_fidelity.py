@@ -42,7 +42,8 @@ CSV = Path(__file__).resolve().parent / "results" / "gait_fidelity.csv"
 FIDELITY_TARGET, TRACKING_TARGET, FALL_TARGET = 0.90, 0.15, 0.05
 COLUMNS = ("case", "episodes", "strides", "fidelity", "fidelity_50hz", "pattern_match",
            "double_touchdowns", "median_phase_error", "median_period_error", "median_clock_error",
-           "tracking_error", "tracking_error_stride", "fall_rate", "classified", "votes")  # fmt: skip
+           "tracking_error", "tracking_error_stride", "fall_rate", "classified",
+           "votes")  # fmt: skip
 
 
 def random_switches(episodes: int, pieces: int, rng: np.random.Generator) -> np.ndarray:
@@ -182,7 +183,8 @@ def markdown(rows: list[dict]) -> str:
             f"{fmt(r['double_touchdowns'], '{:.0%}')} | "
             f"{fmt(r['median_phase_error'], '{:.3f}')} | "
             f"{fmt(r['median_clock_error'], '{:.3f}')} | {fmt(r['tracking_error'], '{:.3f}')} | "
-            f"{fmt(r['tracking_error_stride'], '{:.3f}')} | {fmt(r['fall_rate'], '{:.0%}')} | {r['classified']} |"
+            f"{fmt(r['tracking_error_stride'], '{:.3f}')} | "
+            f"{fmt(r['fall_rate'], '{:.0%}')} | {r['classified']} |"
         )
     return "\n".join(lines)
 
