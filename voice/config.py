@@ -6,6 +6,7 @@ import dataclasses
 from typing import Literal
 
 from irondog.config import check
+from irondog.voice.asr import MIN_WINDOW_S
 from irondog.voice.commands import JoystickLimits
 
 
@@ -35,7 +36,7 @@ class AsrConfig:
     allow_download: bool = False  # let faster-whisper fetch a hub id (never by default)
     beam_size: int = 5  # whisper beam width; the parser reads the best 3 hypotheses
     full_window: bool = False  # whisper: encode the full 30 s window (slower)
-    min_window_s: float = 10.0  # whisper: otherwise encode at least this much (speech + 2 s)
+    min_window_s: float = MIN_WINDOW_S  # whisper: else encode at least this (speech + 2 s)
     min_confidence: float = 0.3  # reject transcripts below this ASR confidence (noise-only guard)
 
     def __post_init__(self) -> None:
