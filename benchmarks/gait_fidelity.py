@@ -227,7 +227,8 @@ def main() -> int:
             r["tracking_error"] <= TRACKING_TARGET for r in singles
         ),
         f"tracking <= {TRACKING_TARGET} m/s for each gait, stride mean": all(
-            (r["tracking_error_stride"] or np.inf) <= TRACKING_TARGET for r in singles
+            r["tracking_error_stride"] is not None and r["tracking_error_stride"] <= TRACKING_TARGET
+            for r in singles
         ),
         f"falls < {FALL_TARGET:.0%} with switches": rows[len(singles)]["fall_rate"] < FALL_TARGET,
     }
