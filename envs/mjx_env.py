@@ -280,7 +280,7 @@ class MjxEnv:
         )
         tinfo = tinfo.replace(phase=task.advance_phase(tinfo, cfg.ctrl_dt))
         fallen = task.is_fallen(readings, cfg, xp=jnp) | diverged
-        terms, air_time, contact = task.reward_terms(
+        terms, feet = task.reward_terms(
             readings, tinfo, action, fallen, self._default, self._range, cfg, xp=jnp
         )
         reward = jnp.where(
@@ -299,7 +299,7 @@ class MjxEnv:
         command = jnp.where(resample[:, None], fresh_cmd, tinfo.command)
         fresh_gait = task.sample_gaits(jax.random.uniform(k_gait, (n, 4)), cfg, xp=jnp, scale=scale)
         gait = jnp.where(resample[:, None], fresh_gait, tinfo.gait)
-        tinfo = task.advance_info(tinfo, action, air_time, contact, readings, command, gait)
+        tinfo = task.advance_info(tinfo, action, feet, readings, command, gait)
         obs, priv = self._observe(readings, tinfo, k_noise)
         obs = jnp.where(diverged[:, None], 0.0, obs)
         priv = jnp.where(diverged[:, None], 0.0, priv)

@@ -261,7 +261,7 @@ class NativeEnv:
         readings = self._readings(slice(None), tau, power)
         tinfo = tinfo.replace(phase=task.advance_phase(tinfo, cfg.ctrl_dt))
         fallen = task.is_fallen(readings, cfg) | diverged
-        terms, air_time, contact = task.reward_terms(
+        terms, feet = task.reward_terms(
             readings, tinfo, action, fallen, ids.default_pose, ids.joint_range, cfg
         )
         reward = task.total_reward(terms, cfg.rewards, cfg.ctrl_dt)
@@ -281,7 +281,7 @@ class NativeEnv:
             command = np.where(resample[:, None], fresh, command)
             fresh_gait = task.sample_gaits(rng.random((n, 4)), cfg, scale=scale)
             gait = np.where(resample[:, None], fresh_gait, gait)
-        tinfo = task.advance_info(tinfo, action, air_time, contact, readings, command, gait)
+        tinfo = task.advance_info(tinfo, action, feet, readings, command, gait)
         obs, priv = self._observe(readings, tinfo)
         obs = np.where(diverged[:, None], 0.0, obs).astype(np.float32)
         priv = np.where(diverged[:, None], 0.0, priv).astype(np.float32)

@@ -79,6 +79,7 @@ class TaskInfo(NamedTuple):
     last_last_action: Any  # (n, 12)
     feet_air_time: Any  # (n, 4) s
     last_contact: Any  # (n, 4) bool as float
+    feet_landed: Any  # (n, 4) 1.0 once a foot has landed in its current cycle (gait task)
     last_foot_pos: Any  # (n, 4, 3)
     step: Any  # (n,) policy steps into the episode
     friction: Any  # (n,) randomised parameters, for the critic
@@ -233,10 +234,11 @@ def reward_terms(
     joint_range: Any,
     cfg: EnvConfig,
     xp: ModuleType = np,
-) -> tuple[dict[str, Any], Any, Any]:
-    """Named reward terms (unscaled), the new feet air time and the contact flags.
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Named reward terms (unscaled) and the feet's TaskInfo fields one step later.
 
-    Returns (terms, feet_air_time (n, 4), contact (n, 4) as float).
+    Returns (terms, feet): ``feet`` holds ``feet_air_time``, ``last_contact`` (float) and
+    ``feet_landed``, each (n, 4), for ``advance_info``.
     """
     scales: RewardScales = cfg.rewards
     dt = cfg.ctrl_dt
@@ -307,11 +309,26 @@ def reward_terms(
         # pays a pronk whose feet land over three steps almost as well as one landing together.
         late = xp.minimum(phases, 1.0 - phases)  # cycles from the commanded touchdown
         on_time = xp.exp(-xp.square(late / TOUCHDOWN_SIGMA)) - 0.5
+        # One paid landing per foot and cycle: a foot's cycle runs from half a cycle before its
+        # commanded touchdown to half a cycle after (the stride test's window). Without this a
+        # foot that landed early could lift and land again on time and be paid for both; the
+        # schedule has one stance per cycle, so a second landing scores as far off (-0.5).
+        new_cycle = ((phases - 0.5) % 1.0) < info.gait[:, 0:1] * dt  # crossed mid-swing
+        landed = xp.where(new_cycle, 0.0, info.feet_landed)
+        on_time = xp.where(landed > 0.5, -0.5, on_time)
+        feet_landed = xp.maximum(landed, first_contact.astype(q.dtype))
         terms["gait_contact"] = xp.mean(match, axis=1)
         terms["gait_touchdown"] = xp.sum(on_time * first_contact, axis=1)
         terms["gait_swing_force"] = xp.sum(swing_force, axis=1)
         terms["body_pitch"] = xp.square(pitch - info.gait[:, 7])
-    return terms, new_air_time, contact.astype(q.dtype)
+    else:
+        feet_landed = info.feet_landed
+    feet = {
+        "feet_air_time": new_air_time,
+        "last_contact": contact.astype(q.dtype),
+        "feet_landed": feet_landed,
+    }
+    return terms, feet
 
 
 def total_reward(
@@ -326,20 +343,19 @@ def total_reward(
 def advance_info(
     info: TaskInfo,
     action: Any,
-    air_time: Any,
-    contact: Any,
+    feet: dict[str, Any],
     readings: Readings,
     command: Any,
     gait: Any,
 ) -> TaskInfo:
-    """TaskInfo one control step later (the gait clock is advanced before the reward)."""
+    """TaskInfo one control step later (the gait clock is advanced before the reward);
+    ``feet`` is the second value ``reward_terms`` returns."""
     return info.replace(
+        **feet,
         command=command,
         gait=gait,
         last_last_action=info.last_action,
         last_action=action,
-        feet_air_time=air_time,
-        last_contact=contact,
         last_foot_pos=readings.foot_pos,
         step=info.step + 1,
         lifetime=info.lifetime + 1,
@@ -428,6 +444,7 @@ def initial_info(
         last_last_action=zeros_a,
         feet_air_time=xp.zeros((n, 4), dtype=dtype),
         last_contact=xp.zeros((n, 4), dtype=dtype),
+        feet_landed=xp.zeros((n, 4), dtype=dtype),
         last_foot_pos=foot_pos,
         step=xp.zeros((n,), dtype=np.int32),
         friction=friction,

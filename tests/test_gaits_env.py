@@ -121,8 +121,8 @@ def test_gait_contact_term_counts_feet_on_schedule():
     cfg = EnvConfig(task="gaits")
     info = one_robot("trot").replace(phase=np.array([0.1]))  # FR, RL in stance; FL, RR swing
     args = (info, *STILL)
-    on, _, _ = task.reward_terms(upright_readings([30, 0, 0, 30]), *args, cfg)
-    off, _, _ = task.reward_terms(upright_readings([0, 30, 30, 0]), *args, cfg)
+    on, _ = task.reward_terms(upright_readings([30, 0, 0, 30]), *args, cfg)
+    off, _ = task.reward_terms(upright_readings([0, 30, 30, 0]), *args, cfg)
     assert on["gait_contact"][0] == 1.0 and off["gait_contact"][0] == 0.0
     assert on["gait_swing_force"][0] == 0.0 and off["gait_swing_force"][0] > 1.0
 
@@ -137,11 +137,11 @@ def test_gait_air_time_target_is_the_commanded_swing_time():
     assert (1 - walk.duty) / walk.frequency == pytest.approx(1 / 9)
     swing = 1 / 9 - cfg.ctrl_dt  # FR lands now, after one commanded swing
     air = np.array([[swing, 0.0, 0.0, 0.0]])
-    on_time, _, _ = task.reward_terms(readings, info.replace(feet_air_time=air), *STILL, cfg)
-    late, _, _ = task.reward_terms(readings, info.replace(feet_air_time=air + 0.1), *STILL, cfg)
+    on_time, _ = task.reward_terms(readings, info.replace(feet_air_time=air), *STILL, cfg)
+    late, _ = task.reward_terms(readings, info.replace(feet_air_time=air + 0.1), *STILL, cfg)
     assert on_time["feet_air_time"][0] == pytest.approx(0.0, abs=1e-9)
     assert late["feet_air_time"][0] == pytest.approx(0.1)
-    joystick, _, _ = task.reward_terms(
+    joystick, _ = task.reward_terms(
         readings, info.replace(feet_air_time=air), *STILL, EnvConfig(task="joystick")
     )
     assert joystick["feet_air_time"][0] == pytest.approx(1 / 9 - 0.25)
@@ -155,9 +155,7 @@ def test_gait_touchdown_term_pays_landings_on_the_clock_and_charges_late_ones():
     readings = upright_readings([30.0, 0, 0, 0])
 
     def touchdown(phase):
-        terms, _, _ = task.reward_terms(
-            readings, info.replace(phase=np.array([phase])), *STILL, cfg
-        )
+        terms, _ = task.reward_terms(readings, info.replace(phase=np.array([phase])), *STILL, cfg)
         return terms["gait_touchdown"][0]
 
     assert touchdown(0.0) == pytest.approx(0.5)
@@ -166,8 +164,34 @@ def test_gait_touchdown_term_pays_landings_on_the_clock_and_charges_late_ones():
     assert touchdown(0.15) < 0 and touchdown(0.5) == pytest.approx(-0.5, abs=1e-6)
     # No landing, no score: the foot was already down.
     still = info.replace(feet_air_time=np.zeros((1, 4)), phase=np.array([0.3]))
-    terms, _, _ = task.reward_terms(readings, still, *STILL, cfg)
+    terms, _ = task.reward_terms(readings, still, *STILL, cfg)
     assert terms["gait_touchdown"][0] == 0.0
+
+
+def test_gait_touchdown_term_pays_one_landing_per_foot_and_cycle():
+    # A pronk foot lands early (clock 0.95), lifts and lands again on time (0.02): the second
+    # landing scores as far off, not +0.5, so a stutter cannot buy back an early landing. Past
+    # mid-swing (clock 0.5) a new cycle starts and its landing is paid again.
+    cfg = EnvConfig(task="gaits")
+    readings = upright_readings([30.0, 0, 0, 0])
+    air = np.array([[0.2, 0.0, 0.0, 0.0]])
+    info = one_robot("pronk").replace(feet_air_time=air, phase=np.array([0.95]))
+    early, feet = task.reward_terms(readings, info, *STILL, cfg)
+    assert -0.5 < early["gait_touchdown"][0] < 0.5
+    np.testing.assert_array_equal(feet["feet_landed"], [[1.0, 0.0, 0.0, 0.0]])
+    again = info.replace(feet_air_time=air, phase=np.array([0.02]), feet_landed=feet["feet_landed"])
+    repeat, feet = task.reward_terms(readings, again, *STILL, cfg)
+    assert repeat["gait_touchdown"][0] == pytest.approx(-0.5)
+    fresh, _ = task.reward_terms(readings, again.replace(feet_landed=np.zeros((1, 4))), *STILL, cfg)
+    assert fresh["gait_touchdown"][0] == pytest.approx(np.exp(-0.04) - 0.5)
+    # The clock crossing mid-swing (0.49 -> 0.54 at 2.5 Hz) clears the flag of every foot.
+    step = cfg.ctrl_dt * gaits.PRESETS["pronk"].frequency
+    crossing = again.replace(feet_air_time=np.zeros((1, 4)), phase=np.array([0.49 + step]))
+    _, feet = task.reward_terms(readings, crossing, *STILL, cfg)
+    np.testing.assert_array_equal(feet["feet_landed"], np.zeros((1, 4)))
+    # The joystick task has no schedule and keeps no landing flags.
+    joystick = again.replace(feet_landed=np.zeros((1, 4)))
+    assert not task.reward_terms(readings, joystick, *STILL, EnvConfig())[1]["feet_landed"].any()
 
 
 def test_preset_weights_set_how_often_each_gait_is_drawn():
@@ -201,7 +225,7 @@ def test_torque_over_term_counts_only_torque_above_the_soft_limit():
         joint_torque=torque, power=np.zeros(1),
     )  # fmt: skip
     args = (info, np.zeros((1, 12)), np.zeros(1, bool), np.zeros(12), np.ones((12, 2)) * [-3, 3])
-    terms, _, _ = task.reward_terms(readings, *args, cfg)
+    terms, _ = task.reward_terms(readings, *args, cfg)
     assert terms["torque_over"][0] == pytest.approx(1.5)
     assert list(terms) == list(task.reward_names(cfg.task))
     total = task.total_reward(terms, cfg.rewards, cfg.ctrl_dt)
