@@ -64,6 +64,7 @@ class RewardScales:
     # Gait task only (task="gaits"): follow the commanded contact schedule and posture.
     gait_contact: float = 1.0  # fraction of feet whose contact matches the schedule
     gait_touchdown: float = 0.0  # landings near the commanded touchdown phase, minus late ones
+    gait_liftoff: float = 0.0  # liftoffs near the commanded end of stance, minus early/late ones
     gait_swing_force: float = -0.5  # ground force (normalised) on feet meant to be in swing
     body_pitch: float = -2.0  # squared error to the commanded pitch, rad^2
     tracking_sigma: float = 0.25  # (m/s)^2, width of the tracking kernel

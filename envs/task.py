@@ -317,8 +317,18 @@ def reward_terms(
         landed = xp.where(new_cycle, 0.0, info.feet_landed)
         on_time = xp.where(landed > 0.5, -0.5, on_time)
         feet_landed = xp.maximum(landed, first_contact.astype(q.dtype))
+        # Liftoff timing, the same kernel around the commanded end of stance (phase = duty),
+        # for each foot whose swing starts now (its air time starts counting this step, after
+        # the one-step chatter filter, so it left the ground one step ago). The contact match
+        # alone let the walk lift at 0.45 cycle where 0.75 is asked, then tap down mid-swing.
+        lifted = (info.feet_air_time <= 0.0) & ~contact_filt
+        lift_phase = (phases - info.gait[:, 0:1] * dt) % 1.0
+        off = xp.abs(lift_phase - info.gait[:, 4:5])
+        off = xp.minimum(off, 1.0 - off)  # cycles from the commanded liftoff
+        lift_on_time = xp.exp(-xp.square(off / TOUCHDOWN_SIGMA)) - 0.5
         terms["gait_contact"] = xp.mean(match, axis=1)
         terms["gait_touchdown"] = xp.sum(on_time * first_contact, axis=1)
+        terms["gait_liftoff"] = xp.sum(lift_on_time * lifted, axis=1)
         terms["gait_swing_force"] = xp.sum(swing_force, axis=1)
         terms["body_pitch"] = xp.square(pitch - info.gait[:, 7])
     else:
@@ -394,7 +404,9 @@ def reward_names(task_name: str = "joystick") -> tuple[str, ...]:
         "feet_slip", "joint_limit", "pose", "termination", "torque_over",
     )  # fmt: skip
     if task_name == "gaits":
-        names += ("gait_contact", "gait_touchdown", "gait_swing_force", "body_pitch")
+        names += (
+            "gait_contact", "gait_touchdown", "gait_liftoff", "gait_swing_force", "body_pitch",
+        )  # fmt: skip
     return names
 
 

@@ -194,6 +194,28 @@ def test_gait_touchdown_term_pays_one_landing_per_foot_and_cycle():
     assert not task.reward_terms(readings, joystick, *STILL, EnvConfig())[1]["feet_landed"].any()
 
 
+def test_gait_liftoff_term_scores_the_start_of_each_swing_by_its_timing():
+    # A walk (duty 0.75 at 2.25 Hz): FR has been off the ground for one control step (its
+    # contact went in the step before, so its air time starts now). Lifting when its clock
+    # read 0.75 is on time; lifting at 0.45, as a walk that cuts its stance short, is charged.
+    cfg = EnvConfig(task="gaits")
+    readings = upright_readings([0.0, 30, 30, 30])
+    step = cfg.ctrl_dt * gaits.PRESETS["walk"].frequency
+    info = one_robot("walk").replace(last_contact=np.array([[0.0, 1, 1, 1]]))
+
+    def liftoff(clock_at_liftoff, **changes):
+        lifted = info.replace(phase=np.array([clock_at_liftoff + step]), **changes)
+        return task.reward_terms(readings, lifted, *STILL, cfg)[0]["gait_liftoff"][0]
+
+    assert liftoff(0.75) == pytest.approx(0.5)
+    assert liftoff(0.70) == pytest.approx(liftoff(0.80)) and 0 < liftoff(0.70) < 0.5
+    assert liftoff(0.45) == pytest.approx(-0.5, abs=1e-3)
+    # Already in the air a step longer, or only leaving this step (chatter filter): no event.
+    assert liftoff(0.75, feet_air_time=np.array([[0.02, 0, 0, 0]])) == 0.0
+    assert liftoff(0.75, last_contact=np.ones((1, 4))) == 0.0
+    assert "gait_liftoff" not in task.reward_terms(readings, info, *STILL, EnvConfig())[0]
+
+
 def test_preset_weights_set_how_often_each_gait_is_drawn():
     two = ["task=gaits", "gaits.presets=[walk, trot]", "gaits.blend_probability=0"]
     draws = np.random.default_rng(0).random((20_000, 4))
