@@ -165,15 +165,9 @@ def _get(config: dict[str, Any], dotted: str) -> Any:
     return node
 
 
-def check_compatible(
-    checkpoint: Checkpoint,
-    config: dict[str, Any],
-    sizes: dict[str, Any],
-    warm_start: bool = False,
-) -> None:
-    """CheckpointError naming every mismatch between a checkpoint and the run about to resume
-    (or, with ``warm_start``, to start from its networks: another env id may be trained)."""
-    keys = NETWORK_KEYS if warm_start else STRUCTURAL_KEYS
+def _mismatches(
+    checkpoint: Checkpoint, config: dict[str, Any], sizes: dict[str, Any], keys: tuple[str, ...]
+) -> list[str]:
     mismatches = []
     for key, value in sizes.items():
         saved = checkpoint.sizes.get(key)
@@ -183,6 +177,82 @@ def check_compatible(
         saved, now = _get(checkpoint.config, key), _get(config, key)
         if saved != now:
             mismatches.append(f"{key}: checkpoint {saved!r}, config {now!r}")
+    return mismatches
+
+
+def check_compatible(
+    checkpoint: Checkpoint,
+    config: dict[str, Any],
+    sizes: dict[str, Any],
+    warm_start: bool = False,
+) -> None:
+    """CheckpointError naming every mismatch between a checkpoint and the run about to resume
+    (or, with ``warm_start``, to start from its networks: another env id may be trained)."""
+    mismatches = _mismatches(
+        checkpoint, config, sizes, NETWORK_KEYS if warm_start else STRUCTURAL_KEYS
+    )
     if mismatches:
         action = "warm-start from" if warm_start else "resume from"
         raise CheckpointError(f"cannot {action} {checkpoint.path}: " + "; ".join(mismatches))
+
+
+def average(checkpoints: list[Checkpoint], weights: list[float] | None = None) -> dict[str, Any]:
+    """A learner state whose networks are the weighted mean of ``checkpoints``' (a "soup").
+
+    Averaging the weights of checkpoints warm-started from one policy smooths the swings of a
+    PPO fine-tune between checkpoints (Wortsman et al. 2022, "Model soups"; WiSE-FT). Averaged:
+    actor and critic parameters, the action log-std and each observation normaliser's mean and
+    variance (its std is recomputed from the mean variance, floored as ``normalize`` does).
+    Everything else (optimiser moments, counters, random key) is the last checkpoint's.
+    CheckpointError unless there are two or more checkpoints of the same networks and sizes.
+    """
+    from irondog.agents.normalize import STD_FLOOR
+
+    if len(checkpoints) < 2:
+        raise CheckpointError(f"averaging needs two or more checkpoints, got {len(checkpoints)}")
+    weights = [1.0] * len(checkpoints) if weights is None else [float(w) for w in weights]
+    if len(weights) != len(checkpoints):
+        raise CheckpointError(
+            f"weights: {len(weights)} given for {len(checkpoints)} checkpoints (one each)"
+        )
+    if not all(np.isfinite(w) and w > 0 for w in weights):
+        raise CheckpointError(f"weights: must all be finite and > 0, got {weights}")
+    last = checkpoints[-1]
+    for other in checkpoints[:-1]:
+        mismatches = _mismatches(other, last.config, last.sizes, NETWORK_KEYS)
+        if mismatches:
+            raise CheckpointError(
+                f"cannot average {other.path} with {last.path} (other networks): "
+                + "; ".join(m.replace("config", "last") for m in mismatches)
+            )
+    share = np.asarray(weights, dtype=np.float64) / sum(weights)
+
+    def mean_of(*keys: str) -> np.ndarray:
+        arrays = []
+        for c in checkpoints:
+            node: Any = c.learner_state
+            for key in keys:
+                node = node[key]
+            arrays.append(np.asarray(node, dtype=np.float64))
+        if any(a.shape != arrays[-1].shape for a in arrays):
+            shapes = ", ".join(
+                f"{c.path}: {a.shape}" for c, a in zip(checkpoints, arrays, strict=True)
+            )
+            raise CheckpointError(f"{'/'.join(keys)} differs in shape: {shapes}")
+        dtype = np.asarray(node).dtype
+        return np.tensordot(share, np.stack(arrays), axes=1).astype(dtype)
+
+    state = serialization.msgpack_restore(serialization.msgpack_serialize(last.learner_state))
+    params = jax.tree_util.tree_flatten_with_path(state["params"])[0]
+    for path, _ in params:
+        keys = ("params", *(str(getattr(k, "key", k)) for k in path))
+        node = state
+        for key in keys[:-1]:
+            node = node[key]
+        node[keys[-1]] = mean_of(*keys)
+    for name in ("obs_normalizer", "privileged_normalizer"):
+        stats = state[name]
+        stats["mean"] = mean_of(name, "mean")
+        stats["var"] = mean_of(name, "var")
+        stats["std"] = np.maximum(np.sqrt(stats["var"]), STD_FLOOR).astype(stats["var"].dtype)
+    return state

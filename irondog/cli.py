@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "bench-env": "irondog.cmd_bench_env",
     "train": "irondog.cmd_train",
     "eval": "irondog.cmd_eval",
+    "average": "irondog.cmd_average",
     "render": "irondog.cmd_render",
     "report": "irondog.cmd_report",
     "view": "irondog.cmd_view",

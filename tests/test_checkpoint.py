@@ -85,3 +85,55 @@ def test_incompatible_run_names_each_mismatch(tmp_path: Path) -> None:
         wider_cfg = TrainConfig(actor_hidden=(32, 16), critic_hidden=(16, 16))
         wider = ppo.init_learner(wider_cfg, 6, 8, 2, jax.random.PRNGKey(0))
         checkpoint.restore(loaded, wider)
+
+
+def test_average_is_the_weighted_mean_of_networks_and_normalisers(tmp_path: Path) -> None:
+    a, b = _learner(seed=0), _learner(seed=1)
+    b = b.replace(obs_normalizer=b.obs_normalizer.replace(var=b.obs_normalizer.var * 9.0))
+    checkpoint.save(tmp_path / "a", a, _config(), SIZES, iteration=5)
+    checkpoint.save(tmp_path / "b", b, _config(), SIZES, iteration=8)
+    loaded = [checkpoint.load(tmp_path / "a"), checkpoint.load(tmp_path / "b")]
+    state = checkpoint.average(loaded, weights=[1.0, 3.0])
+    soup = checkpoint.restore(checkpoint.Checkpoint(tmp_path, state, {}, SIZES, ""), a)
+    mean = jax.tree.map(
+        lambda x, y: 0.25 * np.asarray(x) + 0.75 * np.asarray(y), a.params, b.params
+    )
+    close = jax.tree.map(lambda x, y: np.allclose(x, y, atol=1e-6), mean, soup.params)
+    assert all(jax.tree.leaves(close))
+    np.testing.assert_allclose(soup.obs_normalizer.var, 0.25 + 0.75 * 9.0, rtol=1e-6)
+    np.testing.assert_allclose(soup.obs_normalizer.std, np.sqrt(0.25 + 0.75 * 9.0), rtol=1e-6)
+    assert int(soup.iteration) == int(b.iteration)  # counters and optimiser: the last one's
+    same_opt = jax.tree.map(lambda x, y: np.array_equal(x, y), b.opt_state, soup.opt_state)
+    assert all(jax.tree.leaves(same_opt))
+
+
+def test_average_refuses_what_it_cannot_average(tmp_path: Path) -> None:
+    checkpoint.save(tmp_path / "a", _learner(), _config(), SIZES, iteration=1)
+    other = TrainConfig(actor_hidden=(8, 8), critic_hidden=(16, 16))
+    small = ppo.init_learner(other, 6, 8, 2, jax.random.PRNGKey(0))
+    checkpoint.save(tmp_path / "b", small, to_dict(RunConfig(train=other)), SIZES, iteration=1)
+    a, b = checkpoint.load(tmp_path / "a"), checkpoint.load(tmp_path / "b")
+    with pytest.raises(checkpoint.CheckpointError, match="two or more"):
+        checkpoint.average([a])
+    with pytest.raises(checkpoint.CheckpointError, match="weights: 1 given for 2"):
+        checkpoint.average([a, a], weights=[1.0])
+    with pytest.raises(checkpoint.CheckpointError, match="weights: must all be finite and > 0"):
+        checkpoint.average([a, a], weights=[1.0, 0.0])
+    with pytest.raises(checkpoint.CheckpointError, match="cannot average .*actor_hidden"):
+        checkpoint.average([a, b])
+
+
+def test_average_command_writes_a_new_checkpoint_and_never_overwrites(tmp_path: Path, capsys):
+    from irondog import cli
+
+    for name, seed in (("a", 0), ("b", 1)):
+        checkpoint.save(tmp_path / name, _learner(seed), _config(), SIZES, iteration=3)
+    args = [str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "soup")]
+    assert cli.main(["average", *args]) == 0
+    written = tmp_path / "soup" / "checkpoint_00000003.msgpack"
+    assert checkpoint.load(written).sizes == SIZES
+    before = written.read_bytes()
+    assert cli.main(["average", *args, "--weights", "2", "1"]) == 2
+    assert "exists" in capsys.readouterr().err and written.read_bytes() == before
+    assert cli.main(["average", str(tmp_path / "a"), "--out", str(tmp_path / "x")]) == 2
+    assert "two or more checkpoints" in capsys.readouterr().err
