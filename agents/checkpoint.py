@@ -166,17 +166,22 @@ def _get(config: dict[str, Any], dotted: str) -> Any:
 
 
 def _mismatches(
-    checkpoint: Checkpoint, config: dict[str, Any], sizes: dict[str, Any], keys: tuple[str, ...]
+    checkpoint: Checkpoint,
+    config: dict[str, Any],
+    sizes: dict[str, Any],
+    keys: tuple[str, ...],
+    other: str = "config",
 ) -> list[str]:
+    """ "key: checkpoint A, <other> B" for each size and config key that differs."""
     mismatches = []
     for key, value in sizes.items():
         saved = checkpoint.sizes.get(key)
         if saved != value:
-            mismatches.append(f"{key}: checkpoint {saved}, config {value}")
+            mismatches.append(f"{key}: checkpoint {saved}, {other} {value}")
     for key in keys:
         saved, now = _get(checkpoint.config, key), _get(config, key)
         if saved != now:
-            mismatches.append(f"{key}: checkpoint {saved!r}, config {now!r}")
+            mismatches.append(f"{key}: checkpoint {saved!r}, {other} {now!r}")
     return mismatches
 
 
@@ -219,11 +224,11 @@ def average(checkpoints: list[Checkpoint], weights: list[float] | None = None) -
         raise CheckpointError(f"weights: must all be finite and > 0, got {weights}")
     last = checkpoints[-1]
     for other in checkpoints[:-1]:
-        mismatches = _mismatches(other, last.config, last.sizes, NETWORK_KEYS)
+        mismatches = _mismatches(other, last.config, last.sizes, NETWORK_KEYS, "last input")
         if mismatches:
             raise CheckpointError(
                 f"cannot average {other.path} with {last.path} (other networks): "
-                + "; ".join(m.replace("config", "last") for m in mismatches)
+                + "; ".join(mismatches)
             )
     share = np.asarray(weights, dtype=np.float64) / sum(weights)
 
