@@ -18,7 +18,9 @@
    gait within them (judged from 1 s after each switch).
 
 Targets (issue 7): fidelity >= 90% for each gait, tracking error <= 0.15 m/s, falls < 5%.
-Prints a markdown table and writes benchmarks/results/gait_fidelity.csv.
+Prints a markdown table and writes benchmarks/results/gait_fidelity.csv. ``--seeds 0 1 2``
+runs it once per seed (other episodes, other switch sequences), adds a table across the seeds
+and says with how many seeds each target is met; the CSV then holds one block per seed.
 
 Run: python benchmarks/gait_fidelity.py [--checkpoint examples/gaits_cpu]  (about 20 s on 2 cores)
 """
@@ -40,7 +42,7 @@ from irondog.envs import gaits
 CHECKPOINT = Path("examples/gaits_cpu")
 CSV = Path(__file__).resolve().parent / "results" / "gait_fidelity.csv"
 FIDELITY_TARGET, TRACKING_TARGET, FALL_TARGET = 0.90, 0.15, 0.05
-COLUMNS = ("case", "episodes", "strides", "fidelity", "fidelity_50hz", "pattern_match",
+COLUMNS = ("seed", "case", "episodes", "strides", "fidelity", "fidelity_50hz", "pattern_match",
            "double_touchdowns", "median_phase_error", "median_period_error", "median_clock_error",
            "tracking_error", "tracking_error_stride", "fall_rate", "classified",
            "votes")  # fmt: skip
@@ -189,38 +191,10 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", default=str(CHECKPOINT), help="gait policy")
-    # 64 episodes: with 16 the same policy's walk read 82-89% from one seed to the next.
-    parser.add_argument("--episodes", type=int, default=64, help="per gait")
-    parser.add_argument("--seconds", type=float, default=10.0, help="per gait episode")
-    parser.add_argument("--speed", type=float, default=0.5, help="forward command, m/s")
-    parser.add_argument("--settle", type=float, default=1.0, help="s not judged after a change")
-    parser.add_argument("--switch-episodes", type=int, default=64)
-    parser.add_argument("--switch-seconds", type=float, default=20.0)
-    parser.add_argument("--switch-every", type=float, default=4.0)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--csv", default=str(CSV))
-    args = parser.parse_args()
-    if not Path(args.checkpoint).exists():
-        print(f"gait_fidelity: checkpoint {args.checkpoint} does not exist", file=sys.stderr)
-        return 2
-    act, env_config = load_policy(args.checkpoint)
-    gait_schedule.check_policy_takes_gaits(env_config, f"checkpoint {args.checkpoint}")
-    t0 = time.perf_counter()
-    rows = [one_gait(act, env_config, name, args) for name in gaits.PRESETS]
-    rows += switching(act, env_config, args)
-    elapsed = time.perf_counter() - t0
-    Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
-    with open(args.csv, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"policy {args.checkpoint}; {args.speed:g} m/s forward; {elapsed:.0f} s\n")
-    print(markdown(rows))
+def targets(rows: list[dict]) -> dict[str, bool]:
+    """Each issue-7 target and whether one seed's rows (five gaits, then switching) meet it."""
     singles = rows[: len(gaits.PRESETS)]
-    met = {
+    return {
         f"fidelity >= {FIDELITY_TARGET:.0%} for each gait": all(
             r["fidelity"] >= FIDELITY_TARGET for r in singles
         ),
@@ -233,7 +207,86 @@ def main() -> int:
         ),
         f"falls < {FALL_TARGET:.0%} with switches": rows[len(singles)]["fall_rate"] < FALL_TARGET,
     }
-    print("\n" + "\n".join(f"- {k}: {'met' if v else 'NOT met'}" for k, v in met.items()))
+
+
+def by_seed(runs: dict[int, list[dict]]) -> str:
+    """Markdown table of the five gaits and the switching episodes across seeds: fidelity per
+    seed and its mean, tracking averaged over the seeds, falls summed over them."""
+    seeds = list(runs)
+    cases = [r["case"] for r in runs[seeds[0]][: len(gaits.PRESETS) + 1]]
+    head = (
+        f"| case | on schedule, seeds {' / '.join(map(str, seeds))} | mean | lowest | "
+        "tracking m/s, mean | stride-mean tracking, mean | falls |"
+    )
+    lines = [head, "|" + "---|" * 7]
+    for i, case in enumerate(cases):
+        rows = [runs[s][i] for s in seeds]
+        fid = [r["fidelity"] for r in rows]
+        falls = sum(round(r["fall_rate"] * r["episodes"]) for r in rows)
+        stride = [r["tracking_error_stride"] for r in rows]
+        lines.append(
+            f"| {case} | {' / '.join(f'{f:.1%}' for f in fid)} | {np.mean(fid):.1%} | "
+            f"{min(fid):.1%} | {np.mean([r['tracking_error'] for r in rows]):.3f} | "
+            f"{fmt(None if None in stride else float(np.mean(stride)), '{:.3f}')} | "
+            f"{falls} of {sum(r['episodes'] for r in rows)} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", default=str(CHECKPOINT), help="gait policy")
+    # 64 episodes: with 16 the same policy's walk read 82-89% from one seed to the next.
+    parser.add_argument("--episodes", type=int, default=64, help="per gait")
+    parser.add_argument("--seconds", type=float, default=10.0, help="per gait episode")
+    parser.add_argument("--speed", type=float, default=0.5, help="forward command, m/s")
+    parser.add_argument("--settle", type=float, default=1.0, help="s not judged after a change")
+    parser.add_argument("--switch-episodes", type=int, default=64)
+    parser.add_argument("--switch-seconds", type=float, default=20.0)
+    parser.add_argument("--switch-every", type=float, default=4.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", help="run once per seed (instead of --seed) and compare"
+    )
+    parser.add_argument("--csv", default=str(CSV))
+    args = parser.parse_args()
+    if not Path(args.checkpoint).exists():
+        print(f"gait_fidelity: checkpoint {args.checkpoint} does not exist", file=sys.stderr)
+        return 2
+    seeds = args.seeds or [args.seed]
+    if len(set(seeds)) != len(seeds):
+        print(f"gait_fidelity: --seeds repeats a seed: {seeds}", file=sys.stderr)
+        return 2
+    act, env_config = load_policy(args.checkpoint)
+    gait_schedule.check_policy_takes_gaits(env_config, f"checkpoint {args.checkpoint}")
+    t0 = time.perf_counter()
+    runs = {}
+    for seed in seeds:
+        one = argparse.Namespace(**{**vars(args), "seed": seed})
+        rows = [one_gait(act, env_config, name, one) for name in gaits.PRESETS]
+        runs[seed] = [{"seed": seed, **r} for r in rows + switching(act, env_config, one)]
+    elapsed = time.perf_counter() - t0
+    Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
+    with open(args.csv, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer.writeheader()
+        for rows in runs.values():
+            writer.writerows(rows)
+    print(f"policy {args.checkpoint}; {args.speed:g} m/s forward; {elapsed:.0f} s\n")
+    print(f"seed {seeds[0]}:\n")
+    print(markdown(runs[seeds[0]]))
+    if len(seeds) > 1:
+        print(f"\nall {len(seeds)} seeds:\n")
+        print(by_seed(runs))
+    verdicts = [targets(rows) for rows in runs.values()]
+    lines = []
+    for name in verdicts[0]:
+        met = sum(v[name] for v in verdicts)
+        word = "met" if met == len(verdicts) else "NOT met"
+        lines.append(
+            f"- {name}: {word}" + (f" ({met} of {len(seeds)} seeds)" if len(seeds) > 1 else "")
+        )
+    print("\n" + "\n".join(lines))
     print(f"\nwrote {args.csv}")
     return 0
 

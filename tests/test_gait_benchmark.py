@@ -42,3 +42,31 @@ def test_driver_rows_and_table_for_a_standing_policy():
     assert rows[0]["case"] == "switching every 1 s" and rows[0]["fall_rate"] == 0.0
     table = b.markdown([row, *rows])
     assert table.count("\n") == 1 + 1 + len(rows) and "| bound | 0 | 0% |" in table
+
+
+def fake_rows(seed: int, fidelity: float, stride: float | None, falls: float) -> list[dict]:
+    """One seed's rows: the five gaits, then the switching episodes (16 episodes each)."""
+    b = bench()
+    names = ["walk", "trot", "pace", "bound", "pronk", "switching every 4 s"]
+    return [
+        {"seed": seed, "case": n, "episodes": 16, "fidelity": fidelity, "tracking_error": 0.2,
+         "tracking_error_stride": stride, "fall_rate": falls if n.startswith("sw") else 0.0}
+        for n in names[: len(b.gaits.PRESETS) + 1]
+    ]  # fmt: skip
+
+
+def test_targets_are_judged_per_seed_and_the_seed_table_pools_them():
+    b = bench()
+    good, bad = fake_rows(0, 0.95, 0.12, 0.0), fake_rows(1, 0.85, None, 1 / 16)
+    verdict = b.targets(good)
+    assert verdict["fidelity >= 90% for each gait"] and not any(
+        v for k, v in verdict.items() if "every step" in k
+    )
+    worse = b.targets(bad)
+    assert not worse["fidelity >= 90% for each gait"]
+    assert not worse["tracking <= 0.15 m/s for each gait, stride mean"]  # missing counts as not
+    assert worse["falls < 5% with switches"] is False  # 1 of 16 is 6%
+    table = b.by_seed({0: good, 1: bad})
+    assert "seeds 0 / 1" in table
+    assert "| walk | 95.0% / 85.0% | 90.0% | 85.0% | 0.200 | - | 0 of 32 |" in table
+    assert table.splitlines()[-1].endswith("| 1 of 32 |")
