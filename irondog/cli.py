@@ -58,7 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # not built yet
             raise
         doc = (module.__doc__ or "").strip().splitlines()
-        sub_parser = sub.add_parser(name, help=doc[0] if doc else None, description=module.__doc__)
+        sub_parser = sub.add_parser(
+            name,
+            help=doc[0] if doc else None,
+            description=module.__doc__,
+            # The module docstrings hold usage examples: keep their lines as written.
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         module.register(sub_parser)
         sub_parser.set_defaults(_run=module.run)
     return parser

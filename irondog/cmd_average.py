@@ -1,15 +1,15 @@
 """Average the networks of several checkpoints of one policy into a new checkpoint (a "soup").
 
-    irondog average runs/stage8/checkpoint_00000150.msgpack \
-        runs/stage9/checkpoint_00000100.msgpack --out runs/stage9_soup
+    irondog average runs/stage8 runs/stage9/checkpoint_00000100.msgpack --out runs/soup
     irondog average A.msgpack B.msgpack C.msgpack --weights 1 1 2 --out runs/soup
 
-The inputs must share their networks and observation sizes (typically a run and the
-checkpoint it was warm-started from). Actor, critic, action noise and observation
-normalisers are averaged; optimiser state and counters come from the last input, so the
-result can be evaluated, rendered, exported or warm-started from like any checkpoint. The
-output is written atomically into ``--out`` under the last input's file name
-(``checkpoint_<iteration>.msgpack``), and an existing file there is never overwritten.
+The inputs (files, or run folders for their newest checkpoint) must share their networks
+and observation sizes (typically a run and the checkpoint it was warm-started from). Actor,
+critic, action noise and observation normalisers are averaged; optimiser state and counters
+come from the last input, so the result can be evaluated, rendered, exported or
+warm-started from like any checkpoint. The output is written atomically into ``--out``
+under the last input's file name (``checkpoint_<iteration>.msgpack``), and an existing file
+there is never overwritten.
 """
 
 from __future__ import annotations
