@@ -322,7 +322,9 @@ def reward_terms(
         # for each foot whose swing starts now (its air time starts counting this step, after
         # the one-step chatter filter, so it left the ground one step ago). The contact match
         # alone let the walk lift at 0.45 cycle where 0.75 is asked, then tap down mid-swing.
-        lifted = (info.feet_air_time <= 0.0) & ~contact_filt
+        # Not at an episode's first step: last_contact starts at zero, so a foot already in the
+        # air would count as lifting off.
+        lifted = (info.feet_air_time <= 0.0) & ~contact_filt & (info.step > 0)[:, None]
         lift_phase = (phases - info.gait[:, 0:1] * dt) % 1.0
         off = xp.abs(lift_phase - info.gait[:, 4:5])
         off = xp.minimum(off, 1.0 - off)  # cycles from the commanded liftoff

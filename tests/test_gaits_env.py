@@ -201,7 +201,9 @@ def test_gait_liftoff_term_scores_the_start_of_each_swing_by_its_timing():
     cfg = EnvConfig(task="gaits")
     readings = upright_readings([0.0, 30, 30, 30])
     step = cfg.ctrl_dt * gaits.PRESETS["walk"].frequency
-    info = one_robot("walk").replace(last_contact=np.array([[0.0, 1, 1, 1]]))
+    info = one_robot("walk").replace(
+        last_contact=np.array([[0.0, 1, 1, 1]]), step=np.array([5], dtype=np.int32)
+    )
 
     def liftoff(clock_at_liftoff, **changes):
         lifted = info.replace(phase=np.array([clock_at_liftoff + step]), **changes)
@@ -213,6 +215,8 @@ def test_gait_liftoff_term_scores_the_start_of_each_swing_by_its_timing():
     # Already in the air a step longer, or only leaving this step (chatter filter): no event.
     assert liftoff(0.75, feet_air_time=np.array([[0.02, 0, 0, 0]])) == 0.0
     assert liftoff(0.75, last_contact=np.ones((1, 4))) == 0.0
+    # An episode's first step: a foot in the air has not lifted off (last_contact starts at 0).
+    assert liftoff(0.75, step=np.zeros(1, dtype=np.int32)) == 0.0
     assert "gait_liftoff" not in task.reward_terms(readings, info, *STILL, EnvConfig())[0]
 
 
