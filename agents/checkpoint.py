@@ -9,6 +9,7 @@ format and names what is missing or mismatched.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import tempfile
@@ -232,32 +233,33 @@ def average(checkpoints: list[Checkpoint], weights: list[float] | None = None) -
             )
     share = np.asarray(weights, dtype=np.float64) / sum(weights)
 
-    def mean_of(*keys: str) -> np.ndarray:
-        arrays = []
-        for c in checkpoints:
-            node: Any = c.learner_state
-            for key in keys:
-                node = node[key]
-            arrays.append(np.asarray(node, dtype=np.float64))
+    def mean(path: Any, *arrays: Any) -> np.ndarray:
+        arrays = tuple(np.asarray(a) for a in arrays)
         if any(a.shape != arrays[-1].shape for a in arrays):
             shapes = ", ".join(
                 f"{c.path}: {a.shape}" for c, a in zip(checkpoints, arrays, strict=True)
             )
-            raise CheckpointError(f"{'/'.join(keys)} differs in shape: {shapes}")
-        dtype = np.asarray(node).dtype
-        return np.tensordot(share, np.stack(arrays), axes=1).astype(dtype)
+            raise CheckpointError(f"{jax.tree_util.keystr(path)} differs in shape: {shapes}")
+        stacked = np.stack([a.astype(np.float64) for a in arrays])
+        return np.tensordot(share, stacked, axes=1).astype(arrays[-1].dtype)
 
-    state = serialization.msgpack_restore(serialization.msgpack_serialize(last.learner_state))
-    params = jax.tree_util.tree_flatten_with_path(state["params"])[0]
-    for path, _ in params:
-        keys = ("params", *(str(getattr(k, "key", k)) for k in path))
-        node = state
-        for key in keys[:-1]:
-            node = node[key]
-        node[keys[-1]] = mean_of(*keys)
+    def averaged(*keys: str) -> Any:
+        trees = []
+        for c in checkpoints:
+            node: Any = c.learner_state
+            for key in keys:
+                node = node[key]
+            trees.append(node)
+        try:
+            return jax.tree_util.tree_map_with_path(mean, *trees)
+        except ValueError as err:  # the trees differ in structure
+            raise CheckpointError(f"cannot average {'/'.join(keys)}: {err}") from None
+
+    state = copy.deepcopy(last.learner_state)
+    state["params"] = averaged("params")
     for name in ("obs_normalizer", "privileged_normalizer"):
         stats = state[name]
-        stats["mean"] = mean_of(name, "mean")
-        stats["var"] = mean_of(name, "var")
+        stats["mean"] = averaged(name, "mean")
+        stats["var"] = averaged(name, "var")
         stats["std"] = np.maximum(np.sqrt(stats["var"]), STD_FLOOR).astype(stats["var"].dtype)
     return state

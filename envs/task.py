@@ -21,7 +21,7 @@ from irondog.envs.robot import FOOT_RADIUS, LEGS, NUM_JOINTS, RobotIds
 
 CONTACT_FORCE = 1.0  # N, touch-sensor reading that counts as foot contact
 SOFT_LIMIT = 0.9  # fraction of the joint range inside which the joint-limit term is zero
-TOUCHDOWN_SIGMA = 0.1  # cycles, width of the gait task's touchdown-timing kernel
+TOUCHDOWN_SIGMA = 0.1  # cycles, width of the gait task's touchdown- and liftoff-timing kernel
 
 # The actor observation, in order: (name, size, unit, noise field in NoiseConfig or None).
 OBSERVATION_LAYOUT: tuple[tuple[str, int, str, str | None], ...] = (
