@@ -9,6 +9,7 @@ same way.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -28,6 +29,9 @@ def check(condition: bool, field_name: str, message: str) -> None:
     """Raise ConfigError for ``field_name`` unless ``condition`` holds (used in __post_init__)."""
     if not condition:
         raise ConfigError(f"{field_name}: {message}")
+
+
+_EXPONENT_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
 def _type_name(tp: Any) -> str:
@@ -84,6 +88,9 @@ def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
             for k, v in value.items()
         }
     if tp is float:
+        # PyYAML follows YAML 1.1, which reads "2e-4" (no dot) as a string; take it as a number.
+        if isinstance(value, str) and _EXPONENT_FLOAT.fullmatch(value.strip()):
+            return float(value)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{where}: expected a number, got {value!r}")
         return float(value)

@@ -154,6 +154,15 @@ def test_dotted_overrides_reach_nested_fields():
     assert cfg.terrain == "rough" and cfg.terrain_config.levels == 4 and cfg.kp == 25.0
 
 
+def test_exponent_floats_without_a_dot_are_numbers():
+    # YAML 1.1 (PyYAML) reads "2e-4" as a string; the loader takes it as the number it is.
+    assert load(EnvConfig, overrides=["kp=2.5e1"]).kp == 25.0
+    assert load(EnvConfig, overrides=["kp=25e0"]).kp == 25.0
+    assert load(EnvConfig, overrides=["action_scale=4E-1"]).action_scale == 0.4
+    with pytest.raises(ConfigError, match="'kp'.*expected a number, got '2e'"):
+        load(EnvConfig, overrides=["kp=2e"])
+
+
 def test_gymnasium_single_env_passes_check_env():
     from gymnasium.utils.env_checker import check_env
 
