@@ -27,12 +27,12 @@ import numpy as np
 
 from irondog.agents import gait
 from irondog.envs.config import EnvConfig
+from irondog.envs.task import STRIDE_S  # averaging window without a gait command
 from irondog.motors import cybergear
 
 GRAVITY = 9.81  # m/s^2
 DEFAULT_COMMAND = (0.5, 0.0, 0.0)  # vx m/s, vy m/s, yaw rate rad/s
 MIN_COT_SPEED = 0.05  # m/s mean speed below which no cost of transport is given
-STRIDE_S = 0.5  # s, averaging window without a gait command: the stock gait period (FACTS.md)
 
 
 class Trace(NamedTuple):

@@ -45,6 +45,10 @@ class RewardScales:
 
     tracking_lin_vel: float = 1.0
     tracking_ang_vel: float = 0.5
+    # The same kernel on the velocity averaged over about one stride (TaskInfo.vel_mean): a
+    # gait that runs 0.1 m/s slow on average pays for it, the surge within a stride does not.
+    # Off (0) unless a preset asks for it.
+    tracking_stride_vel: float = 0.0
     lin_vel_z: float = -0.5
     ang_vel_xy: float = -0.05
     orientation: float = -5.0
@@ -68,6 +72,7 @@ class RewardScales:
     gait_swing_force: float = -0.5  # ground force (normalised) on feet meant to be in swing
     body_pitch: float = -2.0  # squared error to the commanded pitch, rad^2
     tracking_sigma: float = 0.25  # (m/s)^2, width of the tracking kernel
+    tracking_stride_sigma: float = 0.05  # (m/s)^2, width of tracking_stride_vel's kernel
     base_height_target: float = 0.25  # m
     swing_height_target: float = 0.06  # m (stock controller's step height)
     air_time_target: float = 0.25  # s
@@ -75,6 +80,8 @@ class RewardScales:
 
     def __post_init__(self) -> None:
         check(self.torque_soft_limit > 0, "torque_soft_limit", "must be > 0 N m")
+        check(self.tracking_sigma > 0, "tracking_sigma", "must be > 0")
+        check(self.tracking_stride_sigma > 0, "tracking_stride_sigma", "must be > 0")
 
 
 @dataclasses.dataclass(frozen=True)

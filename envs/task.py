@@ -22,6 +22,7 @@ from irondog.envs.robot import FOOT_RADIUS, LEGS, NUM_JOINTS, RobotIds
 CONTACT_FORCE = 1.0  # N, touch-sensor reading that counts as foot contact
 SOFT_LIMIT = 0.9  # fraction of the joint range inside which the joint-limit term is zero
 TOUCHDOWN_SIGMA = 0.1  # cycles, width of the gait task's touchdown- and liftoff-timing kernel
+STRIDE_S = 0.5  # s, one stride without a gait command: the stock gait period (FACTS.md)
 
 # The actor observation, in order: (name, size, unit, noise field in NoiseConfig or None).
 OBSERVATION_LAYOUT: tuple[tuple[str, int, str, str | None], ...] = (
@@ -80,6 +81,7 @@ class TaskInfo(NamedTuple):
     feet_air_time: Any  # (n, 4) s
     last_contact: Any  # (n, 4) bool as float
     feet_landed: Any  # (n, 4) 1.0 once a foot has landed in its current cycle (gait task)
+    vel_mean: Any  # (n, 2) m/s, trunk-frame planar velocity averaged over about one stride
     last_foot_pos: Any  # (n, 4, 3)
     step: Any  # (n,) policy steps into the episode
     friction: Any  # (n,) randomised parameters, for the critic
@@ -238,7 +240,7 @@ def reward_terms(
     """Named reward terms (unscaled) and the feet's TaskInfo fields one step later.
 
     Returns (terms, feet): ``feet`` holds ``feet_air_time``, ``last_contact`` (float) and
-    ``feet_landed``, each (n, 4), for ``advance_info``.
+    ``feet_landed``, each (n, 4), and ``vel_mean`` (n, 2), for ``advance_info``.
     """
     scales: RewardScales = cfg.rewards
     dt = cfg.ctrl_dt
@@ -252,6 +254,13 @@ def reward_terms(
 
     lin_err = xp.sum(xp.square(command[:, :2] - readings.local_linvel[:, :2]), axis=1)
     yaw_err = xp.square(command[:, 2] - readings.gyro[:, 2])
+    # Velocity averaged over about one stride: an exponential mean whose time constant is one
+    # commanded gait cycle (STRIDE_S without a gait), which passes about a sixth of the surge at
+    # the stride frequency. It starts from rest at each episode, as the robot does.
+    rate = info.gait[:, 0:1] * dt if use_gait else dt / STRIDE_S
+    planar = readings.local_linvel[:, :2]
+    vel_mean = info.vel_mean + xp.minimum(rate, 1.0) * (planar - info.vel_mean)
+    stride_err = xp.sum(xp.square(command[:, :2] - vel_mean), axis=1)
 
     # Feet air time: reward steps that last about air_time_target (legged_gym's form). In the
     # gait task the target is the commanded swing time, (1 - duty) / frequency: a fixed 0.25 s
@@ -280,6 +289,7 @@ def reward_terms(
     terms = {
         "tracking_lin_vel": xp.exp(-lin_err / scales.tracking_sigma),
         "tracking_ang_vel": xp.exp(-yaw_err / scales.tracking_sigma),
+        "tracking_stride_vel": xp.exp(-stride_err / scales.tracking_stride_sigma),
         "lin_vel_z": xp.square(readings.local_linvel[:, 2]),
         "ang_vel_xy": xp.sum(xp.square(readings.gyro[:, :2]), axis=1),
         "orientation": xp.sum(xp.square(gravity[:, :2]), axis=1),
@@ -340,6 +350,7 @@ def reward_terms(
         "feet_air_time": new_air_time,
         "last_contact": contact.astype(q.dtype),
         "feet_landed": feet_landed,
+        "vel_mean": vel_mean,
     }
     return terms, feet
 
@@ -402,9 +413,10 @@ def step_metrics(
 def reward_names(task_name: str = "joystick") -> tuple[str, ...]:
     """Names of the reward terms, in the order reward_terms returns them."""
     names = (
-        "tracking_lin_vel", "tracking_ang_vel", "lin_vel_z", "ang_vel_xy", "orientation",
-        "base_height", "action_rate", "torque", "energy", "feet_air_time", "feet_clearance",
-        "feet_slip", "joint_limit", "pose", "termination", "torque_over",
+        "tracking_lin_vel", "tracking_ang_vel", "tracking_stride_vel", "lin_vel_z",
+        "ang_vel_xy", "orientation", "base_height", "action_rate", "torque", "energy",
+        "feet_air_time", "feet_clearance", "feet_slip", "joint_limit", "pose", "termination",
+        "torque_over",
     )  # fmt: skip
     if task_name == "gaits":
         names += (
@@ -460,6 +472,7 @@ def initial_info(
         feet_air_time=xp.zeros((n, 4), dtype=dtype),
         last_contact=xp.zeros((n, 4), dtype=dtype),
         feet_landed=xp.zeros((n, 4), dtype=dtype),
+        vel_mean=xp.zeros((n, 2), dtype=dtype),
         last_foot_pos=foot_pos,
         step=xp.zeros((n,), dtype=np.int32),
         friction=friction,

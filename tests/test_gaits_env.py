@@ -220,6 +220,38 @@ def test_gait_liftoff_term_scores_the_start_of_each_swing_by_its_timing():
     assert "gait_liftoff" not in task.reward_terms(readings, info, *STILL, EnvConfig())[0]
 
 
+def test_stride_tracking_term_charges_a_slow_mean_speed_not_the_surge_within_a_stride():
+    # A bound (2 Hz) commanded 0.5 m/s, run for four strides: one robot surges 0.5 +- 0.3 m/s
+    # at the stride frequency, one holds 0.38 m/s (a gait 0.12 m/s slow, as the stage-10 trot).
+    cfg = EnvConfig(task="gaits")
+    info = one_robot("bound", command=(0.5, 0.0, 0.0))
+    dt, freq = cfg.ctrl_dt, gaits.PRESETS["bound"].frequency
+    steps = int(round(4 / freq / dt))
+
+    def run(speed):
+        """Each term averaged over the last stride, and the stride-mean velocity at the end."""
+        state, rows = info, []
+        for k in range(steps):
+            readings = upright_readings([30.0, 30, 30, 30])
+            readings = readings._replace(local_linvel=np.array([[speed(k * dt), 0.0, 0.0]]))
+            terms, feet = task.reward_terms(readings, state, *STILL, cfg)
+            state = state.replace(**feet)
+            rows.append(terms)
+        last = rows[-int(round(1 / freq / dt)) :]
+        return {name: np.mean([r[name][0] for r in last]) for name in last[0]}, state.vel_mean[0]
+
+    surge, surge_mean = run(lambda t: 0.5 + 0.3 * np.sin(2 * np.pi * freq * t))
+    slow, slow_mean = run(lambda t: 0.38)
+    assert abs(surge_mean[0] - 0.5) < 0.06 and slow_mean[0] == pytest.approx(0.38, abs=0.01)
+    assert surge["tracking_stride_vel"] > 0.9 > 0.8 > slow["tracking_stride_vel"]
+    # The per-step term ranks them the other way round: it charges the surge.
+    assert surge["tracking_lin_vel"] < slow["tracking_lin_vel"]
+    # Off unless a preset weighs it; a sigma of zero is refused.
+    assert cfg.rewards.tracking_stride_vel == 0.0
+    with pytest.raises(ConfigError, match="tracking_stride_sigma.*> 0"):
+        load(EnvConfig, overrides=["rewards.tracking_stride_sigma=0"])
+
+
 def test_preset_weights_set_how_often_each_gait_is_drawn():
     two = ["task=gaits", "gaits.presets=[walk, trot]", "gaits.blend_probability=0"]
     draws = np.random.default_rng(0).random((20_000, 4))
