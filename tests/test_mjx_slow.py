@@ -25,3 +25,21 @@ def test_mjx_variant_steps_and_autoresets(variant):
             assert "terrain_level" in state.metrics
     finally:
         jax.config.update("jax_disable_most_optimizations", False)
+
+
+@pytest.mark.slow
+def test_gpu_gait_preset_trains_on_the_mjx_back_end(tmp_path):
+    # configs/train/gaits_gpu.yaml as written (MJX, its networks and rewards), shrunk to 64
+    # simulations and two iterations so a CPU runs it (about a minute, most of it compiling).
+    from irondog import cli
+
+    log_dir = tmp_path / "gaits_gpu"
+    overrides = [
+        "env.num_envs=64", "train.num_minibatches=4", "train.total_steps=2560",
+        "train.checkpoint_every=1", f"train.log_dir={log_dir}",
+    ]  # fmt: skip
+    argv = ["train", "--config", "configs/train/gaits_gpu.yaml", "--no-progress", *overrides]
+    assert cli.main(argv) == 0
+    assert sorted(p.name for p in log_dir.glob("checkpoint_*.msgpack")) == [
+        "checkpoint_00000001.msgpack", "checkpoint_00000002.msgpack",
+    ]  # fmt: skip
