@@ -27,6 +27,18 @@ def test_whisper_hears_a_command_with_nbest(whisper: asr.WhisperRecognizer) -> N
     assert rec.hypotheses[0].score >= rec.hypotheses[-1].score  # best first
 
 
+@needs_espeak
+def test_whisper_batch_hears_each_clip_as_alone(whisper: asr.WhisperRecognizer) -> None:
+    # Two clips of one batch (one shares the longer one's window) read as each does alone.
+    short = tts.speak("sit down", "en-us", 160, 50)
+    long = tts.speak("walk forward two metres then turn left", "en-us", 160, 50)
+    batch = whisper.recognize_batch([short, long])
+    assert [r.best.text for r in batch] == [whisper.recognize(c).best.text for c in (short, long)]
+    assert "sit" in batch[0].best.text.lower() and "left" in batch[1].best.text.lower()
+    assert batch[0].seconds == batch[1].seconds  # the time of the whole batch
+    assert asr.recognize_all(whisper, [short])[0].best.text == batch[0].best.text
+
+
 class EncoderSpy:
     """A CTranslate2 Whisper model whose encoder inputs are recorded (their shapes)."""
 

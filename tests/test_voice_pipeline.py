@@ -78,6 +78,66 @@ def test_cli_render_with_a_missing_checkpoint_fails_before_listening(
     assert not out.exists()
 
 
+class ViewsByLength:
+    """A recogniser that hears each view by its length: the original clip one way, the
+    stretched one another (an engine's mishearing that slowing the speech undoes)."""
+
+    name = "fake"
+
+    def __init__(self, heard: dict[int, list[tuple[str, float]]]) -> None:
+        self.heard = heard
+        self.batches: list[int] = []
+
+    def recognize_batch(self, clips):  # noqa: ANN001, ANN201
+        from irondog.voice.asr import Hypothesis, Recognition
+
+        self.batches.append(len(clips))
+        return [
+            Recognition(tuple(Hypothesis(t, c, 0.0) for t, c in self.heard[c.size]), "fake", 0.0)
+            for c in clips
+        ]
+
+    def recognize(self, clip):  # noqa: ANN001, ANN201
+        return self.recognize_batch([clip])[0]
+
+
+def test_the_most_confident_accepted_view_wins() -> None:
+    # The speech as it is reads as chatter, stretched by 1.1 as a command: the command wins.
+    # With both accepted, the more confident parse wins; with none, the first view's reading.
+    pipe = VoicePipeline(load(VoiceConfig, None, ["asr.stretch=[1.0, 1.1]"]))
+    n = audio.SAMPLE_RATE
+    speech = np.zeros(n, np.float32)
+    slow = audio.stretched(speech, 1.1).size
+    assert slow == pytest.approx(1.1 * n, abs=1)
+    cases = [
+        ({n: [("what a lovely day", 0.9)], slow: [("sit down", 0.9)]}, "sit"),
+        ({n: [("turn left", 0.9)], slow: [("turn right", 0.9)]}, None),
+        ({n: [("what a lovely day", 0.9)], slow: [("i like tea", 0.9)]}, "none"),
+    ]
+    for heard, expect in cases:
+        pipe.recognizer = ViewsByLength(heard)
+        recognition, nbest, parse = pipe.hear(speech)
+        assert pipe.recognizer.batches == [2]  # both views in one batch
+        if expect is None:  # both are commands: the more confident one
+            alone = [pipe.parser.parse(heard[k]) for k in (n, slow)]
+            assert parse.text == max(alone, key=lambda p: p.confidence).text
+        else:
+            assert parse.text == expect
+            if expect == "none":
+                assert recognition.best.text == "what a lovely day"  # the first view
+
+
+def test_stretched_audio_is_longer_and_refuses_odd_factors() -> None:
+    x = np.sin(np.arange(16000) * 2 * np.pi * 200 / 16000).astype(np.float32)
+    y = audio.stretched(x, 1.1)
+    assert y.dtype == np.float32 and y.size == 17600
+    spectrum = np.abs(np.fft.rfft(y))
+    assert np.argmax(spectrum) * 16000 / y.size == pytest.approx(200 / 1.1, abs=1)  # lower
+    assert audio.stretched(x, 1.0) is x
+    with pytest.raises(ValueError, match="stretch factor"):
+        audio.stretched(x, 3.0)
+
+
 def test_config_is_strict(tmp_path: Path) -> None:
     path = tmp_path / "voice.yaml"
     path.write_text("asr:\n  engin: whisper\n")
@@ -91,6 +151,10 @@ def test_config_is_strict(tmp_path: Path) -> None:
     for seconds in (0.5, 31):
         with pytest.raises(ConfigError, match=r"min_window_s.*\[1, 30\]"):
             load(VoiceConfig, None, [f"asr.min_window_s={seconds}"])
+    with pytest.raises(ConfigError, match=r"stretch.*\[0\.5, 2\]"):
+        load(VoiceConfig, None, ["asr.stretch=[1.0, 3.0]"])
+    with pytest.raises(ConfigError, match=r"stretch.*1 to 4"):
+        load(VoiceConfig, None, ["asr.stretch=[]"])
     repo = Path(__file__).resolve().parents[1] / "configs" / "voice"
     for preset in sorted(repo.glob("*.yaml")):
         load(VoiceConfig, preset)

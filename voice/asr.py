@@ -21,6 +21,7 @@ import dataclasses
 import io
 import math
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -391,21 +392,28 @@ class WhisperRecognizer:
 
     def recognize(self, samples: np.ndarray) -> Recognition:
         """Transcribe (n,) float32 16 kHz audio (up to 30 s) into an n-best list."""
+        return self.recognize_batch([samples])[0]
+
+    def recognize_batch(self, clips: Sequence[np.ndarray]) -> list[Recognition]:
+        """Transcribe several clips in one CTranslate2 call (one encoder batch, one beam
+        search); each Recognition's ``seconds`` is the time of the whole batch."""
         from faster_whisper.audio import pad_or_trim
         from faster_whisper.transcribe import get_ctranslate2_storage
 
         start = time.perf_counter()
-        seconds = samples.size / SAMPLE_RATE
-        features = self._model.feature_extractor(samples.astype(np.float32))  # (80, frames)
+        feats = [self._model.feature_extractor(c.astype(np.float32)) for c in clips]  # (80, t)
         # Whisper was trained on 30 s windows (3000 frames, 100 per second); CTranslate2 also
-        # encodes a shorter one: the speech, 2 s of padding, and at least min_window_s.
+        # encodes a shorter one: the speech, 2 s of padding, and at least min_window_s. A
+        # batch shares the window of its longest clip.
         shortest = int(round(100 * self.min_window_s))
-        frames = 3000 if self.full_window else min(3000, max(shortest, features.shape[1] + 200))
-        features = np.ascontiguousarray(pad_or_trim(features, frames))
-        encoded = self._model.model.encode(get_ctranslate2_storage(features[None]), False)
-        result = self._model.model.generate(
+        longest = max(f.shape[1] for f in feats)
+        frames = 3000 if self.full_window else min(3000, max(shortest, longest + 200))
+        features = np.stack([pad_or_trim(f, frames) for f in feats])
+        encoded = self._model.model.encode(get_ctranslate2_storage(features), False)
+        seconds = max(c.size for c in clips) / SAMPLE_RATE
+        results = self._model.model.generate(
             encoded,
-            [self._prompt],
+            [self._prompt] * len(clips),
             beam_size=self.beam_size,
             num_hypotheses=self.beam_size,
             return_scores=True,
@@ -413,7 +421,11 @@ class WhisperRecognizer:
             # Counts the prompt; about 6 tokens per second of speech stops repetition loops.
             max_length=len(self._prompt) + min(self.max_tokens, 8 + int(6 * seconds)),
             suppress_blank=True,
-        )[0]
+        )
+        elapsed = time.perf_counter() - start
+        return [Recognition(self._hypotheses(r), self.name, elapsed) for r in results]
+
+    def _hypotheses(self, result: Any) -> tuple[Hypothesis, ...]:
         no_speech = float(getattr(result, "no_speech_prob", 0.0))
         hyps = []
         eot = self._tokenizer.eot
@@ -423,7 +435,15 @@ class WhisperRecognizer:
                 continue
             conf = float(math.exp(min(0.0, score))) * (1.0 - no_speech)  # score: mean log-prob
             hyps.append(Hypothesis(text, conf, float(score)))
-        return Recognition(tuple(hyps), self.name, time.perf_counter() - start)
+        return tuple(hyps)
+
+
+def recognize_all(recognizer: Recognizer, clips: Sequence[np.ndarray]) -> list[Recognition]:
+    """Each clip's Recognition: in one batch where the engine has one (Whisper), else in turn."""
+    batch = getattr(recognizer, "recognize_batch", None)
+    if batch is not None and len(clips) > 1:
+        return list(batch(clips))
+    return [recognizer.recognize(c) for c in clips]
 
 
 def make_recognizer(

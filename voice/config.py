@@ -38,9 +38,15 @@ class AsrConfig:
     full_window: bool = False  # whisper: encode the full 30 s window (slower)
     min_window_s: float = MIN_WINDOW_S  # whisper: else encode at least this (speech + 2 s)
     min_confidence: float = 0.3  # reject transcripts below this ASR confidence (noise-only guard)
+    # Also recognise the speech stretched by these factors (1.1: 10% slower and lower, by
+    # resampling) and keep the most confident accepted parse; (1.0,) hears it once. Whisper
+    # tiny.en mishears fast espeak-ng voices less when they are slowed down.
+    stretch: tuple[float, ...] = (1.0, 1.1, 1.2)
 
     def __post_init__(self) -> None:
         check(1 <= self.beam_size <= 10, "beam_size", "must be in 1..10")
+        check(1 <= len(self.stretch) <= 4, "stretch", "needs 1 to 4 factors")
+        check(all(0.5 <= f <= 2.0 for f in self.stretch), "stretch", "factors must be in [0.5, 2]")
         check(1 <= self.min_window_s <= 30, "min_window_s", "must be in [1, 30] s")
         check(0 <= self.min_confidence <= 1, "min_confidence", "must be in [0, 1]")
 

@@ -103,16 +103,11 @@ class VoicePipeline:
             t = time.perf_counter()
             samples = enhance(samples, cfg.audio.highpass_hz or None)
             timings["denoise"] = 1000 * (time.perf_counter() - t)
-        t = time.perf_counter()
-        recognition = self.recognizer.recognize(samples)
-        timings["asr"] = 1000 * (time.perf_counter() - t)
-        t = time.perf_counter()
-        nbest, parse = self.interpret(recognition)
+        recognition, nbest, parse = self.hear(samples, timings)
         if parse is None:
             timings["total"] = 1000 * (time.perf_counter() - t0)
             transcript = recognition.best.text if recognition.best else ""
             return Result(None, "none", transcript, 0.0, (), "not understood", timings)
-        timings["lm"] = 1000 * (time.perf_counter() - t)
         timings["total"] = 1000 * (time.perf_counter() - t0)
         if parse.command is None:
             return Result(
@@ -129,6 +124,27 @@ class VoicePipeline:
             timings,
             tuple(segments),
         )
+
+    def hear(
+        self, speech: np.ndarray, timings: dict[str, float] | None = None
+    ) -> tuple[Recognition, tuple[tuple[str, float], ...], Parse | None]:
+        """Recognise trimmed speech as it is and stretched by each of ``asr.stretch`` (one
+        Whisper batch), parse each, and keep the most confident accepted parse; with none
+        accepted, the first view's. Returns that view's recognition, n-best list and parse.
+        Adds "asr" and "lm" times (ms) to ``timings``."""
+        from irondog.voice.asr import recognize_all
+
+        t = time.perf_counter()
+        views = [audio_io.stretched(speech, f) for f in self.config.asr.stretch]
+        recognitions = recognize_all(self.recognizer, views)
+        t_lm = time.perf_counter()
+        heard = [(r, *self.interpret(r)) for r in recognitions]
+        accepted = [h for h in heard if h[2] is not None and h[2].accepted]
+        best = max(accepted, key=lambda h: h[2].confidence) if accepted else heard[0]
+        if timings is not None:
+            timings["asr"] = 1000 * (t_lm - t)
+            timings["lm"] = 1000 * (time.perf_counter() - t_lm)
+        return best
 
     def interpret(
         self, recognition: Recognition
