@@ -237,7 +237,7 @@ def reward_terms(
     cfg: EnvConfig,
     xp: ModuleType = np,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Named reward terms (unscaled) and the feet's TaskInfo fields one step later.
+    """Named reward terms (unscaled) and the TaskInfo state they carry to the next step.
 
     Returns (terms, feet): ``feet`` holds ``feet_air_time``, ``last_contact`` (float) and
     ``feet_landed``, each (n, 4), and ``vel_mean`` (n, 2), for ``advance_info``.
