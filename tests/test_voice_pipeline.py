@@ -127,6 +127,19 @@ def test_the_most_confident_accepted_view_wins() -> None:
                 assert recognition.best.text == "what a lovely day"  # the first view
 
 
+def test_long_speech_is_not_stretched_past_whispers_window() -> None:
+    # 26 s of speech fits Whisper's 30 s window as it is and 1.1x (28.6 s), not 1.2x (31.2 s).
+    pipe = VoicePipeline(VoiceConfig())
+    n = 26 * audio.SAMPLE_RATE
+    heard = {n: [("sit down", 0.9)], audio.stretched(np.zeros(n, np.float32), 1.1).size: []}
+    pipe.recognizer = ViewsByLength(heard)
+    _, _, parse = pipe.hear(np.zeros(n, np.float32))
+    assert pipe.recognizer.batches == [2] and parse.text == "sit"
+    pipe.recognizer = ViewsByLength({29 * audio.SAMPLE_RATE: [("sit down", 0.9)]})
+    pipe.hear(np.zeros(29 * audio.SAMPLE_RATE, np.float32))
+    assert pipe.recognizer.batches == [1]  # the speech as it is, alone
+
+
 def test_stretched_audio_is_longer_and_refuses_odd_factors() -> None:
     x = np.sin(np.arange(16000) * 2 * np.pi * 200 / 16000).astype(np.float32)
     y = audio.stretched(x, 1.1)

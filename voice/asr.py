@@ -261,6 +261,7 @@ def drop_repeats(text: str) -> str:
 # 45.0%, non-command speech rejected alike, 191 vs 172 ms per clip; the full 30 s window:
 # 83.0 / 78.3 / 65.0 / 48.3% at 387 ms (benchmarks/RESULTS.md).
 MIN_WINDOW_S = 10.0
+WINDOW_S = 30.0  # Whisper's whole window: longer audio is cut to it
 
 # Whisper models that ship in registry packages: name -> the packages that hold its files.
 PACKAGED_WHISPER = {

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from irondog.voice import audio as audio_io
+from irondog.voice.audio import SAMPLE_RATE
 from irondog.voice.commands import Command, JoystickState, plan, segments_to_dicts, to_dict
 from irondog.voice.config import VoiceConfig
 
@@ -132,10 +133,13 @@ class VoicePipeline:
         Whisper batch), parse each, and keep the most confident accepted parse; with none
         accepted, the first view's. Returns that view's recognition, n-best list and parse.
         Adds "asr" and "lm" times (ms) to ``timings``."""
-        from irondog.voice.asr import recognize_all
+        from irondog.voice.asr import WINDOW_S, recognize_all
 
         t = time.perf_counter()
-        views = [audio_io.stretched(speech, f) for f in self.config.asr.stretch]
+        # A view longer than Whisper's window would lose its end and could parse, confidently,
+        # as a shorter command: long speech is heard only as far as it fits.
+        fits = [f for f in self.config.asr.stretch if f * speech.size <= WINDOW_S * SAMPLE_RATE]
+        views = [audio_io.stretched(speech, f) for f in fits or [1.0]]
         recognitions = recognize_all(self.recognizer, views)
         t_lm = time.perf_counter()
         heard = [(r, *self.interpret(r)) for r in recognitions]
