@@ -116,7 +116,7 @@ def main() -> int:  # noqa: C901
         span = audio.speech_span(clip, 1)
         trimmed = clip if span is None else clip[span[0] : span[1]]
         # The pipeline's views (asr.stretch), confidence floor and parser.
-        heard, _, full = pipe.hear(trimmed)
+        heard, _, full, _ = pipe.hear(trimmed)
         total = 1000 * (time.perf_counter() - t0)
         if cond == "clean":
             latency_ms.append(total)
@@ -128,7 +128,7 @@ def main() -> int:  # noqa: C901
         best = rec.best.text if rec.best else ""
         acc[cond]["whisper+rules"].append(_correct(rules.parse(best), command))
         transcripts[cond].append((best, command))
-        _, _, base_full = pipe_base.hear(trimmed)
+        base_full = pipe_base.hear(trimmed).parse
         acc[cond]["full(base)"].append(base_full is not None and _correct(base_full, command))
         if with_ps:
             t1 = time.perf_counter()

@@ -51,7 +51,9 @@ def _print(result_dict: dict, as_json: bool) -> None:
         line = f"{where}: {result_dict['text']}  (confidence {result_dict['confidence']:.2f})"
     else:
         line = f"{where}: {result_dict['message']} ({result_dict['reason']})"
-    print(line + f'  [heard: "{result_dict["transcript"]}"]', flush=True)
+    slowed = result_dict.get("stretch", 1.0)
+    view = f", stretched {slowed:g}x" if result_dict["accepted"] and slowed != 1.0 else ""
+    print(line + f'  [heard{view}: "{result_dict["transcript"]}"]', flush=True)
 
 
 def run(args: argparse.Namespace) -> int:

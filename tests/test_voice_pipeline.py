@@ -64,6 +64,7 @@ def test_cli_json_one_object_per_file(
     first, second = (json.loads(line) for line in lines)
     assert first["file"] == str(command_wav) and first["accepted"] is True
     assert first["command"]["actions"][0]["distance_m"] == 2.0
+    assert first["stretch"] in VoiceConfig().asr.stretch  # the view whose reading was taken
     assert "empty" in second["error"]
 
 
@@ -116,13 +117,14 @@ def test_the_most_confident_accepted_view_wins() -> None:
     ]
     for heard, expect in cases:
         pipe.recognizer = ViewsByLength(heard)
-        recognition, nbest, parse = pipe.hear(speech)
+        recognition, nbest, parse, stretch = pipe.hear(speech)
         assert pipe.recognizer.batches == [2]  # both views in one batch
         if expect is None:  # both are commands: the more confident one
             alone = [pipe.parser.parse(heard[k]) for k in (n, slow)]
             assert parse.text == max(alone, key=lambda p: p.confidence).text
         else:
             assert parse.text == expect
+            assert stretch == (1.1 if expect == "sit" else 1.0)
             if expect == "none":
                 assert recognition.best.text == "what a lovely day"  # the first view
 
@@ -133,7 +135,7 @@ def test_long_speech_is_not_stretched_past_whispers_window() -> None:
     n = 26 * audio.SAMPLE_RATE
     heard = {n: [("sit down", 0.9)], audio.stretched(np.zeros(n, np.float32), 1.1).size: []}
     pipe.recognizer = ViewsByLength(heard)
-    _, _, parse = pipe.hear(np.zeros(n, np.float32))
+    parse = pipe.hear(np.zeros(n, np.float32)).parse
     assert pipe.recognizer.batches == [2] and parse.text == "sit"
     pipe.recognizer = ViewsByLength({29 * audio.SAMPLE_RATE: [("sit down", 0.9)]})
     pipe.hear(np.zeros(29 * audio.SAMPLE_RATE, np.float32))

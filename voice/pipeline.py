@@ -7,7 +7,7 @@ import dataclasses
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -35,6 +35,7 @@ class Result:
     reason: str  # "ok", "no speech", "not understood"
     timings_ms: dict[str, float]
     segments: tuple[Any, ...] = ()
+    stretch: float = 1.0  # the view (asr.stretch factor) whose reading was taken
 
     @property
     def accepted(self) -> bool:
@@ -56,9 +57,20 @@ class Result:
             confidence=round(self.confidence, 4),
             nbest=[{"text": t, "confidence": round(c, 4)} for t, c in self.nbest],
             joystick=segments_to_dicts(self.segments),
+            stretch=self.stretch,
             timings_ms={k: round(v, 1) for k, v in self.timings_ms.items()},
         )
         return out
+
+
+class Heard(NamedTuple):
+    """The view a pipeline took: its recognition, n-best list (above the ASR-confidence
+    floor), parse (None when nothing was confident enough to parse) and stretch factor."""
+
+    recognition: Recognition
+    nbest: tuple[tuple[str, float], ...]
+    parse: Parse | None
+    stretch: float
 
 
 class VoicePipeline:
@@ -104,7 +116,7 @@ class VoicePipeline:
             t = time.perf_counter()
             samples = enhance(samples, cfg.audio.highpass_hz or None)
             timings["denoise"] = 1000 * (time.perf_counter() - t)
-        recognition, nbest, parse = self.hear(samples, timings)
+        recognition, nbest, parse, stretch = self.hear(samples, timings)
         if parse is None:
             timings["total"] = 1000 * (time.perf_counter() - t0)
             transcript = recognition.best.text if recognition.best else ""
@@ -124,27 +136,27 @@ class VoicePipeline:
             "ok",
             timings,
             tuple(segments),
+            stretch,
         )
 
-    def hear(
-        self, speech: np.ndarray, timings: dict[str, float] | None = None
-    ) -> tuple[Recognition, tuple[tuple[str, float], ...], Parse | None]:
+    def hear(self, speech: np.ndarray, timings: dict[str, float] | None = None) -> Heard:
         """Recognise trimmed speech as it is and stretched by each of ``asr.stretch`` (one
         Whisper batch), parse each, and keep the most confident accepted parse; with none
-        accepted, the first view's. Returns that view's recognition, n-best list and parse.
-        Adds "asr" and "lm" times (ms) to ``timings``."""
+        accepted, the first view's. Adds "asr" and "lm" times (ms) to ``timings``."""
         from irondog.voice.asr import WINDOW_S, recognize_all
 
         t = time.perf_counter()
         # A view longer than Whisper's window would lose its end and could parse, confidently,
         # as a shorter command: long speech is heard only as far as it fits.
         fits = [f for f in self.config.asr.stretch if f * speech.size <= WINDOW_S * SAMPLE_RATE]
-        views = [audio_io.stretched(speech, f) for f in fits or [1.0]]
+        factors = fits or [1.0]
+        views = [audio_io.stretched(speech, f) for f in factors]
         recognitions = recognize_all(self.recognizer, views)
         t_lm = time.perf_counter()
-        heard = [(r, *self.interpret(r)) for r in recognitions]
-        accepted = [h for h in heard if h[2] is not None and h[2].accepted]
-        best = max(accepted, key=lambda h: h[2].confidence) if accepted else heard[0]
+        pairs = zip(recognitions, factors, strict=True)
+        heard = [Heard(r, *self.interpret(r), f) for r, f in pairs]
+        accepted = [h for h in heard if h.parse is not None and h.parse.accepted]
+        best = max(accepted, key=lambda h: h.parse.confidence) if accepted else heard[0]
         if timings is not None:
             timings["asr"] = 1000 * (t_lm - t)
             timings["lm"] = 1000 * (time.perf_counter() - t_lm)
