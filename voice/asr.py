@@ -369,7 +369,7 @@ class WhisperRecognizer:
         self.beam_size = beam_size
         self.max_tokens = max_tokens
         self.full_window = full_window
-        if not 1.0 <= min_window_s <= 30.0:
+        if not 1.0 <= min_window_s <= WINDOW_S:
             raise ValueError(f"min_window_s must be in [1, 30] s, got {min_window_s}")
         self.min_window_s = min_window_s
         self._model = WhisperModel(
@@ -408,7 +408,8 @@ class WhisperRecognizer:
         # batch shares the window of its longest clip.
         shortest = int(round(100 * self.min_window_s))
         longest = max(f.shape[1] for f in feats)
-        frames = 3000 if self.full_window else min(3000, max(shortest, longest + 200))
+        window = int(round(100 * WINDOW_S))
+        frames = window if self.full_window else min(window, max(shortest, longest + 200))
         features = np.stack([pad_or_trim(f, frames) for f in feats])
         encoded = self._model.model.encode(get_ctranslate2_storage(features), False)
         seconds = max(c.size for c in clips) / SAMPLE_RATE

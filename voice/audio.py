@@ -39,13 +39,17 @@ def resample(samples: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.nd
     return resample_poly(samples, target // g, int(rate) // g).astype(np.float32)
 
 
+STRETCH_RANGE = (0.5, 2.0)  # stretch factors stretched() takes (asr.stretch is checked by it)
+
+
 def stretched(samples: np.ndarray, factor: float) -> np.ndarray:
     """(n,) 16 kHz audio made ``factor`` times as long by resampling: 1.1 plays it 10% slower
     and 10% lower, as a slower, deeper voice would say it (the recogniser hears both)."""
     if factor == 1.0:
         return samples
-    if not 0.5 <= factor <= 2.0:
-        raise ValueError(f"stretch factor must be in [0.5, 2], got {factor}")
+    lo, hi = STRETCH_RANGE
+    if not lo <= factor <= hi:
+        raise ValueError(f"stretch factor must be in [{lo:g}, {hi:g}], got {factor}")
     from fractions import Fraction
 
     from scipy.signal import resample_poly

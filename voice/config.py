@@ -7,6 +7,7 @@ from typing import Literal
 
 from irondog.config import check
 from irondog.voice.asr import MIN_WINDOW_S
+from irondog.voice.audio import STRETCH_RANGE
 from irondog.voice.commands import JoystickLimits
 
 
@@ -46,7 +47,9 @@ class AsrConfig:
     def __post_init__(self) -> None:
         check(1 <= self.beam_size <= 10, "beam_size", "must be in 1..10")
         check(1 <= len(self.stretch) <= 4, "stretch", "needs 1 to 4 factors")
-        check(all(0.5 <= f <= 2.0 for f in self.stretch), "stretch", "factors must be in [0.5, 2]")
+        lo, hi = STRETCH_RANGE
+        in_range = all(lo <= f <= hi for f in self.stretch)
+        check(in_range, "stretch", f"factors must be in [{lo:g}, {hi:g}]")
         check(1 <= self.min_window_s <= 30, "min_window_s", "must be in [1, 30] s")
         check(0 <= self.min_confidence <= 1, "min_confidence", "must be in [0, 1]")
 
