@@ -8,8 +8,10 @@ Systems, side by side on the same clips:
 - full:          VAD trim + Whisper tiny.en (command-style prompt, n-best; the speech as it is
                  and stretched, `asr.stretch`, in one batch) + trained parser, the most
                  confident accepted parse of the views
-- full(base):    the same with Whisper base (`asr.model=base`), same parser
-- whisper+rules: Whisper tiny.en on the speech as it is, keyword rules (baseline)
+- full(no adapter) (`--reference plain`, the default) or full(base) (`--reference base`): the
+                 same without the Whisper adapter (`asr.adapter=null`), on tiny.en or on Whisper
+                 base (`asr.model=base`); same parser
+- whisper+rules: Whisper tiny.en (no adapter) on the speech as it is, keyword rules (baseline)
 - ps+grammar:    pocketsphinx with the command JSGF grammar + trained parser (baseline)
 Accuracy is the exact match of the canonical command JSON; a rejection counts as wrong.
 Text-only, the three parsers (trained, SmolLM2 GGUF, rules) are compared on the same
@@ -33,7 +35,7 @@ import numpy as np
 
 from irondog.config import load
 from irondog.voice import audio, evalset
-from irondog.voice.asr import PocketSphinxRecognizer, model_footprint_mb
+from irondog.voice.asr import PocketSphinxRecognizer, model_footprint_mb, whisper_adapter
 from irondog.voice.commands import to_json
 from irondog.voice.config import VoiceConfig
 from irondog.voice.lm import DATA_DIR, RuleParser, TrainedParser
@@ -41,6 +43,11 @@ from irondog.voice.pipeline import VoicePipeline
 
 SNRS = (20.0, 10.0, 5.0, 0.0)
 NOISES = ("white", "babble", "wind", "motor")
+# The second full pipeline, side by side with the default: its column name and overrides.
+REFERENCES = {
+    "plain": ("full(no adapter)", ["asr.adapter=null"]),
+    "base": ("full(base)", ["asr.model=base"]),  # the packaged adapter is for tiny.en
+}
 
 
 def _correct(parse, command) -> bool:  # noqa: ANN001
@@ -85,6 +92,12 @@ def main() -> int:  # noqa: C901
     ap.add_argument("--llm", type=int, default=40, help="transcripts per set for the GGUF parser")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/irondog_voice_eval"))
     ap.add_argument("--json-out", type=Path, default=None)
+    ap.add_argument(
+        "--reference",
+        choices=sorted(REFERENCES),
+        default="plain",
+        help="the second full pipeline: tiny.en without the adapter, or base",
+    )
     args = ap.parse_args()
     if args.quick:
         args.clean, args.noisy, args.ps, args.llm = 40, 8, 4, 6
@@ -96,8 +109,11 @@ def main() -> int:  # noqa: C901
     rng = np.random.default_rng(evalset.EVAL_SEED)
     ps = PocketSphinxRecognizer()
     pipe = VoicePipeline(VoiceConfig())
-    whisper = pipe.recognizer  # the pipeline's default model and settings (tiny.en)
-    pipe_base = VoicePipeline(load(VoiceConfig, overrides=["asr.model=base"]))
+    ref, overrides = REFERENCES[args.reference]
+    pipe_ref = VoicePipeline(load(VoiceConfig, overrides=overrides))
+    plain = pipe_ref if args.reference == "plain" else VoicePipeline(
+        load(VoiceConfig, overrides=REFERENCES["plain"][1]))  # fmt: skip
+    whisper = plain.recognizer  # the baselines' Whisper: tiny.en as published, no adapter
     trained = pipe.parser  # the default parser with the default rejection settings
     assert isinstance(trained, TrainedParser)
     rules = RuleParser()
@@ -128,8 +144,8 @@ def main() -> int:  # noqa: C901
         best = rec.best.text if rec.best else ""
         acc[cond]["whisper+rules"].append(_correct(rules.parse(best), command))
         transcripts[cond].append((best, command))
-        base_full = pipe_base.hear(trimmed).parse
-        acc[cond]["full(base)"].append(base_full is not None and _correct(base_full, command))
+        ref_full = pipe_ref.hear(trimmed).parse
+        acc[cond][ref].append(ref_full is not None and _correct(ref_full, command))
         if with_ps:
             t1 = time.perf_counter()
             prec = ps.recognize(clip)
@@ -174,7 +190,7 @@ def main() -> int:  # noqa: C901
         ):
             result = pipe.understand(clip)
             fa[cond]["full"].append(result.accepted)
-            fa[cond]["full(base)"].append(pipe_base.understand(clip).accepted)
+            fa[cond][ref].append(pipe_ref.understand(clip).accepted)
             rec = whisper.recognize(clip)
             best = rec.best.text if rec.best else ""
             fa[cond]["whisper+rules"].append(rules.parse(best).accepted)
@@ -186,7 +202,7 @@ def main() -> int:  # noqa: C901
             clip = 0.1 * beds[kind][start : start + 3 * audio.SAMPLE_RATE]
             cond = "noise only"
             fa[cond]["full"].append(pipe.understand(clip).accepted)
-            fa[cond]["full(base)"].append(pipe_base.understand(clip).accepted)
+            fa[cond][ref].append(pipe_ref.understand(clip).accepted)
             rec = whisper.recognize(clip)
             fa[cond]["whisper+rules"].append(
                 rules.parse(rec.best.text if rec.best else "").accepted
@@ -247,16 +263,18 @@ def main() -> int:  # noqa: C901
         right = sum(_correct(trained.parse(t), c) for t, c in subset)
         parser_acc[name]["trained (llm subset)"] = (right / max(len(subset), 1), len(subset), 0)
 
+    adapter = whisper_adapter(VoiceConfig().asr.adapter, VoiceConfig().asr.model)
     footprint = (
         model_footprint_mb("whisper")
         + sum(f.stat().st_size for f in DATA_DIR.glob("parser.*")) / 1e6
+        + (adapter.stat().st_size / 1e6 if adapter is not None else 0.0)
     )
     clip_path = args.cache / "rss_clip.wav"
     audio.save_wav(clip_path, evalset.with_silence(evalset.speak_cached(items[0], args.cache)))
     rss = rss_of_default_pipeline(clip_path)
 
     # Report.
-    systems = ("full", "full(base)", "whisper+rules", "ps+grammar")
+    systems = ("full", ref, "whisper+rules", "ps+grammar")
 
     def pct(values: list[bool]) -> str:
         return f"{100 * np.mean(values):.1f}% (n={len(values)})" if values else "-"

@@ -170,6 +170,8 @@ def test_config_is_strict(tmp_path: Path) -> None:
         load(VoiceConfig, None, ["asr.stretch=[1.0, 3.0]"])
     with pytest.raises(ConfigError, match=r"stretch.*1 to 4"):
         load(VoiceConfig, None, ["asr.stretch=[]"])
+    with pytest.raises(ConfigError, match=r"adapter.*whisper engine only"):
+        load(VoiceConfig, None, ["asr.engine=pocketsphinx", "asr.adapter=/tmp/mine.npz"])
     repo = Path(__file__).resolve().parents[1] / "configs" / "voice"
     for preset in sorted(repo.glob("*.yaml")):
         load(VoiceConfig, preset)

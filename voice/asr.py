@@ -347,6 +347,7 @@ class WhisperRecognizer:
         max_tokens: int = 48,
         full_window: bool = False,
         min_window_s: float = MIN_WINDOW_S,
+        adapter: str | Path | None = None,
     ) -> None:
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
@@ -365,7 +366,20 @@ class WhisperRecognizer:
                 f"model directory, one of the packaged models {sorted(PACKAGED_WHISPER)}, or "
                 "set allow_download to use a hub id"
             )
+        if adapter is not None:
+            # Low-rank corrections trained by tune_whisper, added to the weights in memory.
+            from irondog.voice.tune_whisper import adapted_files
+
+            if in_memory is not None or not (Path(model_ref) / "model.bin").is_file():
+                raise ValueError(
+                    f"a Whisper adapter needs a model directory with a whole model.bin; "
+                    f"{model_ref!r} has none"
+                )
+            if not Path(adapter).is_file():
+                raise FileNotFoundError(f"Whisper adapter {adapter} does not exist")
+            in_memory = adapted_files(Path(model_ref), Path(adapter))
         self.model_ref = model_ref
+        self.adapter = None if adapter is None else str(adapter)
         self.beam_size = beam_size
         self.max_tokens = max_tokens
         self.full_window = full_window
@@ -446,6 +460,18 @@ def recognize_all(recognizer: Recognizer, clips: Sequence[np.ndarray]) -> list[R
     if batch is not None and len(clips) > 1:
         return list(batch(clips))
     return [recognizer.recognize(c) for c in clips]
+
+
+def whisper_adapter(setting: str | None, model: str | None = None) -> Path | None:
+    """The adapter file an ``asr.adapter`` setting names for ``asr.model``: "packaged" is the
+    shipped one when the model is the packaged tiny.en, and none for any other model."""
+    if setting is None:
+        return None
+    if setting == "packaged":
+        from irondog.voice.tune_whisper import ADAPTER
+
+        return ADAPTER if model in (None, DEFAULT_WHISPER) else None
+    return Path(setting)
 
 
 def make_recognizer(

@@ -43,6 +43,10 @@ class AsrConfig:
     # resampling) and keep the most confident accepted parse; (1.0,) hears it once. Whisper
     # tiny.en mishears fast espeak-ng voices less when they are slowed down.
     stretch: tuple[float, ...] = (1.0, 1.1, 1.2)
+    # whisper: low-rank corrections added to the model's weights (tune_whisper). "packaged":
+    # the one in voice/data, trained for the packaged tiny.en (other models and engines hear
+    # without it); a path: your own; None: Whisper as published.
+    adapter: str | None = "packaged"
 
     def __post_init__(self) -> None:
         check(1 <= self.beam_size <= 10, "beam_size", "must be in 1..10")
@@ -51,6 +55,8 @@ class AsrConfig:
         in_range = all(lo <= f <= hi for f in self.stretch)
         check(in_range, "stretch", f"factors must be in [{lo:g}, {hi:g}]")
         check(1 <= self.min_window_s <= 30, "min_window_s", "must be in [1, 30] s")
+        own = self.adapter not in (None, "packaged")
+        check(not own or self.engine == "whisper", "adapter", "applies to the whisper engine only")
         check(0 <= self.min_confidence <= 1, "min_confidence", "must be in [0, 1]")
 
 

@@ -77,7 +77,7 @@ class VoicePipeline:
     """Holds the loaded recogniser and parser; call ``understand`` per utterance."""
 
     def __init__(self, config: VoiceConfig | None = None) -> None:
-        from irondog.voice.asr import make_recognizer
+        from irondog.voice.asr import make_recognizer, whisper_adapter
         from irondog.voice.lm import make_parser
 
         self.config = config if config is not None else VoiceConfig()
@@ -88,6 +88,7 @@ class VoicePipeline:
                 "beam_size": cfg.asr.beam_size,
                 "full_window": cfg.asr.full_window,
                 "min_window_s": cfg.asr.min_window_s,
+                "adapter": whisper_adapter(cfg.asr.adapter, cfg.asr.model),
             }
         self.recognizer = make_recognizer(
             cfg.asr.engine, cfg.asr.model, allow_download=cfg.asr.allow_download, **kwargs
