@@ -176,6 +176,11 @@ def _torch_whisper(variables: dict[str, np.ndarray], rank: int, alpha: float) ->
     heads = int(variables["encoder/num_heads"])
     targets = lora_targets(variables)
 
+    def layers(stack: str) -> list[str]:
+        count = sum(1 for k in variables if k.startswith(f"{stack}/layer_") and
+                    k.endswith("/ffn/linear_0/weight"))  # fmt: skip
+        return [f"{stack}/layer_{i}" for i in range(count)]
+
     class Net(nn.Module):
         def __init__(self) -> None:
             super().__init__()
@@ -208,6 +213,15 @@ def _torch_whisper(variables: dict[str, np.ndarray], rank: int, alpha: float) ->
             o = F.scaled_dot_product_attention(split(q), split(k), split(v), is_causal=causal)
             return o.transpose(1, 2).reshape(b, lq, d)
 
+        def self_attention(self, x: Any, p: str, causal: bool) -> Any:
+            h = self.ln(x, f"{p}/self_attention/layer_norm")
+            q, k, v = self.lin(h, f"{p}/self_attention/linear_0").chunk(3, dim=-1)
+            return x + self.lin(self.attend(q, k, v, causal), f"{p}/self_attention/linear_1")
+
+        def feed_forward(self, x: Any, p: str) -> Any:
+            h = F.gelu(self.lin(self.ln(x, f"{p}/ffn/layer_norm"), f"{p}/ffn/linear_0"))
+            return x + self.lin(h, f"{p}/ffn/linear_1")
+
         def encode(self, mel: Any) -> Any:
             w = self.w
             x = F.gelu(F.conv1d(mel, w["encoder/conv1/weight"], w["encoder/conv1/bias"], padding=1))
@@ -215,33 +229,20 @@ def _torch_whisper(variables: dict[str, np.ndarray], rank: int, alpha: float) ->
                                 padding=1))  # fmt: skip
             x = x.transpose(1, 2)
             x = x + w["encoder/position_encodings/encodings"][: x.shape[1]]
-            i = 0
-            while f"encoder/layer_{i}/ffn/linear_0/weight" in w:
-                p = f"encoder/layer_{i}"
-                q, k, v = self.lin(self.ln(x, f"{p}/self_attention/layer_norm"),
-                                   f"{p}/self_attention/linear_0").chunk(3, dim=-1)  # fmt: skip
-                x = x + self.lin(self.attend(q, k, v, False), f"{p}/self_attention/linear_1")
-                h = F.gelu(self.lin(self.ln(x, f"{p}/ffn/layer_norm"), f"{p}/ffn/linear_0"))
-                x = x + self.lin(h, f"{p}/ffn/linear_1")
-                i += 1
+            for p in layers("encoder"):
+                x = self.feed_forward(self.self_attention(x, p, causal=False), p)
             return self.ln(x, "encoder/layer_norm")
 
         def decode(self, tokens: Any, enc: Any) -> Any:
             w = self.w
             emb = w["decoder/embeddings/weight"]
             x = emb[tokens] + w["decoder/position_encodings/encodings"][: tokens.shape[1]]
-            i = 0
-            while f"decoder/layer_{i}/ffn/linear_0/weight" in w:
-                p = f"decoder/layer_{i}"
-                q, k, v = self.lin(self.ln(x, f"{p}/self_attention/layer_norm"),
-                                   f"{p}/self_attention/linear_0").chunk(3, dim=-1)  # fmt: skip
-                x = x + self.lin(self.attend(q, k, v, True), f"{p}/self_attention/linear_1")
+            for p in layers("decoder"):
+                x = self.self_attention(x, p, causal=True)
                 q = self.lin(self.ln(x, f"{p}/attention/layer_norm"), f"{p}/attention/linear_0")
                 k, v = self.lin(enc, f"{p}/attention/linear_1").chunk(2, dim=-1)
                 x = x + self.lin(self.attend(q, k, v, False), f"{p}/attention/linear_2")
-                h = F.gelu(self.lin(self.ln(x, f"{p}/ffn/layer_norm"), f"{p}/ffn/linear_0"))
-                x = x + self.lin(h, f"{p}/ffn/linear_1")
-                i += 1
+                x = self.feed_forward(x, p)
             return self.ln(x, "decoder/layer_norm")  # logits: @ embeddings.T (tied)
 
     return Net()
