@@ -85,7 +85,10 @@ def run(args: argparse.Namespace) -> int:
         if not args.audio:
             raise UserError("--audio: no audio file given")
     config = load(VoiceConfig, args.config, args.overrides)
-    pipeline = VoicePipeline(config)
+    try:
+        pipeline = VoicePipeline(config)
+    except ValueError as err:  # a model or adapter file that cannot be used, named in err
+        raise UserError(str(err)) from err
     if args.render:
         return _carry_out(pipeline, args)
     failures = 0

@@ -79,6 +79,18 @@ def test_cli_render_with_a_missing_checkpoint_fails_before_listening(
     assert not out.exists()
 
 
+def test_cli_names_an_adapter_it_cannot_use(
+    command_wav: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"not an adapter")
+    for adapter, message in ((junk, "junk.npz: not a Whisper adapter"),
+                             (tmp_path / "gone.npz", "gone.npz does not exist")):  # fmt: skip
+        code = main(["voice", f"asr.adapter={adapter}", "--audio", str(command_wav)])
+        err = capsys.readouterr().err
+        assert code == 2 and message in err and "Traceback" not in err
+
+
 class ViewsByLength:
     """A recogniser that hears each view by its length: the original clip one way, the
     stretched one another (an engine's mishearing that slowing the speech undoes)."""
