@@ -35,7 +35,7 @@ import numpy as np
 
 from irondog.config import load
 from irondog.voice import audio, evalset
-from irondog.voice.asr import PocketSphinxRecognizer, model_footprint_mb, whisper_adapter
+from irondog.voice.asr import PocketSphinxRecognizer, model_footprint_mb
 from irondog.voice.commands import to_json
 from irondog.voice.config import VoiceConfig
 from irondog.voice.lm import DATA_DIR, RuleParser, TrainedParser
@@ -264,11 +264,11 @@ def main() -> int:  # noqa: C901
         right = sum(_correct(trained.parse(t), c) for t, c in subset)
         parser_acc[name]["trained (llm subset)"] = (right / max(len(subset), 1), len(subset), 0)
 
-    adapter = whisper_adapter(VoiceConfig().asr.adapter, VoiceConfig().asr.model)
+    adapter = pipe.recognizer.adapter  # the default pipeline's adapter file, if any
     footprint = (
         model_footprint_mb("whisper")
         + sum(f.stat().st_size for f in DATA_DIR.glob("parser.*")) / 1e6
-        + (adapter.stat().st_size / 1e6 if adapter is not None else 0.0)
+        + (Path(adapter).stat().st_size / 1e6 if adapter is not None else 0.0)
     )
     clip_path = args.cache / "rss_clip.wav"
     audio.save_wav(clip_path, evalset.with_silence(evalset.speak_cached(items[0], args.cache)))

@@ -104,6 +104,9 @@ def test_bad_adapters_are_refused(tmp_path) -> None:  # noqa: ANN001
     )
     with pytest.raises(ValueError, match="does not have"):
         tw.merge_adapter(model, tw.load_adapter(tmp_path / "name.npz"))
+    adapter_file(tmp_path / "half.npz", {f"{name}.A": np.zeros((2, 4))})
+    with pytest.raises(ValueError, match="half.npz: adapter for .* needs both"):
+        tw.merge_adapter(model, tw.load_adapter(tmp_path / "half.npz"), "half.npz")
 
 
 def test_recogniser_refuses_a_missing_or_misplaced_adapter(tmp_path) -> None:  # noqa: ANN001
@@ -124,13 +127,13 @@ def test_torch_whisper_reads_as_ctranslate2_does() -> None:
         model = tw.read_ct2(f)
     tok = Tokenizer(HfTokenizer.from_file(str(model_dir / "tokenizer.json")), False,
                     task="transcribe", language="en")  # fmt: skip
-    prompt = [tok.sot_prev, *tok.encode(" go forward"), *tok.sot_sequence, tok.no_timestamps]
+    prompt = asr.prompt_tokens(tok, "go forward")
     clip = tts.speak("walk forward two metres then turn left", "en-us", 160, 50)
     net = tw._torch_whisper(model.variables, rank=2, alpha=4.0)  # B = 0: the model as it is
     emb = net.w["decoder/embeddings/weight"]
     seq = list(prompt)
     with torch.no_grad():
-        enc = net.encode(torch.from_numpy(tw._features([clip], 1000)))
+        enc = net.encode(torch.from_numpy(tw._features([clip], tw.WINDOW_FRAMES)))
         for _ in range(20):
             nxt = int((net.decode(torch.tensor([seq]), enc)[0, -1] @ emb.T).argmax())
             if nxt == tok.eot:

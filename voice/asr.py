@@ -331,6 +331,13 @@ def _whisper_in_memory(files: list[Path]) -> dict[str, Any]:
     return out
 
 
+def prompt_tokens(tokenizer: Any, prompt: str) -> list[int]:
+    """The decoder's start: the prompt as previous text, then start of transcript without
+    timestamps (faster-whisper's Tokenizer). Training (tune_whisper) starts from the same."""
+    tok = tokenizer
+    return [tok.sot_prev, *tok.encode(" " + prompt.strip()), *tok.sot_sequence, tok.no_timestamps]
+
+
 class WhisperRecognizer:
     """Whisper through CTranslate2 with a vocabulary prompt and beam-search n-best."""
 
@@ -402,8 +409,7 @@ class WhisperRecognizer:
             language="en",
         )
         tok = self._tokenizer
-        self._prompt = [tok.sot_prev, *tok.encode(" " + prompt.strip())]
-        self._prompt += [*tok.sot_sequence, tok.no_timestamps]
+        self._prompt = prompt_tokens(tok, prompt)
 
     def recognize(self, samples: np.ndarray) -> Recognition:
         """Transcribe (n,) float32 16 kHz audio (up to 30 s) into an n-best list."""

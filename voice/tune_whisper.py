@@ -33,10 +33,12 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from irondog.voice.asr import MIN_WINDOW_S
+
 DATA_DIR = Path(__file__).parent / "data"
 ADAPTER = DATA_DIR / "whisper_lora.npz"
-WINDOW_FRAMES = 1000  # trained in the recogniser's 10 s window (asr.MIN_WINDOW_S)
-MAX_CLIP_S = 8.0  # trimmed speech that fits that window with the recogniser's 2 s of padding
+WINDOW_FRAMES = int(100 * MIN_WINDOW_S)  # trained in the recogniser's shortest window
+MAX_CLIP_S = MIN_WINDOW_S - 2.0  # speech that fits it with the recogniser's 2 s of padding
 
 # CTranslate2 data-type codes (ctranslate2/specs/model_spec.py).
 _DTYPES = {0: np.dtype(np.float32), 1: np.dtype(np.int8), 2: np.dtype(np.int16),
@@ -141,6 +143,8 @@ def merge_adapter(model: Ct2Model, adapter: dict[str, Any], source: str = "adapt
     for name in names:
         if name not in variables:
             raise ValueError(f"{source}: adapter names {name!r}, which the model does not have")
+        if f"{name}.A" not in tensors or f"{name}.B" not in tensors:
+            raise ValueError(f"{source}: adapter for {name} needs both {name}.A and {name}.B")
         a, b = tensors[f"{name}.A"], tensors[f"{name}.B"]
         w = variables[name]
         if b.shape[0] != w.shape[0] or a.shape[1] != w.shape[1] or a.shape[0] != b.shape[1]:
@@ -352,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     from tokenizers import Tokenizer as HfTokenizer
 
     from irondog.voice import evalset
-    from irondog.voice.asr import WHISPER_PROMPT, whisper_model_dir
+    from irondog.voice.asr import WHISPER_PROMPT, prompt_tokens, whisper_model_dir
     from irondog.voice.train_parser import training_texts
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -379,12 +383,10 @@ def main(argv: list[str] | None = None) -> int:
         base = read_ct2(f)
     tok = Tokenizer(HfTokenizer.from_file(str(model_dir / "tokenizer.json")), False,
                     task="transcribe", language="en")  # fmt: skip
-    prompt = [tok.sot_prev, *tok.encode(" " + WHISPER_PROMPT.strip()), *tok.sot_sequence,
-              tok.no_timestamps]  # fmt: skip
+    prompt = prompt_tokens(tok, WHISPER_PROMPT)
 
     skip = evalset.reserved_texts(training_texts())  # no evaluation phrasing is trained on
     t0 = time.time()
-    clips, texts = [], []
     pairs = list(training_clips(args.clips, args.seed, skip))
     if args.recordings is not None:
         pairs += recorded_clips(args.recordings)
