@@ -14,6 +14,7 @@ much); an unknown gait name is an error that lists the known ones.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
 from collections.abc import Sequence
 from importlib import resources
@@ -116,10 +117,23 @@ def preset(name: str, directory: str | Path | None = None) -> GaitParams:
     (``configs/gaits`` by default) where that file exists."""
     if name not in PRESETS:
         raise ConfigError(f"unknown gait {name!r}; known gaits: {', '.join(PRESETS)}")
-    path = Path(directory if directory is not None else presets_directory()) / f"{name}.yaml"
+    if directory is None:
+        return _packaged_preset(name)
+    return _read_preset(name, Path(directory))
+
+
+def _read_preset(name: str, directory: Path) -> GaitParams:
+    path = directory / f"{name}.yaml"
     if path.is_file():
         return load(GaitParams, path, base=PRESETS[name])
     return PRESETS[name]
+
+
+@functools.cache
+def _packaged_preset(name: str) -> GaitParams:
+    # The packaged presets are read once per process: environments sample gaits at every
+    # reset and resample, and parsing five YAML files there cost milliseconds per step.
+    return _read_preset(name, presets_directory())
 
 
 def interpolate(a: GaitParams, b: GaitParams, t: float) -> np.ndarray:
@@ -190,6 +204,9 @@ def sample_gaits(
     return xp.concatenate([blended[:, :1], offsets, blended[:, 4:]], axis=1)
 
 
+@functools.cache
 def preset_matrix(names: tuple[str, ...]) -> np.ndarray:
-    """(k, 8) gait vectors of the named presets."""
-    return np.stack([preset(name).vector() for name in names])
+    """(k, 8) gait vectors of the named packaged presets (read-only; built once per names)."""
+    matrix = np.stack([preset(name).vector() for name in names])
+    matrix.flags.writeable = False
+    return matrix

@@ -308,3 +308,13 @@ def test_command_curriculum_widens_ranges_with_each_simulations_lifetime():
         state = env.step(state, np.zeros((64, 12)))
     assert (state.info["task"].lifetime == 12).all()
     assert np.abs(state.info["task"].command[:, 0]).max() > 0.5
+
+
+def test_packaged_presets_are_read_once() -> None:
+    names = ("walk", "trot", "pace", "bound", "pronk")
+    first = gaits.preset_matrix(names)
+    assert gaits.preset_matrix(names) is first  # cached: no YAML parsed on the hot path
+    assert not first.flags.writeable  # a caller cannot corrupt the cached presets
+    with pytest.raises(ValueError):
+        first[0, 0] = 9.0
+    np.testing.assert_array_equal(first[1], gaits.preset("trot").vector())
