@@ -336,7 +336,7 @@ def policy_metadata(env_config: Any = None, config_dict: Mapping[str, Any] | Non
         gait_cfg = getattr(cfg, "gaits", None) or GaitTaskConfig()
         extra = {
             "gait_fields": list(gaits.GAIT_FIELDS),
-            "gait_presets": {name: g.vector().tolist() for name, g in gaits.PRESETS.items()},
+            "gait_presets": {name: gaits.preset(name).vector().tolist() for name in gaits.PRESETS},
             "gait_ranges": {k: list(v) for k, v in dataclasses.asdict(gait_cfg.ranges).items()},
             "trained_gaits": list(gait_cfg.presets),
         }

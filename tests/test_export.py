@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -311,3 +312,16 @@ def test_trained_policy_plays_from_onnx(tmp_path) -> None:
     assert report["falls"] == 0
     assert report["lin_vel_error_mean"] < 0.1  # m/s; the training eval measured 0.048
     assert report["displacement_m"] > 1.4  # 2 m commanded
+
+
+def test_gait_metadata_carries_the_presets_training_uses(monkeypatch) -> None:
+    from irondog.envs import gaits
+    from irondog.envs.config import EnvConfig
+
+    faster = dataclasses.replace(gaits.PRESETS["trot"], frequency=2.5)
+    monkeypatch.setattr(gaits, "_packaged_preset", lambda name: faster if name == "trot"
+                        else gaits.PRESETS[name])  # fmt: skip
+    meta = export.policy_metadata(EnvConfig(task="gaits"))
+    # The YAML-overridden preset training samples, not the code default beneath it.
+    assert meta["gait_presets"]["trot"] == faster.vector().tolist()
+    assert meta["gait_presets"]["pace"] == gaits.PRESETS["pace"].vector().tolist()
