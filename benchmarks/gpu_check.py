@@ -63,8 +63,8 @@ class Plan:
 GPU_PLAN = Plan(
     sizes=(8192, 32768),
     seconds=3.0,
-    budgets={"versions": 30, "mjx_jax": 100, "mjx_warp": 100, "train": 140},
-    train_seconds=90.0,
+    budgets={"versions": 30, "mjx_jax": 100, "mjx_warp": 90, "train": 130},  # 350 s in all
+    train_seconds=80.0,
     train_overrides=(),
     smoke=False,
 )
@@ -261,8 +261,12 @@ def run_stage(name: str, plan: Plan, cache_dir: str) -> None:
 # --- the parent: stages in turn, then the report ----------------------------------------
 
 
-def run_stages(stages: list[str], plan: Plan, cache_dir: str, log: Any) -> dict[str, dict]:
-    """Run each stage in its own process under its budget; collect records and errors."""
+def run_stages(
+    stages: list[str], plan: Plan, cache_dir: str, log: Any, done: Any
+) -> dict[str, dict]:
+    """Run each stage in its own process under its budget; collect records and errors.
+    ``done(results)`` runs after each stage (the report is rewritten, so a run killed from
+    outside keeps the stages that finished)."""
     results: dict[str, dict] = {}
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     if plan.smoke:
@@ -297,6 +301,8 @@ def run_stages(stages: list[str], plan: Plan, cache_dir: str, log: Any) -> dict[
         results[name] = {"seconds": round(seconds, 1), "error": error, "records": records}
         state = "ok" if error is None else f"FAILED ({error})"
         print(f"[gpu_check] {name}: {state} in {seconds:.0f} s", file=sys.stderr, flush=True)
+        log.flush()
+        done(results)
     return results
 
 
@@ -418,26 +424,29 @@ def main() -> int:
     out = Path(args.out or os.environ.get("OUT") or REPO / "runs" / "gpu_check")
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+
+    def write(results: dict[str, dict]) -> None:
+        peaks = [
+            r["peak_memory_bytes"]
+            for stage in results.values()
+            for r in stage["records"]
+            if r.get("peak_memory_bytes") is not None
+        ]
+        report = {
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "smoke": plan.smoke,
+            "plan": dataclasses.asdict(plan),
+            "load_average": os.getloadavg()[0],
+            "wall_s": round(time.perf_counter() - started, 1),
+            "peak_memory_bytes": max(peaks, default=None),
+            "stages": results,
+            "targets": targets(results),
+        }
+        (out / "gpu_check.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
+        (out / "gpu_check.md").write_text(markdown(report))
+
     with open(out / "gpu_check.log", "w") as log:
-        results = run_stages(stages, plan, args.cache_dir, log)
-    peaks = [
-        r["peak_memory_bytes"]
-        for stage in results.values()
-        for r in stage["records"]
-        if r.get("peak_memory_bytes") is not None
-    ]
-    report = {
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "smoke": plan.smoke,
-        "plan": dataclasses.asdict(plan),
-        "load_average": os.getloadavg()[0],
-        "wall_s": round(time.perf_counter() - started, 1),
-        "peak_memory_bytes": max(peaks, default=None),
-        "stages": results,
-    }
-    report["targets"] = targets(results)
-    (out / "gpu_check.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
-    (out / "gpu_check.md").write_text(markdown(report))
+        results = run_stages(stages, plan, args.cache_dir, log, write)
     print((out / "gpu_check.md").read_text())
     print(f"[gpu_check] wrote {out}/gpu_check.json, gpu_check.md, gpu_check.log", file=sys.stderr)
     return 1 if any(v["error"] for v in results.values()) else 0

@@ -30,7 +30,7 @@ WHEELS=(
   tensorboardX==2.6.5
 )
 WARP=warp-lang==1.18.0
-PART_SIZE=45M  # with the tree (about 16 MB) and nothing else carried, under 64 MiB a call
+PART_SIZE=40M  # with the tree (about 15 MiB) and the last part with .whl/, under 64 MiB a call
 
 PLATFORMS=()
 for tag in manylinux_2_28_x86_64 manylinux_2_27_x86_64 manylinux_2_17_x86_64 \
