@@ -110,3 +110,17 @@ def test_smoke_mode_runs_every_stage_on_the_cpu(tmp_path):
     assert train["env_steps_per_s"] > 0
     text = (tmp_path / "gpu_check.md").read_text()
     assert "| jax | 8 |" in text and "Training, configs/train/joystick_gpu.yaml" in text
+
+
+def test_train_summary_leaves_the_compiling_iteration_out_of_steps_per_s_and_slope():
+    rows = [
+        {"iteration": i, "env_steps": i * 1e6, "time/iteration_s": 60.0 if i == 1 else 0.5,
+         "time/steps_per_s": 1e6 / (60.0 if i == 1 else 0.5), "episode/return": 2.0 * i,
+         "env/tracking_error": 1.0 / i, "wall_s": 60.0 + 0.5 * (i - 1)}
+        for i in range(1, 6)
+    ]  # fmt: skip
+    summary = gpu_check().train_summary(rows, 8192)
+    assert summary["env_steps_per_s"] == 2e6
+    assert summary["return_slope_per_million_steps"] == pytest.approx(2.0)
+    assert summary["first_iteration_s"] == 60.0 and summary["iterations"] == 5
+    assert (summary["return_first"], summary["return_last"]) == (2.0, 10.0)
