@@ -51,7 +51,8 @@ def env_steps_per_second(cfg: EnvConfig, seconds: float = 5.0, seed: int = 0) ->
     started = time.perf_counter()
     state = env.reset(seed)
     action = np.zeros((cfg.num_envs, env.action_size), dtype=np.float32)
-    state = env.step(state, action)  # warm-up (compiles the MJX step)
+    for _ in range(2):  # warm-up: compiles the MJX step (see mjx_physics_steps_per_second)
+        state = env.step(state, action)
     _block(state)
     compile_s = time.perf_counter() - started
     steps = 0
@@ -100,7 +101,10 @@ def mjx_physics_steps_per_second(cfg: EnvConfig, seconds: float = 5.0) -> dict[s
         data = data.replace(ctrl=jnp.clip(torque, -12.0, 12.0))
         return jax.lax.scan(lambda d, _: (step(mx, d), None), data, None, cfg.substeps)[0]
 
-    data = control_step(data)
+    # Two warm-up calls: on the CPU here the second call compiled again (its input, the first
+    # call's output, is placed unlike the vmap-built start), which the timed loop must not hold.
+    for _ in range(2):
+        data = control_step(data)
     data.qpos.block_until_ready()
     compile_s = time.perf_counter() - started
     steps = 0
