@@ -1,5 +1,5 @@
 """benchmarks/gpu_check.sh: its report from made-up records (fast) and its --smoke run on the CPU
-(slow: it compiles the MJX step and a PPO iteration, a few minutes on two cores)."""
+(slow: it compiles the MJX step and a PPO iteration on the CPU, many minutes on two cores)."""
 
 import importlib.util
 import json
