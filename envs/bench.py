@@ -48,10 +48,13 @@ def env_steps_per_second(cfg: EnvConfig, seconds: float = 5.0, seed: int = 0) ->
     from irondog.envs.registry import backend_factory
 
     env = backend_factory(cfg.backend)(cfg)
+    started = time.perf_counter()
     state = env.reset(seed)
     action = np.zeros((cfg.num_envs, env.action_size), dtype=np.float32)
-    state = env.step(state, action)  # warm-up (compiles the MJX step)
+    for _ in range(2):  # warm-up: compiles the MJX step (see mjx_physics_steps_per_second)
+        state = env.step(state, action)
     _block(state)
+    compile_s = time.perf_counter() - started
     steps = 0
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:
@@ -63,7 +66,57 @@ def env_steps_per_second(cfg: EnvConfig, seconds: float = 5.0, seed: int = 0) ->
     return {
         "env_steps_per_s": env_sps,
         "physics_steps_per_s": env_sps * cfg.substeps,
+        "compile_s": compile_s,  # build, reset and first step (MJX: mostly compilation)
         "rss_mb": rss_mb(),
+    }
+
+
+def mjx_physics_steps_per_second(cfg: EnvConfig, seconds: float = 5.0) -> dict[str, float]:
+    """Physics steps/s of bare ``mjx.step`` on the same model (MJX's counterpart of
+    ``raw_batch_steps_per_second``): a PD law in JAX once per control step, ``cfg.substeps``
+    vmapped ``mjx.step`` calls in one compiled ``lax.scan``, nominal model, no task."""
+    import jax
+    import jax.numpy as jnp
+    from mujoco import mjx
+
+    from irondog.envs import terrain
+    from irondog.envs.mjx_env import check_impl, make_data_template
+    from irondog.envs.robot import RobotIds
+
+    check_impl(cfg.mjx_impl)
+    started = time.perf_counter()
+    model = terrain.build_model(cfg)
+    model.opt.timestep = cfg.sim_dt
+    ids = RobotIds.from_model(model)
+    mx = mjx.put_model(model, impl=cfg.mjx_impl)
+    template = make_data_template(model, mx, cfg.mjx_impl, cfg.num_envs)
+    home = jnp.tile(jnp.asarray(ids.home_qpos), (cfg.num_envs, 1))
+    data = jax.vmap(lambda q: template.replace(qpos=q))(home)
+    pose = jnp.asarray(ids.default_pose)
+    step = jax.vmap(mjx.step, in_axes=(None, 0))
+
+    @jax.jit
+    def control_step(data: mjx.Data) -> mjx.Data:
+        torque = cfg.kp * (pose - data.qpos[:, 7:]) - cfg.kd * data.qvel[:, 6:]
+        data = data.replace(ctrl=jnp.clip(torque, -12.0, 12.0))
+        return jax.lax.scan(lambda d, _: (step(mx, d), None), data, None, cfg.substeps)[0]
+
+    # Two warm-up calls: on the CPU here the second call compiled again (its input, the first
+    # call's output, is placed unlike the vmap-built start), which the timed loop must not hold.
+    for _ in range(2):
+        data = control_step(data)
+    data.qpos.block_until_ready()
+    compile_s = time.perf_counter() - started
+    steps = 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        data = control_step(data)
+        steps += 1
+    data.qpos.block_until_ready()
+    elapsed = time.perf_counter() - start
+    return {
+        "physics_steps_per_s": cfg.num_envs * steps * cfg.substeps / elapsed,
+        "compile_s": compile_s,
     }
 
 

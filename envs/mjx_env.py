@@ -25,6 +25,27 @@ from irondog.envs.robot import NUM_JOINTS, RobotIds
 from irondog.motors import cybergear
 
 DIVERGED_SPEED = 1.0e3
+CONTACTS_PER_SIM = 16  # Warp's contact buffer per simulation: 4 feet, room for knees and trunk
+
+
+def check_impl(impl: str) -> None:
+    """Fail early, with the fix, if MJX implementation ``impl`` cannot run here."""
+    if impl == "warp":
+        try:
+            import mujoco_warp  # noqa: F401
+        except ImportError as err:
+            raise ImportError(
+                "env.mjx_impl='warp' needs the mujoco-warp package (pip install "
+                "mujoco-warp warp-lang, with a CUDA GPU); use env.mjx_impl=jax"
+            ) from err
+
+
+def make_data_template(model: mujoco.MjModel, mx: mjx.Model, impl: str, num_envs: int) -> mjx.Data:
+    """One simulation's zeroed ``mjx.Data``, to ``vmap`` over. Warp builds it from the MjModel
+    and sizes its contact buffer for all ``num_envs`` simulations together."""
+    if impl == "warp":
+        return mjx.make_data(model, impl="warp", naconmax=num_envs * CONTACTS_PER_SIM)
+    return mjx.make_data(mx)
 
 
 class MjxEnv:
@@ -44,15 +65,9 @@ class MjxEnv:
         self.observation_size = task.observation_size(cfg.task)
         self.privileged_observation_size = self.observation_size + task.PRIVILEGED_EXTRA
         impl = cfg.mjx_impl
-        if impl == "warp":
-            try:
-                import mujoco_warp  # noqa: F401
-            except ImportError as err:
-                raise ImportError(
-                    "env.mjx_impl='warp' needs the mujoco-warp package (pip install "
-                    "mujoco-warp warp-lang, with a CUDA GPU); use env.mjx_impl=jax"
-                ) from err
+        check_impl(impl)
         self.mx = mjx.put_model(self.model, impl=impl)
+        self._data0 = make_data_template(self.model, self.mx, impl, cfg.num_envs)
         self._base = {n: jnp.asarray(getattr(self.model, n)) for n in randomize.RANDOMIZED_FIELDS}
         self._base_np = {n: getattr(self.model, n).copy() for n in randomize.RANDOMIZED_FIELDS}
         self._noise = jnp.asarray(task.noise_scales(cfg.noise, cfg.task))
@@ -138,7 +153,7 @@ class MjxEnv:
         key: jax.Array,
     ) -> dict[str, Any]:
         cfg, n = self.cfg, qpos.shape[0]
-        data = jax.vmap(lambda q, v: mjx.make_data(self.mx).replace(qpos=q, qvel=v))(qpos, qvel)
+        data = jax.vmap(lambda q, v: self._data0.replace(qpos=q, qvel=v))(qpos, qvel)
         data = self._forward(fields, data)
         readings = self._readings(data, jnp.zeros((n, NUM_JOINTS)), jnp.zeros(n))
         tinfo = task.initial_info(

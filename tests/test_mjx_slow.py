@@ -1,4 +1,5 @@
-"""MJX variants that take minutes to compile on a CPU: rough ground and the gait task."""
+"""MJX variants that take minutes to compile on a CPU: rough ground, the gait task and the GPU
+presets."""
 
 import jax
 import numpy as np
@@ -28,17 +29,18 @@ def test_mjx_variant_steps_and_autoresets(variant):
 
 
 @pytest.mark.slow
-def test_gpu_gait_preset_trains_on_the_mjx_back_end(tmp_path):
-    # configs/train/gaits_gpu.yaml as written (MJX, its networks and rewards), shrunk to 64
-    # simulations and two iterations so a CPU runs it (about a minute, most of it compiling).
+@pytest.mark.parametrize("preset", ["trot_gpu", "rough_gpu", "gaits_gpu", "joystick_gpu"])
+def test_gpu_preset_trains_on_the_mjx_back_end(tmp_path, preset):
+    # configs/train/<preset>.yaml as written (MJX, its networks, rewards and terrain), shrunk
+    # to 64 simulations and two iterations so a CPU runs it (minutes, most of it compiling).
     from irondog import cli
 
-    log_dir = tmp_path / "gaits_gpu"
+    log_dir = tmp_path / preset
     overrides = [
-        "env.num_envs=64", "train.num_minibatches=4", "train.total_steps=2560",
+        "env.num_envs=64", "train.num_minibatches=4", "train.num_iterations=2",
         "train.checkpoint_every=1", f"train.log_dir={log_dir}",
     ]  # fmt: skip
-    argv = ["train", "--config", "configs/train/gaits_gpu.yaml", "--no-progress", *overrides]
+    argv = ["train", "--config", f"configs/train/{preset}.yaml", "--no-progress", *overrides]
     assert cli.main(argv) == 0
     assert sorted(p.name for p in log_dir.glob("checkpoint_*.msgpack")) == [
         "checkpoint_00000001.msgpack", "checkpoint_00000002.msgpack",
