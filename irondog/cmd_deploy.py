@@ -1,7 +1,12 @@
-"""Run an ONNX policy on 12 CyberGear motors over CAN at the policy's control rate (50 Hz).
+"""Run an ONNX policy on 12 CyberGear motors over CAN, or on a CyberDog 2 over LCM (50 Hz).
 
     irondog deploy policy.onnx --can-interface socketcan --channel can0 --imu none
     irondog deploy policy.onnx --can-interface virtual --channel sim0 --simulate --duration 10
+    irondog deploy policy.onnx --robot cyberdog2 --command vx=0.5 --duration 10
+    irondog deploy policy.onnx --robot cyberdog2 --lcm-url "udpm://239.255.76.67:7667?ttl=0"
+
+``--robot cyberdog2`` talks to the robot's motion board through its motor SDK's LCM messages
+(``irondog sim-robot --robot cyberdog2`` answers the same way on one machine).
 
 ``--simulate`` starts the MuJoCo CyberDog 2 on the same (virtual) bus in this process, answering
 as the 12 motors, and feeds the loop its simulated IMU. Ctrl-C stops the motors.
@@ -22,7 +27,21 @@ def register(parser: argparse.ArgumentParser) -> None:
         default="socketcan",
         help="python-can interface: socketcan, virtual, pcan, slcan, ...",
     )
-    parser.add_argument("--channel", required=True, help="CAN channel, e.g. can0 or any name")
+    parser.add_argument("--channel", default=None, help="CAN channel, e.g. can0 or any name")
+    parser.add_argument(
+        "--robot",
+        choices=("cyberdog2",),
+        default=None,
+        help="cyberdog2: the real robot's motion board over LCM (no CAN options)",
+    )
+    parser.add_argument(
+        "--lcm-url", default=None, help="LCM URL of the board (default the SDK's 7667 multicast)"
+    )
+    parser.add_argument(
+        "--state-lcm-url",
+        default=None,
+        help="LCM URL of state_estimator (default port 7669, or --lcm-url if given)",
+    )
     parser.add_argument("--bitrate", type=int, default=1_000_000, help="bit/s (CyberGear: 1 Mbps)")
     parser.add_argument(
         "--duration", type=float, default=None, help="seconds to run; default until Ctrl-C"
@@ -78,6 +97,10 @@ def run(args: argparse.Namespace) -> int:
     from irondog.agents.onnx_runner import OnnxPolicy, gait_command, parse_command
     from irondog.cli import UserError, print_report
 
+    if args.robot == "cyberdog2":
+        return _run_lcm(args)
+    if args.channel is None:
+        raise UserError("--channel is required for CAN (or pass --robot cyberdog2 for LCM)")
     try:
         motor_ids = tuple(int(v) for v in args.motor_ids.split(","))
     except ValueError:
@@ -126,5 +149,43 @@ def run(args: argparse.Namespace) -> int:
         bus.shutdown()
         if sim is not None:
             sim.close()
+    print_report(report, args.json)
+    return 0 if report["watchdog"] is None else 1
+
+
+def _run_lcm(args: argparse.Namespace) -> int:
+    """The CyberDog 2 over its motor SDK's LCM messages."""
+    from irondog.agents import cyberdog2 as cd
+    from irondog.agents.onnx_runner import OnnxPolicy, gait_command, parse_command
+    from irondog.cli import UserError, print_report
+
+    if args.simulate or args.imu is not None:
+        raise UserError("--simulate and --imu are CAN options; run `irondog sim-robot` instead")
+    if args.duration is not None and args.duration <= 0:
+        raise UserError(f"--duration must be > 0, got {args.duration}")
+    try:
+        policy = OnnxPolicy(args.policy)
+        command = parse_command(args.velocity_command, policy.metadata["command_ranges"])
+        gait = gait_command(policy.metadata, args.gait)
+        config = cd.LcmDeployConfig(
+            command=tuple(command), gait=None if gait is None else tuple(gait),
+            stand_time=args.stand_time, realtime_priority=args.rt_priority,
+        )  # fmt: skip
+        cd.check_policy(policy.metadata)
+    except ValueError as err:
+        raise UserError(f"{args.policy}: {err}") from None
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    urls = cd.channel_urls(args.lcm_url or cd.BOARD_URL, args.state_lcm_url)
+    try:
+        loop = cd.LcmDeployLoop(policy, urls, config)
+    except cd.LcmError as err:
+        raise UserError(str(err)) from None
+    try:
+        report = loop.run(args.duration)
+    except (cd.LcmError, RuntimeError) as err:
+        raise UserError(str(err)) from None
+    finally:
+        loop.close()
     print_report(report, args.json)
     return 0 if report["watchdog"] is None else 1
