@@ -827,3 +827,76 @@ class LcmDeployLoop:
             "latency_ms_p50": float(np.percentile(latency, 50)),
             "latency_ms_p99": float(np.percentile(latency, 99)),
         }
+
+
+# --------------------------------------------------------------------- command sources
+def plan_schedule(
+    segments: list[Any] | tuple[Any, ...], ranges: Mapping[str, Any] | None = None
+) -> Callable[[float], np.ndarray]:
+    """The joystick command at ``t`` s into a timed plan (voice segments), zero after its end.
+
+    Each segment holds (vx, vy, yaw_rate) for its ``duration_s``; values are clipped to the
+    policy's trained ``ranges``.
+    """
+    ends = np.cumsum([float(s.duration_s) for s in segments]) if segments else np.zeros(0)
+    values = np.array([[s.vx, s.vy, s.yaw_rate] for s in segments], dtype=np.float64)
+    if ranges is not None and len(values):
+        for i, name in enumerate(("lin_vel_x", "lin_vel_y", "yaw_rate")):
+            values[:, i] = np.clip(values[:, i], *ranges[name])
+
+    def command_at(t: float) -> np.ndarray:
+        i = int(np.searchsorted(ends, t, side="right"))
+        return values[i].copy() if i < len(values) else np.zeros(3)
+
+    return command_at
+
+
+class TerminalKeys:
+    """Arrow keys in the terminal steer the command, as in ``irondog view``.
+
+    Up/down: vx +/- 0.1 m/s; page up/down: vy +/- 0.1 m/s; left/right: yaw +/- 0.2 rad/s;
+    home or space: zero. Reads stdin in raw mode on a thread; ``restore()`` puts it back.
+    """
+
+    SEQUENCES = {"\x1b[A": 265, "\x1b[B": 264, "\x1b[C": 262, "\x1b[D": 263,
+                 "\x1b[5~": 266, "\x1b[6~": 267, "\x1b[H": 268, " ": 268}  # fmt: skip
+
+    def __init__(self, ranges: Mapping[str, Any]) -> None:
+        import termios
+        import tty
+
+        if not sys.stdin.isatty():
+            raise ValueError("--keyboard needs a terminal on stdin")
+        self.ranges = ranges
+        self.command = np.zeros(3)
+        self._fd = sys.stdin.fileno()
+        self._saved = termios.tcgetattr(self._fd)
+        tty.setcbreak(self._fd)
+        threading.Thread(target=self._read, name="keys", daemon=True).start()
+
+    def _read(self) -> None:
+        from types import SimpleNamespace
+
+        from irondog.cmd_view import apply_key
+
+        limits = SimpleNamespace(
+            lin_vel_x=self.ranges["lin_vel_x"], lin_vel_y=self.ranges["lin_vel_y"],
+            yaw_rate=self.ranges["yaw_rate"],
+        )  # fmt: skip
+        buffer = ""
+        while True:
+            buffer += os.read(self._fd, 8).decode(errors="ignore")
+            for seq, key in self.SEQUENCES.items():
+                if seq in buffer:
+                    self.command = apply_key(self.command, key, limits)
+                    buffer = ""
+            if len(buffer) > 8:
+                buffer = ""
+
+    def __call__(self, _t: float) -> np.ndarray:
+        return self.command
+
+    def restore(self) -> None:
+        import termios
+
+        termios.tcsetattr(self._fd, termios.TCSADRAIN, self._saved)

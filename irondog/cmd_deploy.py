@@ -82,6 +82,16 @@ def register(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="SCHED_FIFO priority 1-99 for the loop (needs root); 0 = off",
     )
+    steer = parser.add_mutually_exclusive_group()
+    steer.add_argument(
+        "--keyboard", action="store_true", help="steer with the arrow keys (--robot cyberdog2)"
+    )
+    steer.add_argument(
+        "--voice",
+        metavar="WAV",
+        default=None,
+        help="a spoken command (wav/flac) whose timed joystick plan steers (--robot cyberdog2)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")  # fmt: skip
 
 
@@ -99,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.robot == "cyberdog2":
         return _run_lcm(args)
+    if args.keyboard or args.voice:
+        raise UserError("--keyboard and --voice steer --robot cyberdog2 only")
     if args.channel is None:
         raise UserError("--channel is required for CAN (or pass --robot cyberdog2 for LCM)")
     try:
@@ -174,11 +186,30 @@ def _run_lcm(args: argparse.Namespace) -> int:
         cd.check_policy(policy.metadata)
     except ValueError as err:
         raise UserError(f"{args.policy}: {err}") from None
+    ranges = policy.metadata["command_ranges"]
+    steer = None
+    if args.voice is not None:
+        from irondog.voice.pipeline import VoicePipeline
+
+        try:
+            heard = VoicePipeline().understand_file(args.voice)
+        except (ValueError, OSError) as err:
+            raise UserError(f"--voice {args.voice}: {err}") from None
+        if not heard.accepted:
+            raise UserError(f"--voice {args.voice}: {heard.reason} ({heard.transcript!r})")
+        print(f"deploy: heard {heard.text!r}", flush=True)
+        steer = cd.plan_schedule(heard.segments, ranges)
+    keys = None
+    if args.keyboard:
+        try:
+            keys = steer = cd.TerminalKeys(ranges)
+        except ValueError as err:
+            raise UserError(str(err)) from None
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
     urls = cd.channel_urls(args.lcm_url or cd.BOARD_URL, args.state_lcm_url)
     try:
-        loop = cd.LcmDeployLoop(policy, urls, config)
+        loop = cd.LcmDeployLoop(policy, urls, config, command=steer)
     except cd.LcmError as err:
         raise UserError(str(err)) from None
     try:
@@ -187,5 +218,7 @@ def _run_lcm(args: argparse.Namespace) -> int:
         raise UserError(str(err)) from None
     finally:
         loop.close()
+        if keys is not None:
+            keys.restore()
     print_report(report, args.json)
     return 0 if report["watchdog"] is None else 1

@@ -26,7 +26,10 @@ from irondog.envs.robot import JOINT_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 TYPES = ROOT / "agents" / "lcm_types"
-TROT = ROOT / "examples" / "trot_cpu" / "checkpoint_00000351.msgpack"
+# The policy under test: a training checkpoint, swappable (e.g. for a joystick policy).
+TROT = Path(
+    os.environ.get("IRONDOG_TEST_POLICY", ROOT / "examples/trot_cpu/checkpoint_00000351.msgpack")
+)
 _urls = itertools.count()
 # The test machine is shared and loaded: the loop's own watchdog gets 0.5 s, not 50 ms.
 SLACK = {"feedback_timeout": 0.5}
@@ -253,3 +256,73 @@ def test_bad_url_is_a_one_line_error():
     with pytest.raises(cd.LcmError, match="cannot open LCM URL 'bogus://x'.*route") as err:
         cd.LcmNode(cd.channel_urls("bogus://x"))
     assert "\n" not in str(err.value)
+
+
+# ------------------------------------------------------------------ command sources and CLI
+def test_plan_schedule_holds_each_segment_then_stops():
+    from irondog.voice.commands import Segment
+
+    plan = [Segment(4.0, 0.5, 0.0, 0.0, {}), Segment(3.0, 0.0, 0.0, 9.0, {})]
+    ranges = {"lin_vel_x": [-1, 1], "lin_vel_y": [-1, 1], "yaw_rate": [-1, 1]}
+    at = cd.plan_schedule(plan, ranges)
+    np.testing.assert_array_equal(at(0.0), [0.5, 0, 0])
+    np.testing.assert_array_equal(at(3.99), [0.5, 0, 0])
+    np.testing.assert_array_equal(at(4.0), [0, 0, 1.0])  # clipped to the trained range
+    np.testing.assert_array_equal(at(7.5), [0, 0, 0])
+
+
+def test_cli_no_board_and_bad_url_are_one_line_errors(trot_policy, capsys):
+    from irondog.cli import main
+
+    path = str(trot_policy.path)
+    url = f"memq://?n=cli-{os.getpid()}"
+    base = ["deploy", path, "--robot", "cyberdog2", "--command", "vx=0.5"]
+    assert main([*base, "--lcm-url", "bogus://x"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot open LCM URL 'bogus://x'" in err and "route add" in err
+    assert err.count("\n") == 1
+    assert main([*base, "--lcm-url", url, "--duration", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "no spi_data or state_estimator from the board" in err and err.count("\n") == 1
+    assert main([*base, "--simulate"]) == 2
+    assert "sim-robot" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_voice_walks_about_two_metres_then_turns(trot_policy, tmp_path):
+    import shutil
+
+    from irondog.voice.pipeline import VoicePipeline
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    wav = tmp_path / "walk.wav"
+    subprocess.run(["espeak-ng", "-w", str(wav), "walk forward two meters then turn left"],
+                   check=True)  # fmt: skip
+    heard = VoicePipeline().understand_file(wav)
+    assert heard.accepted, heard
+    ranges = trot_policy.metadata["command_ranges"]
+    steer = cd.plan_schedule(heard.segments, ranges)
+    plan_s = sum(s.duration_s for s in heard.segments)
+    urls = _memq()
+    marks = {}
+    with cd.SimulatedCyberDog2(urls) as sim:
+        config = cd.LcmDeployConfig(stand_time=0.5, **SLACK)
+        loop = cd.LcmDeployLoop(trot_policy, urls, config, command=steer)
+        turn_k = round((0.5 + heard.segments[0].duration_s) * cd.BOARD_RATE)
+
+        def mark(k):
+            if k in (250, turn_k):
+                marks[k] = (sim.trunk_position(), sim.trunk_yaw(), sim.sim_time())
+
+        report = loop.run(0.5 + plan_s, on_frame=mark)
+        loop.close()
+        end = (sim.trunk_position(), sim.trunk_yaw(), sim.sim_time())
+    assert report["watchdog"] is None
+    (p0, _, t0), (p1, yaw1, t1) = marks[250], marks[turn_k]
+    # The loaded test machine may run the simulation slower than the wall clock: distance
+    # over the simulated time scaled to the plan's 4 s.
+    walked = (p1 - p0)[0] * heard.segments[0].duration_s / max(t1 - t0, 1e-9)
+    assert 1.4 < walked < 2.6, walked
+    if ranges["yaw_rate"][1] >= 0.5:  # trot_cpu was trained on yaw 0 only: it cannot turn
+        assert end[1] - yaw1 > 0.3  # turned left
