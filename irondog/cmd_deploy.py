@@ -82,6 +82,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="SCHED_FIFO priority 1-99 for the loop (needs root); 0 = off",
     )
+    parser.add_argument(
+        "--feedback-timeout",
+        type=float,
+        default=0.05,
+        help="s without spi_data/state_estimator before damping (--robot cyberdog2)",
+    )
     steer = parser.add_mutually_exclusive_group()
     steer.add_argument(
         "--keyboard", action="store_true", help="steer with the arrow keys (--robot cyberdog2)"
@@ -182,6 +188,7 @@ def _run_lcm(args: argparse.Namespace) -> int:
         config = cd.LcmDeployConfig(
             command=tuple(command), gait=None if gait is None else tuple(gait),
             stand_time=args.stand_time, realtime_priority=args.rt_priority,
+            feedback_timeout=args.feedback_timeout,
         )  # fmt: skip
         cd.check_policy(policy.metadata)
     except ValueError as err:
