@@ -326,3 +326,14 @@ def test_voice_walks_about_two_metres_then_turns(trot_policy, tmp_path):
     assert 1.4 < walked < 2.6, walked
     if ranges["yaw_rate"][1] >= 0.5:  # trot_cpu was trained on yaw 0 only: it cannot turn
         assert end[1] - yaw1 > 0.3  # turned left
+
+
+def test_sim_robot_cli_serves_and_reports(capsys):
+    from irondog.cli import main
+
+    assert main(["sim-robot", "--lcm-url", "bogus://x"]) == 2
+    assert "cannot open LCM URL" in capsys.readouterr().err
+    url = f"memq://?n=sim-{os.getpid()}"
+    assert main(["sim-robot", "--lcm-url", url, "--duration", "0.3", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"published"' in out and '"err_flag": "0x3"' in out  # never commanded: link lost
