@@ -267,6 +267,14 @@ class LcmNode:
     def publish(self, channel: str, data: bytes) -> None:
         self._eps[self.urls[channel]].lc.publish(channel, data)
 
+    def set_priority(self, priority: int) -> None:
+        """SCHED_FIFO ``priority`` for the receive threads (0: the normal scheduler)."""
+        policy = os.SCHED_FIFO if priority else os.SCHED_OTHER
+        for ep in self._eps.values():
+            tid = ep._thread.native_id
+            if tid is not None:
+                os.sched_setscheduler(tid, policy, os.sched_param(priority))
+
     def close(self) -> None:
         for ep, channel, callback in self._subs:
             ep.remove(channel, callback)
@@ -318,7 +326,9 @@ class SimulatedCyberDog2:
         self,
         urls: Mapping[str, str] | None = None,
         options: PhysicsOptions | None = None,
+        realtime_priority: int = 0,
     ) -> None:
+        self.realtime_priority = realtime_priority  # SCHED_FIFO for its threads (benchmarks)
         self.robot = SimRobot(load_robot(options or PhysicsOptions()))
         self.node = LcmNode(urls or channel_urls())
         self.node.subscribe("motor_ctrl", self._on_command)
@@ -438,6 +448,11 @@ class SimulatedCyberDog2:
         self.counts["published"] += 1
 
     def _run(self) -> None:
+        if self.realtime_priority:
+            from irondog.agents.deploy import set_realtime_priority
+
+            set_realtime_priority(self.realtime_priority)
+            self.node.set_priority(self.realtime_priority)
         frame = 1.0 / BOARD_RATE
         dt = self.robot.model.opt.timestep
         start = time.perf_counter()
@@ -771,6 +786,7 @@ class LcmDeployLoop:
             from irondog.agents.deploy import set_realtime_priority
 
             set_realtime_priority(self.cfg.realtime_priority)
+            self.node.set_priority(self.cfg.realtime_priority)
         try:
             for _ in range(self.cfg.zero_frames):  # into low-level mode, link errors cleared
                 self._send_zero()
@@ -808,6 +824,7 @@ class LcmDeployLoop:
             sys.setswitchinterval(previous_switch)
             if self.cfg.realtime_priority:
                 os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+                self.node.set_priority(0)
         return self.report(interrupted)
 
     def close(self) -> None:

@@ -68,7 +68,8 @@ def _deploy_lcm(policy_path: Path, seconds: float, priority: int) -> dict:
 
     policy = OnnxPolicy(policy_path)
     urls = cd.channel_urls(f"memq://?bench={priority}")
-    with cd.SimulatedCyberDog2(urls) as sim:
+    # With a priority the simulated board's threads run under SCHED_FIFO too (one below).
+    with cd.SimulatedCyberDog2(urls, realtime_priority=max(priority - 1, 0)) as sim:
         config = cd.LcmDeployConfig(stand_time=1.0, realtime_priority=priority)
         loop = cd.LcmDeployLoop(policy, urls, config)
         try:
