@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "export": "irondog.cmd_export",
     "play-onnx": "irondog.cmd_play_onnx",
     "deploy": "irondog.cmd_deploy",
+    "sim-robot": "irondog.cmd_sim_robot",
     "motor": "irondog.cmd_motor",
     "voice": "irondog.cmd_voice",
 }

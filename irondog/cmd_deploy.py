@@ -1,7 +1,12 @@
-"""Run an ONNX policy on 12 CyberGear motors over CAN at the policy's control rate (50 Hz).
+"""Run an ONNX policy on 12 CyberGear motors over CAN, or on a CyberDog 2 over LCM (50 Hz).
 
     irondog deploy policy.onnx --can-interface socketcan --channel can0 --imu none
     irondog deploy policy.onnx --can-interface virtual --channel sim0 --simulate --duration 10
+    irondog deploy policy.onnx --robot cyberdog2 --command vx=0.5 --duration 10
+    irondog deploy policy.onnx --robot cyberdog2 --lcm-url "udpm://239.255.76.67:7667?ttl=0"
+
+``--robot cyberdog2`` talks to the robot's motion board through its motor SDK's LCM messages
+(``irondog sim-robot --robot cyberdog2`` answers the same way on one machine).
 
 ``--simulate`` starts the MuJoCo CyberDog 2 on the same (virtual) bus in this process, answering
 as the 12 motors, and feeds the loop its simulated IMU. Ctrl-C stops the motors.
@@ -22,7 +27,21 @@ def register(parser: argparse.ArgumentParser) -> None:
         default="socketcan",
         help="python-can interface: socketcan, virtual, pcan, slcan, ...",
     )
-    parser.add_argument("--channel", required=True, help="CAN channel, e.g. can0 or any name")
+    parser.add_argument("--channel", default=None, help="CAN channel, e.g. can0 or any name")
+    parser.add_argument(
+        "--robot",
+        choices=("cyberdog2",),
+        default=None,
+        help="cyberdog2: the real robot's motion board over LCM (no CAN options)",
+    )
+    parser.add_argument(
+        "--lcm-url", default=None, help="LCM URL of the board (default the SDK's 7667 multicast)"
+    )
+    parser.add_argument(
+        "--state-lcm-url",
+        default=None,
+        help="LCM URL of state_estimator (default port 7669, or --lcm-url if given)",
+    )
     parser.add_argument("--bitrate", type=int, default=1_000_000, help="bit/s (CyberGear: 1 Mbps)")
     parser.add_argument(
         "--duration", type=float, default=None, help="seconds to run; default until Ctrl-C"
@@ -63,6 +82,22 @@ def register(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="SCHED_FIFO priority 1-99 for the loop (needs root); 0 = off",
     )
+    parser.add_argument(
+        "--feedback-timeout",
+        type=float,
+        default=0.05,
+        help="s without spi_data/state_estimator before damping (--robot cyberdog2)",
+    )
+    steer = parser.add_mutually_exclusive_group()
+    steer.add_argument(
+        "--keyboard", action="store_true", help="steer with the arrow keys (--robot cyberdog2)"
+    )
+    steer.add_argument(
+        "--voice",
+        metavar="WAV",
+        default=None,
+        help="a spoken command (wav/flac) whose timed joystick plan steers (--robot cyberdog2)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")  # fmt: skip
 
 
@@ -78,6 +113,12 @@ def run(args: argparse.Namespace) -> int:
     from irondog.agents.onnx_runner import OnnxPolicy, gait_command, parse_command
     from irondog.cli import UserError, print_report
 
+    if args.robot == "cyberdog2":
+        return _run_lcm(args)
+    if args.keyboard or args.voice:
+        raise UserError("--keyboard and --voice steer --robot cyberdog2 only")
+    if args.channel is None:
+        raise UserError("--channel is required for CAN (or pass --robot cyberdog2 for LCM)")
     try:
         motor_ids = tuple(int(v) for v in args.motor_ids.split(","))
     except ValueError:
@@ -126,5 +167,65 @@ def run(args: argparse.Namespace) -> int:
         bus.shutdown()
         if sim is not None:
             sim.close()
+    print_report(report, args.json)
+    return 0 if report["watchdog"] is None else 1
+
+
+def _run_lcm(args: argparse.Namespace) -> int:
+    """The CyberDog 2 over its motor SDK's LCM messages."""
+    from irondog.agents import cyberdog2 as cd
+    from irondog.agents.onnx_runner import OnnxPolicy, gait_command, parse_command
+    from irondog.cli import UserError, print_report
+
+    if args.simulate or args.imu is not None:
+        raise UserError("--simulate and --imu are CAN options; run `irondog sim-robot` instead")
+    if args.duration is not None and args.duration <= 0:
+        raise UserError(f"--duration must be > 0, got {args.duration}")
+    try:
+        policy = OnnxPolicy(args.policy)
+        command = parse_command(args.velocity_command, policy.metadata["command_ranges"])
+        gait = gait_command(policy.metadata, args.gait)
+        config = cd.LcmDeployConfig(
+            command=tuple(command), gait=None if gait is None else tuple(gait),
+            stand_time=args.stand_time, realtime_priority=args.rt_priority,
+            feedback_timeout=args.feedback_timeout,
+        )  # fmt: skip
+        cd.check_policy(policy.metadata)
+    except ValueError as err:
+        raise UserError(f"{args.policy}: {err}") from None
+    ranges = policy.metadata["command_ranges"]
+    steer = None
+    if args.voice is not None:
+        from irondog.voice.pipeline import VoicePipeline
+
+        try:
+            heard = VoicePipeline().understand_file(args.voice)
+        except (ValueError, OSError) as err:
+            raise UserError(f"--voice {args.voice}: {err}") from None
+        if not heard.accepted:
+            raise UserError(f"--voice {args.voice}: {heard.reason} ({heard.transcript!r})")
+        print(f"deploy: heard {heard.text!r}", flush=True)
+        steer = cd.plan_schedule(heard.segments, ranges)
+    keys = None
+    if args.keyboard:
+        try:
+            keys = steer = cd.TerminalKeys(ranges)
+        except ValueError as err:
+            raise UserError(str(err)) from None
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    urls = cd.channel_urls(args.lcm_url or cd.BOARD_URL, args.state_lcm_url)
+    try:
+        loop = cd.LcmDeployLoop(policy, urls, config, command=steer)
+    except cd.LcmError as err:
+        raise UserError(str(err)) from None
+    try:
+        report = loop.run(args.duration)
+    except (cd.LcmError, RuntimeError) as err:
+        raise UserError(str(err)) from None
+    finally:
+        loop.close()
+        if keys is not None:
+            keys.restore()
     print_report(report, args.json)
     return 0 if report["watchdog"] is None else 1
