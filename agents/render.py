@@ -12,7 +12,6 @@ simulation runs, so a bad path or a missing GL library fails at once.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -22,6 +21,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from irondog.envs.config import EnvConfig
+from irondog.outputs import check_output_dir as check_writable_dir  # noqa: F401 (agents.report)
+from irondog.outputs import check_output_file
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 CAMERA = "track"  # tracking camera defined in envs/assets/cyberdog2.xml
@@ -52,29 +53,7 @@ class RenderResult(NamedTuple):
 
 def check_output_path(path: str | Path, suffixes: tuple[str, ...] = VIDEO_SUFFIXES) -> Path:
     """Fail now (ValueError) if ``path`` has a wrong suffix or its folder cannot be written."""
-    path = Path(path)
-    if suffixes and path.suffix.lower() not in suffixes:
-        raise ValueError(f"output {path}: use one of the suffixes {', '.join(suffixes)}")
-    if path.is_dir():
-        raise ValueError(f"output {path} is a folder; give a file name such as run.mp4")
-    check_writable_dir(path.parent)
-    if path.exists() and not os.access(path, os.W_OK):
-        raise ValueError(f"output {path} exists and cannot be overwritten (permissions)")
-    return path
-
-
-def check_writable_dir(folder: str | Path) -> Path:
-    """Create ``folder`` if needed and prove a file can be written in it; ValueError if not."""
-    folder = Path(folder) if str(folder) else Path(".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".irondog-write-test-"):
-            pass
-    except OSError as err:
-        raise ValueError(
-            f"cannot write to {folder} ({err.strerror or err}); choose another output path"
-        ) from None
-    return folder
+    return check_output_file(path, suffixes)
 
 
 def check_gl_setting() -> None:

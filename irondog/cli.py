@@ -9,6 +9,7 @@ import sys
 
 from irondog import __version__
 from irondog.config import ConfigError
+from irondog.outputs import OutputError
 
 # name -> module; a module defines register(parser) and run(args) -> int.
 COMMANDS: dict[str, str] = {
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return int(args._run(args) or 0)
-    except (ConfigError, UserError, FileNotFoundError) as err:
+    except (ConfigError, OutputError, UserError, FileNotFoundError) as err:
         print(f"irondog {args.command}: error: {err}", file=sys.stderr)
         return 2
 

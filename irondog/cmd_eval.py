@@ -114,12 +114,9 @@ def run(args: argparse.Namespace) -> int:
 
     json_path = Path(args.json) if args.json else None
     if json_path is not None:  # fail before the long work, not after it
-        from irondog.agents.render import check_output_path
+        from irondog.outputs import check_output_file
 
-        try:
-            check_output_path(json_path, (".json",))
-        except ValueError as err:
-            raise UserError(str(err)) from None
+        check_output_file(json_path, (".json",), "--json")
     selected, command = resolve(args)
     env_config, model = selected.env_config, None
     schedule, seconds = resolve_gait(args, env_config, 10.0)
@@ -135,7 +132,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(err)) from None
     text = evaluate.to_json(metrics)
     if json_path is not None:
-        json_path.write_text(text + "\n")
+        from irondog.outputs import write_or_fallback
+
+        json_path = write_or_fallback(json_path, lambda path: path.write_text(text + "\n"))
     if args.format == "json":
         print(text)
     else:

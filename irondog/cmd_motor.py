@@ -15,6 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from irondog.outputs import write_or_fallback
+
 DATASHEET = {  # FACTS.md
     "mass_g": 317.0,
     "peak_torque_Nm": 12.0,
@@ -91,10 +93,29 @@ def run(args: argparse.Namespace) -> int:
         return 0
     actions = {"datasheet": _datasheet, "trot": _trot, "optimize": _optimize, "report": _report}
     try:
+        _check_paths(args, action)  # before any simulation
         return actions[action](args)
     except ValueError as err:  # bad input (a field, a file): the message names it
         print(f"irondog motor {action}: error: {err}", file=sys.stderr)
         return 2
+
+
+def _check_paths(args: argparse.Namespace, action: str) -> None:
+    """ValueError naming the argument if an input is missing or an output cannot be written."""
+    from irondog.outputs import check_output_dir, check_output_file
+
+    for flag in ("motor", "duty", "checkpoint", "config"):
+        value = getattr(args, flag, None)
+        if value is not None and not Path(value).exists():
+            raise ValueError(f"--{flag} {value} does not exist")
+    if action == "trot":
+        check_output_file(args.out, (".npz",), "--out")
+    elif action == "optimize":
+        check_output_file(args.out, (".yaml", ".yml"), "--out")
+        if args.save_duty is not None:
+            check_output_file(args.save_duty, (".npz",), "--save-duty")
+    elif action == "report":
+        check_output_dir(args.out, "--out")
 
 
 def _datasheet(args: argparse.Namespace) -> int:
@@ -120,10 +141,10 @@ def _trot(args: argparse.Namespace) -> int:
         return _policy_trot(args, params if args.motor else None)
     model = du.apply_motor(params) if args.motor else None
     result = du.scripted_trot(params, model, du.TrotConfig(duration=args.duration))
-    du.save_duty(args.out, result.duty)
+    out = write_or_fallback(args.out, lambda path: du.save_duty(path, result.duty))
     s = du.summarize(result.duty, params)
     print(
-        f"wrote {args.out}: {result.duty.duration:.1f} s, walked {result.forward_distance:.2f} m, "
+        f"wrote {out}: {result.duty.duration:.1f} s, walked {result.forward_distance:.2f} m, "
         f"lowest trunk {result.min_height:.3f} m; peak torque {s.peak_torque.max():.2f} N m, "
         f"peak speed {s.peak_speed.max():.2f} rad/s, worst RMS torque {s.rms_torque.max():.2f} N m"
     )
@@ -139,10 +160,10 @@ def _policy_trot(args: argparse.Namespace, params) -> int:
     duty, m = pd.policy_duty(
         args.checkpoint, params, episodes=args.episodes, seconds=args.duration + 1.0
     )
-    du.save_duty(args.out, duty)
+    out = write_or_fallback(args.out, lambda path: du.save_duty(path, duty))
     s = du.summarize(duty, params)
     print(
-        f"wrote {args.out}: {duty.duration:.1f} s of {args.checkpoint} "
+        f"wrote {out}: {duty.duration:.1f} s of {args.checkpoint} "
         f"(tracking error {m['tracking_error']:.3f} m/s, fall rate {m['fall_rate']:.0%}); "
         f"peak torque {s.peak_torque.max():.2f} N m, peak speed {s.peak_speed.max():.2f} rad/s, "
         f"worst RMS torque {s.rms_torque.max():.2f} N m"
@@ -198,7 +219,7 @@ def _optimize(args: argparse.Namespace) -> int:
             f"fall rate {m['fall_rate']:.0%}; {duty.duration:.1f} s of duty recorded"
         )
         if args.save_duty:
-            du.save_duty(args.save_duty, duty)
+            write_or_fallback(args.save_duty, lambda path: du.save_duty(path, duty))
         simulate = pd.policy_simulator(args.duty, **opts)
     else:
         duty = du.load_duty(args.duty)
@@ -223,9 +244,11 @@ def _optimize(args: argparse.Namespace) -> int:
         "mission_winding_temp_C": round(res.assessment.mission_winding_temp, 2),
         "duty": "scripted trot" if args.scripted else str(args.duty),
     }
-    mo.save_motor(args.out, "optimised", res.design, extra)
+    out = write_or_fallback(
+        args.out, lambda path: mo.save_motor(path, "optimised", res.design, extra)
+    )
     change = res.perf.mass / 0.317 - 1
-    print(f"wrote {args.out}: {1e3 * res.perf.mass:.1f} g ({100 * change:+.1f}% vs 317 g)")
+    print(f"wrote {out}: {1e3 * res.perf.mass:.1f} g ({100 * change:+.1f}% vs 317 g)")
     if not res.feasible:
         print("no design meets every constraint; the binding ones:\n" + res.assessment.explain())
         return 1

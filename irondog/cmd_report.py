@@ -30,14 +30,14 @@ def run(args: argparse.Namespace) -> int:
     """Evaluate, render, plot and write the page."""
     from pathlib import Path
 
-    from irondog.agents import render, report
     from irondog.cli import UserError
+    from irondog.outputs import check_output_dir
+
+    check_output_dir(args.out, "--out")  # before the imports and anything slow
+
+    from irondog.agents import render, report
     from irondog.cmd_eval import resolve
 
-    try:
-        render.check_writable_dir(args.out)  # before anything slow
-    except ValueError as err:
-        raise UserError(str(err)) from None
     selected, command = resolve(args)
     log_dir = args.log_dir
     if log_dir is None and selected.checkpoint is not None:

@@ -134,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
     from irondog.agents import checkpoint
     from irondog.cli import UserError
     from irondog.config import to_dict
+    from irondog.outputs import check_output_dir
 
     if args.coordinator:
         from irondog.agents import distributed
@@ -141,6 +142,9 @@ def run(args: argparse.Namespace) -> int:
         distributed.initialize(args.coordinator, args.num_processes, args.process_id)
     run_config = load_config(args)
     log_dir = Path(run_config.train.log_dir)
+    if args.init_from is not None and not Path(args.init_from).exists():
+        raise UserError(f"--init-from {args.init_from} does not exist")
+    check_output_dir(log_dir, "train.log_dir")  # before the imports and the work
     existing = checkpoint.latest(log_dir)
     if args.resume and existing is None:
         raise UserError(f"--resume: no checkpoint_*.msgpack in {log_dir}")

@@ -71,11 +71,13 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("--render takes exactly one --audio file")
         from pathlib import Path
 
-        from irondog.agents.render import check_output_path
+        from irondog.outputs import check_output_file
 
-        check_output_path(args.render)  # fail before the long work
+        check_output_file(args.render, (".mp4", ".gif"), "--render")  # before the long work
         if not Path(args.checkpoint).exists():
-            raise UserError(f"checkpoint {args.checkpoint} does not exist")
+            raise UserError(f"--checkpoint {args.checkpoint} does not exist")
+        if not Path(args.audio[0]).is_file():
+            raise UserError(f"--audio {args.audio[0]} does not exist")
     # `--audio` takes every following word, so `--audio cmd.wav lm.parser=rules` lands the
     # override among the files: a KEY=VALUE word there is an override, as the usage says.
     if args.audio:
