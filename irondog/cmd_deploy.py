@@ -70,6 +70,51 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def bus_error_message(err: BaseException, interface: str, channel: str, bitrate: int) -> str:
+    """One line saying why the CAN bus ``interface``/``channel`` did not open, and the fix."""
+    import errno
+
+    code = getattr(err, "errno", None)
+    where = f"CAN {interface} channel {channel}"
+    if code == errno.EAFNOSUPPORT:
+        return (
+            f"{where}: this kernel has no SocketCAN (OSError: [Errno 97]); load it with "
+            "`sudo modprobe can can_raw`, or try without hardware: --can-interface virtual "
+            "--simulate"
+        )
+    if code == errno.ENODEV:
+        return (
+            f"{where}: no such device; plug in the adapter and check `ip link show {channel}` "
+            "(a test bus: `sudo modprobe vcan && sudo ip link add dev "
+            f"{channel} type vcan && sudo ip link set {channel} up`)"
+        )
+    if code == errno.ENETDOWN:
+        return (
+            f"{where}: the interface is down; bring it up with `sudo ip link set {channel} up "
+            f"type can bitrate {bitrate}`"
+        )
+    if code in (errno.EPERM, errno.EACCES):
+        return (
+            f"{where}: permission denied; run as root or as a user allowed to open the "
+            "device (for serial adapters the dialout group)"
+        )
+    detail = str(err).strip() or type(err).__name__
+    return f"{where}: cannot open the bus ({detail}); check --can-interface and --channel"
+
+
+def open_bus(interface: str, channel: str, bitrate: int) -> Any:
+    """``can.Bus`` on ``interface``/``channel``; UserError in one line (with the fix) if the
+    device is missing, down or not ours to open."""
+    import can
+
+    from irondog.cli import UserError
+
+    try:
+        return can.Bus(interface=interface, channel=channel, bitrate=bitrate)
+    except (OSError, can.CanError, ImportError) as err:
+        raise UserError(bus_error_message(err, interface, channel, bitrate)) from None
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the loop; print counts, watchdog state and jitter."""
     import can
@@ -107,9 +152,21 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     sim = None
     if args.simulate:
-        sim = SimulatedCanRobot(args.channel, motor_ids, args.host_id, interface=args.can_interface)
+        try:
+            sim = SimulatedCanRobot(
+                args.channel, motor_ids, args.host_id, interface=args.can_interface
+            )
+        except (OSError, can.CanError, ImportError) as err:
+            raise UserError(
+                bus_error_message(err, args.can_interface, args.channel, args.bitrate)
+            ) from None
         sim.start()
-    bus = can.Bus(interface=args.can_interface, channel=args.channel, bitrate=args.bitrate)
+    try:
+        bus = open_bus(args.can_interface, args.channel, args.bitrate)
+    except UserError:
+        if sim is not None:
+            sim.close()
+        raise
     try:
         imu = sim.imu if imu_kind == "sim" else still_imu
         loop = DeployLoop(policy, bus, imu, config)
