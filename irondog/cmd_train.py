@@ -20,6 +20,9 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -129,11 +132,8 @@ def _enable_compile_cache() -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``irondog train``."""
-    import yaml
-
     from irondog.agents import checkpoint
     from irondog.cli import UserError
-    from irondog.config import to_dict
     from irondog.outputs import check_output_dir
 
     if args.coordinator:
@@ -145,6 +145,12 @@ def run(args: argparse.Namespace) -> int:
     if args.init_from is not None and not Path(args.init_from).exists():
         raise UserError(f"--init-from {args.init_from} does not exist")
     check_output_dir(log_dir, "train.log_dir")  # before the imports and the work
+    for stale in checkpoint.remove_stale_temporaries(log_dir):
+        print(
+            f"irondog train: removed {stale}, a checkpoint left half-written by a run that "
+            "was killed while saving",
+            file=sys.stderr,
+        )
     existing = checkpoint.latest(log_dir)
     if args.resume and existing is None:
         raise UserError(f"--resume: no checkpoint_*.msgpack in {log_dir}")
@@ -169,6 +175,34 @@ def run(args: argparse.Namespace) -> int:
     if warm is not None and run_config.train.algo != "ppo":
         raise UserError("--init-from: only irondog's PPO (train.algo=ppo) can warm-start")
     check_memory(run_config, args.num_processes)
+
+    # SIGTERM (kill, SLURM, systemd) ends the run as Ctrl-C does: the last iteration is saved.
+    previous = _stop_on_sigterm()
+    try:
+        return _run(args, run_config, log_dir, saved, warm)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_on_sigterm() -> Any:
+    """Make SIGTERM raise KeyboardInterrupt; the previous handler (None off the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    return signal.signal(signal.SIGTERM, interrupt)
+
+
+def _run(args: argparse.Namespace, run_config: Any, log_dir: Path, saved: Any, warm: Any) -> int:
+    """Build the environment and train (after every check has passed)."""
+    import yaml
+
+    from irondog.agents import checkpoint
+    from irondog.cli import UserError
+    from irondog.config import to_dict
 
     if run_config.train.algo == "sb3-ppo":
         from irondog.agents import sb3_baseline
