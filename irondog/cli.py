@@ -45,6 +45,27 @@ def print_report(report: dict, as_json: bool) -> None:
         print(f"{key:>22}: {shown}")
 
 
+def show_defaults(parser: argparse.ArgumentParser) -> None:
+    """Append "(default: X)" to the help of every option of ``parser`` (and of its
+    sub-commands) that has a default its help does not already give."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                show_defaults(child)
+            continue
+        text = action.help or ""
+        if (
+            any(action.default is v for v in (None, False, argparse.SUPPRESS))
+            or action.default == []
+            or not action.option_strings
+            or action.help == argparse.SUPPRESS
+            or "%(default)" in text
+            or "default" in text.lower()
+        ):
+            continue
+        action.help = f"{text} (default: %(default)s)" if text else "default: %(default)s"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="irondog", description="Robot learning for CyberDog-style quadrupeds."
@@ -67,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.register(sub_parser)
+        show_defaults(sub_parser)
         sub_parser.set_defaults(_run=module.run)
     return parser
 

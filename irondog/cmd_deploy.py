@@ -16,6 +16,8 @@ from typing import Any
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``irondog deploy``."""
+    from irondog.argtypes import at_least, in_range, non_negative, positive
+
     parser.add_argument("policy", help="policy file written by `irondog export`")
     parser.add_argument(
         "--can-interface",
@@ -23,9 +25,11 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="python-can interface: socketcan, virtual, pcan, slcan, ...",
     )
     parser.add_argument("--channel", required=True, help="CAN channel, e.g. can0 or any name")
-    parser.add_argument("--bitrate", type=int, default=1_000_000, help="bit/s (CyberGear: 1 Mbps)")
     parser.add_argument(
-        "--duration", type=float, default=None, help="seconds to run; default until Ctrl-C"
+        "--bitrate", type=at_least(1), default=1_000_000, help="bit/s (CyberGear: 1 Mbps)"
+    )
+    parser.add_argument(
+        "--duration", type=positive, default=None, help="seconds to run; default until Ctrl-C"
     )
     parser.add_argument(
         "--simulate",
@@ -50,16 +54,18 @@ def register(parser: argparse.ArgumentParser) -> None:
         default="1,2,3,4,5,6,7,8,9,10,11,12",
         help="CAN ids in the policy's joint order",
     )
-    parser.add_argument("--host-id", type=int, default=0xFD, help="our CAN id (0-255)")
+    parser.add_argument(
+        "--host-id", type=in_range(0, 255, integer=True), default=0xFD, help="our CAN id (0-255)"
+    )
     parser.add_argument(
         "--stand-time",
-        type=float,
+        type=non_negative,
         default=1.0,
         help="s to ramp to the default pose before the policy takes over",
     )
     parser.add_argument(
         "--rt-priority",
-        type=int,
+        type=in_range(0, 99, integer=True),
         default=0,
         help="SCHED_FIFO priority 1-99 for the loop (needs root); 0 = off",
     )
@@ -117,12 +123,12 @@ def open_bus(interface: str, channel: str, bitrate: int) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Run the loop; print counts, watchdog state and jitter."""
-    import can
+    from pathlib import Path
 
-    from irondog.agents.deploy import DeployConfig, DeployLoop, SimulatedCanRobot, still_imu
-    from irondog.agents.onnx_runner import OnnxPolicy, gait_command, parse_command
     from irondog.cli import UserError, print_report
 
+    if not Path(args.policy).is_file():  # before importing MuJoCo, onnxruntime, python-can
+        raise UserError(f"policy file {args.policy} does not exist")
     try:
         motor_ids = tuple(int(v) for v in args.motor_ids.split(","))
     except ValueError:
@@ -134,6 +140,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("no IMU source: pass --imu none for a motor bench test (not for walking)")
     if args.duration is not None and args.duration <= 0:
         raise UserError(f"--duration must be > 0, got {args.duration}")
+
+    import can
+
+    from irondog.agents.deploy import DeployConfig, DeployLoop, SimulatedCanRobot, still_imu
+    from irondog.agents.onnx_runner import OnnxPolicy, gait_command, parse_command
+
     try:
         policy = OnnxPolicy(args.policy)
         command = parse_command(args.velocity_command, policy.metadata["command_ranges"])

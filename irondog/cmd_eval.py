@@ -39,8 +39,15 @@ def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
 
 def resolve(args: argparse.Namespace) -> tuple[Any, Any]:
     """(Selected policy, command tuple or None) from the shared arguments; UserError if bad."""
-    from irondog.agents import evaluate, policy
+    from pathlib import Path
+
     from irondog.cli import UserError
+
+    for flag, value in (("--checkpoint", args.checkpoint), ("--config", args.config)):
+        if value is not None and not Path(value).exists():  # before importing JAX and MuJoCo
+            hint = "; train one, or try --policy zero" if flag == "--checkpoint" else ""
+            raise UserError(f"{flag} {value} does not exist{hint}")
+    from irondog.agents import evaluate, policy
 
     try:
         command = None if args.joystick == "train" else evaluate.parse_command(args.joystick)
@@ -89,11 +96,13 @@ def resolve_gait(args: argparse.Namespace, env_config: Any, default_seconds: flo
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the eval sub-command's arguments."""
+    from irondog.argtypes import at_least, positive
+
     add_policy_arguments(parser)
     add_gait_argument(parser)
-    parser.add_argument("--episodes", type=int, default=16, help="parallel episodes")
+    parser.add_argument("--episodes", type=at_least(1), default=16, help="parallel episodes")
     parser.add_argument(
-        "--seconds", type=float, default=None, help="episode length, s (default 10)"
+        "--seconds", type=positive, default=None, help="episode length, s (default 10)"
     )
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--json", metavar="PATH", help="also write the metrics JSON here")
@@ -109,7 +118,6 @@ def run(args: argparse.Namespace) -> int:
     """Run the evaluation and print the metrics."""
     from pathlib import Path
 
-    from irondog.agents import evaluate
     from irondog.cli import UserError
 
     json_path = Path(args.json) if args.json else None
@@ -118,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
 
         check_output_file(json_path, (".json",), "--json")
     selected, command = resolve(args)
+    from irondog.agents import evaluate
+
     env_config, model = selected.env_config, None
     schedule, seconds = resolve_gait(args, env_config, 10.0)
     try:

@@ -29,6 +29,8 @@ DATASHEET = {  # FACTS.md
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the motor sub-commands."""
+    from irondog.argtypes import at_least, in_range, positive
+
     sub = parser.add_subparsers(dest="motor_command", metavar="ACTION")
     sheet = sub.add_parser("datasheet", help="model figures of a design next to the CyberGear's")
     sheet.add_argument("--motor", help="motor YAML (default: the CyberGear design point)")
@@ -36,11 +38,11 @@ def register(parser: argparse.ArgumentParser) -> None:
     trot = sub.add_parser("trot", help="record the scripted trot's duty cycle to an .npz")
     trot.add_argument("--out", required=True, help="output .npz (joint_torque, joint_vel, dt)")
     trot.add_argument("--motor", help="motor YAML to simulate with (default: CyberGear)")
-    trot.add_argument("--duration", type=float, default=8.0, help="seconds recorded")
+    trot.add_argument("--duration", type=positive, default=8.0, help="seconds recorded")
     trot.add_argument(
         "--checkpoint", help="record this trained policy (0.5 m/s forward) instead of the script"
     )
-    trot.add_argument("--episodes", type=int, default=8, help="with --checkpoint: episodes")
+    trot.add_argument("--episodes", type=at_least(1), default=8, help="with --checkpoint: episodes")
 
     opt = sub.add_parser("optimize", help="least-mass motor for a duty; co-design loop")
     src = opt.add_mutually_exclusive_group(required=True)
@@ -53,12 +55,15 @@ def register(parser: argparse.ArgumentParser) -> None:
     opt.add_argument("--out", required=True, help="motor YAML to write")
     opt.add_argument("--config", help="optimiser YAML (default: configs/motor/optimize.yaml)")
     opt.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides")
-    opt.add_argument("--iterations", type=int, default=4, help="co-design passes at most")
+    opt.add_argument("--iterations", type=at_least(1), default=4, help="co-design passes at most")
     opt.add_argument(
-        "--episodes", type=int, default=8, help="with a checkpoint: episodes per simulation"
+        "--episodes", type=at_least(1), default=8, help="with a checkpoint: episodes per simulation"
     )
     opt.add_argument(
-        "--seconds", type=float, default=8.0, help="with a checkpoint: seconds per episode"
+        "--seconds",
+        type=in_range(1.0, low_open=True),
+        default=8.0,
+        help="with a checkpoint: seconds per episode (the first is warm-up)",
     )
     opt.add_argument("--save-duty", metavar="NPZ", help="with a checkpoint: save its first duty")
 
@@ -72,7 +77,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     rep.add_argument("--config", help="optimiser YAML")
     rep.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides")
-    rep.add_argument("--pareto-points", type=int, default=6, help="points per Pareto front")
+    rep.add_argument("--pareto-points", type=at_least(2), default=6, help="points per Pareto front")
 
 
 def _config(args: argparse.Namespace):  # -> OptimizeConfig

@@ -17,16 +17,21 @@ import argparse
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the render sub-command's arguments."""
+    from irondog.argtypes import at_least, in_range, positive
     from irondog.cmd_eval import add_gait_argument, add_policy_arguments
 
     add_policy_arguments(parser)
     add_gait_argument(parser)
     parser.add_argument("--out", required=True, help="output video, .mp4 or .gif")
-    parser.add_argument("--seconds", type=float, default=None, help="video length, s (default 5)")
-    parser.add_argument("--width", type=int, default=640)
-    parser.add_argument("--height", type=int, default=480)
-    parser.add_argument("--fps", type=float, default=25.0, help="frames per second (<= 50)")
-    parser.add_argument("--grid", type=int, default=1, help="N: show N x N robots at once")
+    parser.add_argument(
+        "--seconds", type=positive, default=None, help="video length, s (default 5)"
+    )
+    parser.add_argument("--width", type=at_least(16), default=640, help="pixels")
+    parser.add_argument("--height", type=at_least(16), default=480, help="pixels")
+    parser.add_argument(
+        "--fps", type=in_range(0, 50, low_open=True), default=25.0, help="frames per second"
+    )
+    parser.add_argument("--grid", type=at_least(1), default=1, help="N: show N x N robots at once")
     parser.add_argument("--no-overlay", action="store_true", help="no command text")
     parser.add_argument("--antialias", action="store_true", help="smoother edges, ~4x slower")
 

@@ -14,15 +14,16 @@ import argparse
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the report sub-command's arguments."""
+    from irondog.argtypes import at_least, positive
     from irondog.cmd_eval import add_policy_arguments
 
     add_policy_arguments(parser)
     parser.add_argument("--out", required=True, help="output folder (index.html and media)")
-    parser.add_argument("--episodes", type=int, default=16, help="parallel eval episodes")
-    parser.add_argument("--seconds", type=float, default=10.0, help="eval episode length, s")
-    parser.add_argument("--video-seconds", type=float, default=5.0)
-    parser.add_argument("--width", type=int, default=640)
-    parser.add_argument("--height", type=int, default=480)
+    parser.add_argument("--episodes", type=at_least(1), default=16, help="parallel eval episodes")
+    parser.add_argument("--seconds", type=positive, default=10.0, help="eval episode length, s")
+    parser.add_argument("--video-seconds", type=positive, default=5.0, help="video length, s")
+    parser.add_argument("--width", type=at_least(16), default=640, help="video pixels")
+    parser.add_argument("--height", type=at_least(16), default=480, help="video pixels")
     parser.add_argument("--log-dir", help="TensorBoard logs (default: the checkpoint's folder)")
 
 

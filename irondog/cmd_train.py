@@ -32,6 +32,8 @@ SIM_BYTES_PER_ENV = {"native": 64 * 1024, "mjx": 256 * 1024}  # measured ~16 KiB
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the train sub-command's arguments."""
+    from irondog.argtypes import at_least
+
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="RunConfig YAML (env:, train:)")
     parser.add_argument("overrides", nargs="*", help="dotted overrides, e.g. env.num_envs=2048")
     parser.add_argument("--resume", action="store_true", help="continue from train.log_dir")
@@ -45,8 +47,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     group = parser.add_argument_group("multi-process (jax.distributed)")
     group.add_argument("--coordinator", help="host:port of process 0, e.g. 127.0.0.1:12355")
-    group.add_argument("--num-processes", type=int, default=1)
-    group.add_argument("--process-id", type=int, default=0)
+    group.add_argument("--num-processes", type=at_least(1), default=1)
+    group.add_argument("--process-id", type=at_least(0), default=0)
 
 
 def load_config(args: argparse.Namespace) -> Any:

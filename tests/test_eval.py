@@ -282,8 +282,9 @@ def test_eval_cli_bad_input(tmp_path: Path, capsys) -> None:
     assert "cannot write" in capsys.readouterr().err
     assert main(["eval"]) == 2
     assert "--checkpoint PATH or --policy zero" in capsys.readouterr().err
-    assert main(["eval", "--policy", "zero", "--episodes", "0"]) == 2
-    assert "--episodes must be >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # argparse, before any import
+        main(["eval", "--policy", "zero", "--episodes", "0"])
+    assert "--episodes: must be >= 1" in capsys.readouterr().err
 
 
 def test_varying_commands_are_labelled() -> None:
