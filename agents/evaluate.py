@@ -403,6 +403,9 @@ def table_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
         out.append(("command", str(cmd)))
     if metrics.get("gait_command"):
         out.append(("commanded gait", str(metrics["gait_command"])))
+    if "domain_randomization" in metrics:
+        shown = "on (pushes off)" if metrics["domain_randomization"] else "off (stock robot)"
+        out.append(("domain randomisation", shown))
     for key, label, unit, fmt in TABLE_ROWS:
         value = metrics.get(key)
         text = "n/a" if value is None else fmt.format(value)
@@ -460,9 +463,20 @@ def evaluate(
     gait_at = gait_schedule.gait_at(cfg.ctrl_dt) if gait_schedule is not None else None
     trace = rollout(env, act, steps, seed, gait_at=gait_at)
     metrics = compute_metrics(trace, cfg, robot_mass(env.model))
+    metrics["domain_randomization"] = bool(cfg.randomization.enabled)
     if gait_schedule is not None:
         metrics.update(gait_metrics(trace, gait_schedule))
     return metrics, trace
+
+
+def with_randomization(env_config: EnvConfig, enabled: bool | None) -> EnvConfig:
+    """``env_config`` with domain randomisation switched on or off (None: as it is)."""
+    if enabled is None:
+        return env_config
+    return dataclasses.replace(
+        env_config,
+        randomization=dataclasses.replace(env_config.randomization, enabled=enabled),
+    )
 
 
 def footfall_timeline(

@@ -35,6 +35,14 @@ def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
         "distribution (default: %(default)s)",
     )
     group.add_argument("--seed", type=int, default=0)
+    group.add_argument(
+        "--randomize",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="domain randomisation (friction, masses, motor strength, gains, latency; never "
+        "pushes) on or off; --no-randomize is the stock robot. Default: as the policy's "
+        "training config (on for every shipped config)",
+    )
 
 
 def resolve(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -54,6 +62,10 @@ def resolve(args: argparse.Namespace) -> tuple[Any, Any]:
         selected = policy.select(args.checkpoint, args.policy, args.config, args.env)
     except (ValueError, KeyError) as err:  # CheckpointError is a ValueError
         raise UserError(str(err).strip("'\"")) from None
+    randomize = getattr(args, "randomize", None)
+    if randomize is not None:
+        env_config = evaluate.with_randomization(selected.env_config, randomize)
+        selected = selected._replace(env_config=env_config)
     return selected, command
 
 
