@@ -29,6 +29,7 @@ from irondog.agents import gait
 from irondog.envs.config import EnvConfig
 from irondog.envs.task import STRIDE_S  # averaging window without a gait command
 from irondog.motors import cybergear
+from irondog.progress import QUIET, Progress
 
 GRAVITY = 9.81  # m/s^2
 DEFAULT_COMMAND = (0.5, 0.0, 0.0)  # vx m/s, vy m/s, yaw rate rad/s
@@ -446,9 +447,10 @@ def evaluate(
     env_check: Callable[[Any], None] | None = None,
     model: Any = None,
     gait_schedule: Any = None,
+    progress: Progress = QUIET,
 ) -> tuple[dict[str, Any], Trace]:
     """Metrics and trace of ``episodes`` parallel episodes of ``act`` (on ``model`` if given:
-    see ``with_motor``).
+    see ``with_motor``); a bar on ``progress`` while it runs.
 
     ``gait_schedule`` (an ``irondog.agents.gait_schedule.GaitSchedule``, gait policies only)
     commands gaits over time; the metrics then also judge each commanded gait
@@ -461,7 +463,8 @@ def evaluate(
         env_check(env)
     steps = max(1, round(seconds / cfg.ctrl_dt))
     gait_at = gait_schedule.gait_at(cfg.ctrl_dt) if gait_schedule is not None else None
-    trace = rollout(env, act, steps, seed, gait_at=gait_at)
+    with progress.bar(f"evaluating {episodes} episodes", steps) as bar:
+        trace = rollout(env, act, steps, seed, gait_at=gait_at, on_step=lambda *_: bar.update(1))
     metrics = compute_metrics(trace, cfg, robot_mass(env.model))
     metrics["domain_randomization"] = bool(cfg.randomization.enabled)
     if gait_schedule is not None:

@@ -23,6 +23,7 @@ import numpy as np
 from irondog.envs.config import EnvConfig
 from irondog.outputs import check_output_dir as check_writable_dir  # noqa: F401 (agents.report)
 from irondog.outputs import check_output_file
+from irondog.progress import QUIET, Progress
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 CAMERA = "track"  # tracking camera defined in envs/assets/cyberdog2.xml
@@ -267,6 +268,7 @@ def render_video(
     env_check: Callable[[Any], None] | None = None,
     schedule: Sequence[tuple[float, float, float, float]] | None = None,
     gait_schedule: Any = None,
+    progress: Progress = QUIET,
 ) -> RenderResult:
     """Roll out ``act`` and write a video of it to ``out`` (.mp4 or .gif).
 
@@ -308,8 +310,11 @@ def render_video(
     count, spent = 0, 0.0
     writer = VideoWriter(out, video_fps)
 
+    bar = progress.bar(f"rendering {out.name}", steps)
+
     def on_step(t: int, state: Any, env: Any) -> None:
         nonlocal count, spent
+        bar.update(1)
         if t % stride:
             return
         start = time.perf_counter()
@@ -337,4 +342,5 @@ def render_video(
         writer.close()  # also after an error: no ffmpeg process is left behind
         spent += time.perf_counter() - start
         frames.close()
+        bar.close()
     return RenderResult(out, count, video_fps, width, height, spent, trace)

@@ -109,6 +109,7 @@ def resolve_gait(args: argparse.Namespace, env_config: Any, default_seconds: flo
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the eval sub-command's arguments."""
     from irondog.argtypes import at_least, positive
+    from irondog.progress import add_quiet_argument
 
     add_policy_arguments(parser)
     add_gait_argument(parser)
@@ -124,6 +125,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="motor YAML (irondog motor optimize): simulate 12 of these motors (their law, "
         "masses, rotor inertia, torque range) instead of the CyberGear",
     )
+    add_quiet_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -131,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from irondog.cli import UserError
+    from irondog.progress import from_args
 
     json_path = Path(args.json) if args.json else None
     if json_path is not None:  # fail before the long work, not after it
@@ -148,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
         metrics, _ = evaluate.evaluate(
             selected.act, env_config, episodes=args.episodes, seconds=seconds,
             command=command, seed=args.seed, env_check=selected.env_check, model=model,
-            gait_schedule=schedule,
+            gait_schedule=schedule, progress=from_args(args),
         )  # fmt: skip
     except ValueError as err:
         raise UserError(str(err)) from None

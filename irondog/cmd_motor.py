@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from irondog.outputs import write_or_fallback
+from irondog.progress import QUIET, Progress, from_args
 
 DATASHEET = {  # FACTS.md
     "mass_g": 317.0,
@@ -30,6 +31,7 @@ DATASHEET = {  # FACTS.md
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the motor sub-commands."""
     from irondog.argtypes import at_least, in_range, positive
+    from irondog.progress import add_quiet_argument
 
     sub = parser.add_subparsers(dest="motor_command", metavar="ACTION")
     sheet = sub.add_parser("datasheet", help="model figures of a design next to the CyberGear's")
@@ -78,6 +80,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     rep.add_argument("--config", help="optimiser YAML")
     rep.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides")
     rep.add_argument("--pareto-points", type=at_least(2), default=6, help="points per Pareto front")
+    for leaf in (sheet, trot, opt, rep):
+        add_quiet_argument(leaf)
 
 
 def _config(args: argparse.Namespace):  # -> OptimizeConfig
@@ -142,6 +146,8 @@ def _trot(args: argparse.Namespace) -> int:
     from irondog.motors.optimize import load_motor
 
     params = load_motor(args.motor)[1] if args.motor else du.CyberGearParams()
+    what = args.checkpoint or "the scripted trot"
+    from_args(args).say(f"recording {args.duration:g} s of {what}")
     if args.checkpoint:
         return _policy_trot(args, params if args.motor else None)
     model = du.apply_motor(params) if args.motor else None
@@ -211,6 +217,8 @@ def _optimize(args: argparse.Namespace) -> int:
     config = _config(args)
     if args.iterations < 1:
         raise ValueError("--iterations: must be >= 1")
+    progress = from_args(args)
+    progress.say(f"recording the duty of {'the scripted trot' if args.scripted else args.duty}")
     if args.scripted:
         duty = du.scripted_trot().duty
         simulate = _simulate
@@ -239,6 +247,7 @@ def _optimize(args: argparse.Namespace) -> int:
         f"CyberGear (317 g model {1e3 * base.perf.mass:.1f} g) on this duty: "
         f"{'meets it' if base.feasible else 'misses it: ' + base.explain()}"
     )
+    progress.say(f"co-design: at most {args.iterations} passes of optimise, then re-simulate")
     steps = mo.codesign(duty, config, simulate, max_iterations=args.iterations)
     last = steps[-1]
     res = last.result
@@ -264,7 +273,9 @@ def _report(args: argparse.Namespace) -> int:
     config = _config(args)
     if args.pareto_points < 2:
         raise ValueError("--pareto-points: must be >= 2")
-    out = write_report(Path(args.out), config, args.motor, args.duty, args.pareto_points)
+    out = write_report(
+        Path(args.out), config, args.motor, args.duty, args.pareto_points, from_args(args)
+    )
     print(f"wrote {out}")
     return 0
 
@@ -275,6 +286,7 @@ def write_report(
     motor_path: str | None = None,
     duty_path: str | None = None,
     pareto_points: int = 6,
+    progress: Progress = QUIET,
 ) -> Path:
     """Pareto fronts, envelopes over duty points, thermal traces, mass table; returns report.md."""
     import matplotlib
@@ -291,6 +303,7 @@ def write_report(
     out.mkdir(parents=True, exist_ok=True)
     base_perf = md.evaluate(md.CYBERGEAR, config.constants())
     base_params = md.to_params(base_perf)
+    progress.say(f"recording the duty of {duty_path or 'the scripted trot'}")
     if duty_path and pd.is_checkpoint(duty_path):
         base_duty, _ = pd.policy_duty(duty_path, None)
         label = f"policy {duty_path}"
@@ -307,14 +320,17 @@ def write_report(
     if motor_path:
         design, params = mo.load_motor(motor_path)
     else:
+        progress.say("optimising a motor for it (no --motor given)")
         design = mo.optimize(req, config).design
         params = md.to_params(md.evaluate(design, config.constants()))
     perf = md.evaluate(design, config.constants())
+    progress.say("simulating the robot with the new motor")
     new_duty = base_duty if simulate is None else simulate(params)
     base_check = mo.assess(base_perf, req, config)
     new_check = mo.assess(perf, mo.requirements_from_duty(new_duty, config), config)
 
     # Pareto fronts (epsilon-constraint): mass vs peak torque, mass vs duty efficiency.
+    progress.say(f"Pareto fronts, {pareto_points} points each")
     torques = np.linspace(0.5, 1.6, pareto_points) * req.peak_torque
     front_t = mo.pareto_front(req, "peak_torque", torques, config, evals_per_point=1200)
     e0 = new_check.duty_efficiency if np.isfinite(new_check.duty_efficiency) else 0.2
@@ -341,6 +357,7 @@ def write_report(
     fig.savefig(out / "pareto.png", dpi=110)
     plt.close(fig)
 
+    progress.say("envelope, efficiency, thermal and mass plots")
     # Envelopes over the duty operating points.
     fig, ax = plt.subplots(figsize=(6, 4.5))
     speeds = np.linspace(0, max(base_perf.no_load_speed, perf.no_load_speed), 200)
@@ -404,13 +421,15 @@ def write_report(
             label=f"{name} winding ({du.JOINT_NAMES[j]})",
         )
         ax.plot(tr.time / 60, tr.housing[:, j], color=color, ls="--", label=f"{name} housing")
-    ax.axhline(config.winding_temp_limit, color="red", lw=1, label="winding limit")
+    from irondog.agents.plots import temperature_limits
+
+    temperature_limits(ax, config.winding_temp_limit)
     ax.axhline(
         config.winding_temp_limit - config.temp_margin,
         color="red",
         lw=1,
         ls=":",
-        label="limit less margin",
+        label=f"winding limit less {config.temp_margin:g} K margin (design target)",
     )
     ax.set_xlabel("mission time (min)")
     ax.set_ylabel("temperature (C)")

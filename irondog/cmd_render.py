@@ -19,6 +19,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     """Add the render sub-command's arguments."""
     from irondog.argtypes import at_least, in_range, positive
     from irondog.cmd_eval import add_gait_argument, add_policy_arguments
+    from irondog.progress import add_quiet_argument
 
     add_policy_arguments(parser)
     add_gait_argument(parser)
@@ -34,6 +35,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--grid", type=at_least(1), default=1, help="N: show N x N robots at once")
     parser.add_argument("--no-overlay", action="store_true", help="no command text")
     parser.add_argument("--antialias", action="store_true", help="smoother edges, ~4x slower")
+    add_quiet_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     except RuntimeError as err:  # MuJoCo rejects a bad MUJOCO_GL when it is imported
         raise UserError(f"{err}; set MUJOCO_GL=egl or MUJOCO_GL=osmesa") from None
     from irondog.cmd_eval import resolve, resolve_gait
+    from irondog.progress import from_args
 
     try:
         render.check_gl_setting()
@@ -59,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
             height=args.height, fps=args.fps, grid=args.grid, command=command,
             overlay=not args.no_overlay, label=selected.label, seed=args.seed,
             antialias=args.antialias, env_check=selected.env_check, gait_schedule=schedule,
+            progress=from_args(args),
         )  # fmt: skip
     except (ValueError, render.RenderError) as err:
         raise UserError(str(err)) from None

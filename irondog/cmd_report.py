@@ -16,6 +16,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     """Add the report sub-command's arguments."""
     from irondog.argtypes import at_least, positive
     from irondog.cmd_eval import add_policy_arguments
+    from irondog.progress import add_quiet_argument
 
     add_policy_arguments(parser)
     parser.add_argument("--out", required=True, help="output folder (index.html and media)")
@@ -25,6 +26,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--width", type=at_least(16), default=640, help="video pixels")
     parser.add_argument("--height", type=at_least(16), default=480, help="video pixels")
     parser.add_argument("--log-dir", help="TensorBoard logs (default: the checkpoint's folder)")
+    add_quiet_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
 
     from irondog.agents import render, report
     from irondog.cmd_eval import resolve
+    from irondog.progress import from_args
 
     selected, command = resolve(args)
     log_dir = args.log_dir
@@ -50,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             selected.act, selected.env_config, args.out, label=selected.label, log_dir=log_dir,
             episodes=args.episodes, seconds=args.seconds, command=command,
             video_seconds=args.video_seconds, width=args.width, height=args.height,
-            seed=args.seed, env_check=selected.env_check,
+            seed=args.seed, env_check=selected.env_check, progress=from_args(args),
         )  # fmt: skip
     except (ValueError, render.RenderError) as err:
         raise UserError(str(err)) from None

@@ -27,6 +27,8 @@ def _is_override(word: str) -> bool:
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the voice command's arguments."""
+    from irondog.progress import add_quiet_argument
+
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--audio", nargs="+", metavar="FILE", help="wav, flac or raw (16 kHz s16le)")
@@ -40,6 +42,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides, e.g. lm.parser=llm"
     )
+    add_quiet_argument(parser)
 
 
 def _print(result_dict: dict, as_json: bool) -> None:
@@ -60,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the voice pipeline on files or a stream."""
     from irondog.cli import UserError
     from irondog.config import load
+    from irondog.progress import from_args
     from irondog.voice.audio import AudioError
     from irondog.voice.config import VoiceConfig
     from irondog.voice.pipeline import VoicePipeline, file_chunks
@@ -87,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
         if not args.audio:
             raise UserError("--audio: no audio file given")
     config = load(VoiceConfig, args.config, args.overrides)
+    if args.render:
+        from_args(args).say("loading the speech recogniser and the parser")
     try:
         pipeline = VoicePipeline(config)
     except ValueError as err:  # a model or adapter file that cannot be used, named in err
@@ -119,8 +125,11 @@ def _carry_out(pipeline, args: argparse.Namespace) -> int:
     from irondog.agents.policy import load_policy
     from irondog.agents.render import render_video
     from irondog.cli import UserError
+    from irondog.progress import from_args
     from irondog.voice.audio import AudioError
 
+    progress = from_args(args)
+    progress.say(f"understanding {args.audio[0]}")
     try:
         result = pipeline.understand_file(args.audio[0])
     except AudioError as err:
@@ -147,9 +156,10 @@ def _carry_out(pipeline, args: argparse.Namespace) -> int:
 
     asked = any(isinstance(a, Gait) for a in result.command.actions)
     gait_schedule = plan_gaits(gait_pieces, env_config, asked)
+    progress.say(f"carrying it out with {args.checkpoint}")
     video = render_video(
         act, env_config, args.render, schedule=schedule, label=result.text,
-        gait_schedule=gait_schedule,
+        gait_schedule=gait_schedule, progress=progress,
     )  # fmt: skip
     print(f"wrote {video.path}: {video.frames} frames", file=sys.stderr)
     return 0
