@@ -154,6 +154,8 @@ def _carry_out(pipeline, args: argparse.Namespace) -> int:
         raise UserError(str(err)) from None
     from irondog.voice.commands import Gait
 
+    for line in beyond_policy(timed, env_config):
+        print(f"irondog voice: {line}", file=sys.stderr)
     asked = any(isinstance(a, Gait) for a in result.command.actions)
     gait_schedule = plan_gaits(gait_pieces, env_config, asked)
     progress.say(f"carrying it out with {args.checkpoint}")
@@ -163,6 +165,30 @@ def _carry_out(pipeline, args: argparse.Namespace) -> int:
     )  # fmt: skip
     print(f"wrote {video.path}: {video.frames} frames", file=sys.stderr)
     return 0
+
+
+MOTIONS = (("vx", "forward/backward speed", "m/s", "lin_vel_x"),
+           ("vy", "sideways speed", "m/s", "lin_vel_y"),
+           ("yaw_rate", "turning rate", "rad/s", "yaw_rate"))  # fmt: skip
+
+
+def beyond_policy(segments, env_config) -> list[str]:
+    """One line per plan piece asking what the policy was never trained to do: a forward,
+    sideways or turning motion outside the ranges of its training (env_config.command).
+    An axis the piece leaves at zero is not something said, and is not judged."""
+    lines = []
+    for seg in segments:
+        for field, what, unit, key in MOTIONS:
+            low, high = getattr(env_config.command, key)
+            value = getattr(seg, field)
+            if value != 0.0 and not low - 1e-9 <= value <= high + 1e-9:
+                text = seg.extra.get("text", "the command")
+                trained = f"{low:g} {unit}" if low == high else f"{low:g}..{high:g} {unit}"
+                lines.append(
+                    f"this policy cannot do {text!r}: it asks a {what} of {value:g} {unit}, "
+                    f"the policy was trained on {trained} only; it will not do it as said"
+                )
+    return lines
 
 
 def plan_gaits(pieces: list[tuple[str, float]], env_config, asked: bool = False) -> object:
