@@ -95,8 +95,8 @@ def run(args: argparse.Namespace) -> int:
         from_args(args).say("loading the speech recogniser and the parser")
     try:
         pipeline = VoicePipeline(config)
-    except ValueError as err:  # a model or adapter file that cannot be used, named in err
-        raise UserError(str(err)) from err
+    except (ValueError, ImportError) as err:  # a file that cannot be used, a missing extra
+        raise UserError(str(err)) from None
     if args.render:
         return _carry_out(pipeline, args)
     failures = 0
