@@ -82,11 +82,17 @@ def fallback_path(path: Path) -> Path:
 
 
 def write_or_fallback(path: str | Path, write: Callable[[Path], object]) -> Path:
-    """``write(path)``; if that fails with OSError, ``write`` to ``fallback_path(path)``
-    instead, say so on stderr, and return the path actually written."""
+    """``write`` the result to ``path`` atomically (a temporary file beside it, then a rename,
+    so an existing file is replaced whole or not at all); if that fails with OSError, to
+    ``fallback_path(path)`` instead, said on stderr. Returns the path actually written."""
     path = Path(path)
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
     try:
-        write(path)
+        try:
+            write(tmp)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
         return path
     except OSError as err:
         other = fallback_path(path)

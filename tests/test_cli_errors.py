@@ -184,3 +184,24 @@ def test_no_can_device_here_is_one_line(scripted_policy, capsys) -> None:
             "--imu", "none"]  # fmt: skip
     assert cli.main(argv) == 2
     assert "check --can-interface" in _error_line(capsys)
+
+
+def test_a_write_that_fails_midway_keeps_the_previous_file(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "motor.yaml"
+    target.write_text("finished: true\n")
+    calls = []
+
+    def write(path: Path) -> None:
+        calls.append(path)
+        path.write_text("half")
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        path.write_text("new: true\n")
+
+    written = outputs.write_or_fallback(target, write)
+    assert target.read_text() == "finished: true\n"  # untouched by the failed write
+    assert written != target and written.read_text() == "new: true\n"
+    assert not list(tmp_path.glob(".motor.tmp-*"))  # no temporary left behind
+    assert outputs.write_or_fallback(target, lambda p: p.write_text("v2\n")) == target
+    assert target.read_text() == "v2\n"
