@@ -436,16 +436,16 @@ class DeployLoop:
         self, duration: float | None = None, on_tick: Callable[[int], None] | None = None
     ) -> dict:
         """Enable, run until ``duration`` s (None: until Ctrl-C), stop the motors; a report."""
+        self.enable()
+        start_pose = self.q.copy()
         interrupted = False
         previous_switch = sys.getswitchinterval()
+        sys.setswitchinterval(2e-4)  # s: bound the wait for the GIL held by other threads
+        if self.cfg.realtime_priority:
+            set_realtime_priority(self.cfg.realtime_priority)
+        start = time.perf_counter()
         k = 0
-        try:  # a signal even during enable() ends in stop_motors()
-            self.enable()
-            start_pose = self.q.copy()
-            sys.setswitchinterval(2e-4)  # s: bound the wait for the GIL held by other threads
-            if self.cfg.realtime_priority:
-                set_realtime_priority(self.cfg.realtime_priority)
-            start = time.perf_counter()
+        try:
             while duration is None or k * self.dt < duration:
                 scheduled = start + k * self.dt
                 delay = scheduled - time.perf_counter()
