@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything irondog needs on a fresh Debian-based machine: the Debian packages
 # (offscreen GL for rendering, espeak-ng/sox/flac for the voice evaluation set, Chromium for
-# the report test, a compiler for llama-cpp-python) and the Python package with its pinned
-# dependencies. Run from the repository root: bash install.sh
+# the report test) and the Python package with its pinned dependencies, all from wheels.
+# Run from the repository root: bash install.sh
+# IRONDOG_EXTRAS=llm bash install.sh also installs the optional llama.cpp parser (the [llm]
+# extra: a compiler and cmake, and about 5 more minutes compiling llama-cpp-python).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -10,8 +12,12 @@ DEBIAN_PACKAGES=(
   libosmesa6 libegl1 libgl1 libglx-mesa0 libegl-mesa0
   espeak-ng sox libsndfile1 flac ffmpeg
   chromium xvfb xdotool
-  build-essential cmake
 )
+EXTRAS="dev"
+if [[ ",${IRONDOG_EXTRAS:-}," == *",llm,"* ]]; then
+  DEBIAN_PACKAGES+=(build-essential cmake)
+  EXTRAS="dev,llm"
+fi
 
 if command -v apt-get >/dev/null 2>&1; then
   SUDO=""
@@ -29,4 +35,4 @@ else
 fi
 
 python -m pip install --upgrade pip >/dev/null
-python -m pip install -e ".[dev]"
+python -m pip install -e ".[${EXTRAS}]"

@@ -70,7 +70,7 @@ def save(
     }
     data = serialization.msgpack_serialize(payload)
     target = directory / filename(iteration)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".msgpack", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".msgpack", dir=directory)  # TEMPORARY_GLOB
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -84,6 +84,25 @@ def save(
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+TEMPORARY_GLOB = ".tmp-*.msgpack"  # what ``save`` writes before the atomic rename
+
+
+def remove_stale_temporaries(directory: str | Path) -> list[Path]:
+    """Delete the half-written ``.tmp-*.msgpack`` files a killed ``save`` left in
+    ``directory`` (the finished checkpoints are untouched); return the paths removed."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    removed = []
+    for path in sorted(directory.glob(TEMPORARY_GLOB)):
+        try:
+            path.unlink()
+            removed.append(path)
+        except OSError:
+            pass  # another process's file, or already gone: left as it is
+    return removed
 
 
 def latest(directory: str | Path) -> Path | None:

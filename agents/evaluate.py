@@ -29,6 +29,7 @@ from irondog.agents import gait
 from irondog.envs.config import EnvConfig
 from irondog.envs.task import STRIDE_S  # averaging window without a gait command
 from irondog.motors import cybergear
+from irondog.progress import QUIET, Progress
 
 GRAVITY = 9.81  # m/s^2
 DEFAULT_COMMAND = (0.5, 0.0, 0.0)  # vx m/s, vy m/s, yaw rate rad/s
@@ -403,6 +404,9 @@ def table_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
         out.append(("command", str(cmd)))
     if metrics.get("gait_command"):
         out.append(("commanded gait", str(metrics["gait_command"])))
+    if "domain_randomization" in metrics:
+        shown = "on (pushes off)" if metrics["domain_randomization"] else "off (stock robot)"
+        out.append(("domain randomisation", shown))
     for key, label, unit, fmt in TABLE_ROWS:
         value = metrics.get(key)
         text = "n/a" if value is None else fmt.format(value)
@@ -443,9 +447,10 @@ def evaluate(
     env_check: Callable[[Any], None] | None = None,
     model: Any = None,
     gait_schedule: Any = None,
+    progress: Progress = QUIET,
 ) -> tuple[dict[str, Any], Trace]:
     """Metrics and trace of ``episodes`` parallel episodes of ``act`` (on ``model`` if given:
-    see ``with_motor``).
+    see ``with_motor``); a bar on ``progress`` while it runs.
 
     ``gait_schedule`` (an ``irondog.agents.gait_schedule.GaitSchedule``, gait policies only)
     commands gaits over time; the metrics then also judge each commanded gait
@@ -458,11 +463,23 @@ def evaluate(
         env_check(env)
     steps = max(1, round(seconds / cfg.ctrl_dt))
     gait_at = gait_schedule.gait_at(cfg.ctrl_dt) if gait_schedule is not None else None
-    trace = rollout(env, act, steps, seed, gait_at=gait_at)
+    with progress.bar(f"evaluating {episodes} episodes", steps) as bar:
+        trace = rollout(env, act, steps, seed, gait_at=gait_at, on_step=lambda *_: bar.update(1))
     metrics = compute_metrics(trace, cfg, robot_mass(env.model))
+    metrics["domain_randomization"] = bool(cfg.randomization.enabled)
     if gait_schedule is not None:
         metrics.update(gait_metrics(trace, gait_schedule))
     return metrics, trace
+
+
+def with_randomization(env_config: EnvConfig, enabled: bool | None) -> EnvConfig:
+    """``env_config`` with domain randomisation switched on or off (None: as it is)."""
+    if enabled is None:
+        return env_config
+    return dataclasses.replace(
+        env_config,
+        randomization=dataclasses.replace(env_config.randomization, enabled=enabled),
+    )
 
 
 def footfall_timeline(

@@ -255,11 +255,17 @@ def build_actor_model(
 
 
 def save(model: onnx.ModelProto, path: str | Path) -> Path:
-    """Write the model to ``path`` (parent folders created)."""
+    """Write the model to ``path`` (parent folders created); if that fails, to a fallback
+    file that is reported (``irondog.outputs.write_or_fallback``). Returns the path written."""
+    from irondog.outputs import write_or_fallback
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(model, str(path))
-    return path
+
+    def write(target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        onnx.save(model, str(target))
+
+    return write_or_fallback(path, write)
 
 
 def read_metadata(source: str | Path | onnx.ModelProto) -> dict[str, Any]:

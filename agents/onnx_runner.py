@@ -66,12 +66,30 @@ class OnnxPolicy:
             )
         self.observation_size = int(self.metadata["observation_size"])
         self.action_size = int(self.metadata["action_size"])
-        if inputs[0].shape[-1] != self.observation_size:
+        if len(inputs[0].shape) != 2 or inputs[0].shape[-1] != self.observation_size:
             raise MetadataError(
-                f"{self.path}: graph input has {inputs[0].shape[-1]} values per row, metadata "
-                f"says observation_size {self.observation_size}"
+                f"{self.path}: graph input has shape {inputs[0].shape}, metadata says "
+                f"(batch, {self.observation_size}) (observation_size); re-export the policy"
             )
+        self._check_output_shape(outputs[[o.name for o in outputs].index(self.output_name)])
         self._names = observation_names(self.metadata["observation_layout"])
+
+    def _check_output_shape(self, output: Any) -> None:
+        """MetadataError unless the graph gives (batch, action_size): its declared shape where
+        it has one, and what one all-zero observation actually returns."""
+        declared = output.shape
+        fixed = declared[-1] if declared and isinstance(declared[-1], int) else None
+        probe = self.session.run(
+            [self.output_name], {self.input_name: np.zeros((1, self.observation_size), np.float32)}
+        )[0]
+        got = tuple(probe.shape)
+        wrong_rank = bool(declared) and len(declared) != 2
+        if wrong_rank or fixed not in (None, self.action_size) or got != (1, self.action_size):
+            raise MetadataError(
+                f"{self.path}: graph output {self.output_name!r} has shape {declared} (gives "
+                f"{got} for one observation), metadata says (batch, {self.action_size}) "
+                "(action_size); re-export the policy"
+            )
 
     def __call__(self, obs: Any) -> np.ndarray:
         """Actions (action_size,) or (n, action_size) for obs (obs_size,) or (n, obs_size)."""

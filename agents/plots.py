@@ -19,12 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from irondog.motors.cybergear import CyberGearParams, torque_limits
+from irondog.motors.cybergear import (
+    DRIVER_FAULT_C,
+    DRIVER_WARNING_C,
+    CyberGearParams,
+    torque_limits,
+)
 
 FEET = ("FR", "FL", "RR", "RL")
 PARTS = ("abad", "hip", "knee")
-DRIVER_WARNING_C = 75.0  # CyberGear driver over-temperature warning (FACTS.md)
-DRIVER_FAULT_C = 80.0  # CyberGear driver over-temperature fault
 # Scalars worth a learning curve, if the run logged them (first match of each group wins).
 CURVE_TAGS: tuple[tuple[str, ...], ...] = (
     ("episode/return", "eval/episode_reward", "rollout/ep_rew_mean"),
@@ -99,9 +102,14 @@ def motor_envelope(
     dt: float,
     path: str | Path,
     params: CyberGearParams | None = None,
+    max_strength: float = 1.0,
 ) -> Path:
     """Operating points (speed, torque) of all joints over the CyberGear torque-speed envelope,
-    and the winding temperature of each joint over time."""
+    and the winding temperature of each joint over time.
+
+    ``max_strength`` > 1 (domain randomisation of motor strength) also draws the strongest
+    randomised motor's envelope: a robot given such a motor can exceed the nominal one.
+    """
     plt = _pyplot()
     params = params if params is not None else CyberGearParams()
     speeds = np.linspace(-params.velocity_limit, params.velocity_limit, 400)  # rad/s
@@ -111,6 +119,11 @@ def motor_envelope(
         lower, upper = torque_limits(speeds, params, winding_temp=temp)
         ax.plot(speeds, upper, "k" + style, lw=1.2, label=f"envelope at {temp:.0f} C")
         ax.plot(speeds, lower, "k" + style, lw=1.2)
+    if max_strength > 1.0:
+        lower, upper = torque_limits(speeds, params, strength=max_strength)
+        label = f"envelope x{max_strength:g} (randomised motor strength)"
+        ax.plot(speeds, upper, "k:", lw=1.0, label=label)
+        ax.plot(speeds, lower, "k:", lw=1.0)
     ax.axhspan(-params.rated_torque, params.rated_torque, color="g", alpha=0.08,
                label=f"continuous (+/-{params.rated_torque:g} N m)")  # fmt: skip
     qd = np.asarray(joint_vel).reshape(-1, 12)
@@ -127,14 +140,24 @@ def motor_envelope(
     t = np.arange(len(temps)) * dt
     for j in range(12):
         bx.plot(t, temps[:, j], lw=0.8, label=f"{FEET[j // 3]} {PARTS[j % 3]}")
-    bx.axhline(DRIVER_WARNING_C, color="orange", ls="--", lw=1, label="driver warning 75 C")
-    bx.axhline(DRIVER_FAULT_C, color="red", ls="--", lw=1, label="driver fault 80 C")
+    temperature_limits(bx, params.winding_temp_limit)
     bx.set_xlabel("time (s)")
     bx.set_ylabel("winding temperature (C)")
     bx.set_title("winding temperature")
     bx.legend(fontsize=6, ncol=2)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def temperature_limits(ax: Any, winding_limit: float) -> None:
+    """Mark the winding's insulation limit and the driver's warning and fault on ``ax`` (a
+    temperature axis), each named as what it is (see irondog.motors.cybergear)."""
+    ax.axhline(winding_limit, color="red", lw=1,
+               label=f"winding limit {winding_limit:g} C (class B)")  # fmt: skip
+    ax.axhline(DRIVER_FAULT_C, color="purple", ls="--", lw=1,
+               label=f"driver fault {DRIVER_FAULT_C:g} C (driver's sensor)")  # fmt: skip
+    ax.axhline(DRIVER_WARNING_C, color="orange", ls="--", lw=1,
+               label=f"driver warning {DRIVER_WARNING_C:g} C (driver's sensor)")  # fmt: skip
 
 
 # --- TensorBoard event files -------------------------------------------------------------

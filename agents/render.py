@@ -12,7 +12,6 @@ simulation runs, so a bad path or a missing GL library fails at once.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -22,6 +21,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from irondog.envs.config import EnvConfig
+from irondog.outputs import check_output_dir as check_writable_dir  # noqa: F401 (agents.report)
+from irondog.outputs import check_output_file
+from irondog.progress import QUIET, Progress
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 CAMERA = "track"  # tracking camera defined in envs/assets/cyberdog2.xml
@@ -52,29 +54,7 @@ class RenderResult(NamedTuple):
 
 def check_output_path(path: str | Path, suffixes: tuple[str, ...] = VIDEO_SUFFIXES) -> Path:
     """Fail now (ValueError) if ``path`` has a wrong suffix or its folder cannot be written."""
-    path = Path(path)
-    if suffixes and path.suffix.lower() not in suffixes:
-        raise ValueError(f"output {path}: use one of the suffixes {', '.join(suffixes)}")
-    if path.is_dir():
-        raise ValueError(f"output {path} is a folder; give a file name such as run.mp4")
-    check_writable_dir(path.parent)
-    if path.exists() and not os.access(path, os.W_OK):
-        raise ValueError(f"output {path} exists and cannot be overwritten (permissions)")
-    return path
-
-
-def check_writable_dir(folder: str | Path) -> Path:
-    """Create ``folder`` if needed and prove a file can be written in it; ValueError if not."""
-    folder = Path(folder) if str(folder) else Path(".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".irondog-write-test-"):
-            pass
-    except OSError as err:
-        raise ValueError(
-            f"cannot write to {folder} ({err.strerror or err}); choose another output path"
-        ) from None
-    return folder
+    return check_output_file(path, suffixes)
 
 
 def check_gl_setting() -> None:
@@ -288,6 +268,7 @@ def render_video(
     env_check: Callable[[Any], None] | None = None,
     schedule: Sequence[tuple[float, float, float, float]] | None = None,
     gait_schedule: Any = None,
+    progress: Progress = QUIET,
 ) -> RenderResult:
     """Roll out ``act`` and write a video of it to ``out`` (.mp4 or .gif).
 
@@ -329,8 +310,11 @@ def render_video(
     count, spent = 0, 0.0
     writer = VideoWriter(out, video_fps)
 
+    bar = progress.bar(f"rendering {out.name}", steps)
+
     def on_step(t: int, state: Any, env: Any) -> None:
         nonlocal count, spent
+        bar.update(1)
         if t % stride:
             return
         start = time.perf_counter()
@@ -358,4 +342,5 @@ def render_video(
         writer.close()  # also after an error: no ffmpeg process is left behind
         spent += time.perf_counter() - start
         frames.close()
+        bar.close()
     return RenderResult(out, count, video_fps, width, height, spent, trace)

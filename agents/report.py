@@ -24,6 +24,7 @@ import numpy as np
 from irondog import __version__
 from irondog.agents import evaluate, plots, render
 from irondog.envs.config import EnvConfig
+from irondog.progress import QUIET, Progress
 
 
 class ReportResult(NamedTuple):
@@ -136,18 +137,23 @@ def build_report(
     height: int = 480,
     seed: int = 0,
     env_check: Callable[[Any], None] | None = None,
+    progress: Progress = QUIET,
 ) -> ReportResult:
     """Evaluate, render and plot ``act``; write ``out_dir/index.html`` and its media."""
     out = render.check_writable_dir(out_dir)
     video_path = render.check_output_path(out / "run.mp4")
     # The video first: it starts the GL back end, so a machine without one fails at once.
+    progress.say(f"rendering a {video_seconds:g} s video")
     video = render.render_video(
         act, env_config, video_path, seconds=video_seconds, width=width, height=height,
-        command=command, label=label, seed=seed, env_check=env_check,
+        command=command, label=label, seed=seed, env_check=env_check, progress=progress,
     )  # fmt: skip
+    progress.say(f"evaluating {episodes} episodes x {seconds:g} s")
     metrics, _ = evaluate.evaluate(
-        act, env_config, episodes=episodes, seconds=seconds, command=command, seed=seed
-    )
+        act, env_config, episodes=episodes, seconds=seconds, command=command, seed=seed,
+        progress=progress,
+    )  # fmt: skip
+    progress.say("drawing the plots")
     (out / "metrics.json").write_text(evaluate.to_json(metrics) + "\n")
 
     trace = video.trace  # (T, 1, ...) the robot in the video
@@ -163,12 +169,25 @@ def build_report(
         plots.joint_traces(trace.joint_pos[rows, 0], trace.torque[rows, 0], dt, out / "joints.png"),
         "Joint angles and torques",
     )
+    strength = env_config.randomization.motor_strength
+    randomised = env_config.randomization.enabled and strength[1] > 1.0
+    max_strength = strength[1] if randomised else 1.0
+    strength_note = (
+        f"domain randomisation scales each robot's motor strength by {strength[0]:g}-"
+        f"{strength[1]:g}, so points up to the dotted x{strength[1]:g} envelope are expected "
+        "(--no-randomize keeps them inside the solid one)."
+        if randomised
+        else "every point lies inside the envelope (domain randomisation off)."
+    )
     images["envelope"] = (
         plots.motor_envelope(
             trace.joint_vel[rows, 0], trace.torque[rows, 0], trace.winding_temp[rows, 0], dt,
-            out / "envelope.png", env_config.motor,
+            out / "envelope.png", env_config.motor, max_strength=max_strength,
         ),
-        "Torque-speed operating points over the CyberGear envelope; winding temperature",
+        "Torque-speed operating points over the CyberGear envelope (the motor law's limit at "
+        "the joint, before the joint's own friction, which MuJoCo applies separately); "
+        + strength_note + " Winding temperature against the winding's 120 C limit and the "
+        "driver's 75 C warning and 80 C fault (those act on the driver's own sensor).",
     )  # fmt: skip
     if log_dir is not None:
         curves = plots.learning_curves(log_dir, out / "learning.png")

@@ -9,6 +9,7 @@ import sys
 
 from irondog import __version__
 from irondog.config import ConfigError
+from irondog.outputs import OutputError
 
 # name -> module; a module defines register(parser) and run(args) -> int.
 COMMANDS: dict[str, str] = {
@@ -45,6 +46,27 @@ def print_report(report: dict, as_json: bool) -> None:
         print(f"{key:>22}: {shown}")
 
 
+def show_defaults(parser: argparse.ArgumentParser) -> None:
+    """Append "(default: X)" to the help of every option of ``parser`` (and of its
+    sub-commands) that has a default its help does not already give."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                show_defaults(child)
+            continue
+        text = action.help or ""
+        if (
+            any(action.default is v for v in (None, False, argparse.SUPPRESS))
+            or action.default == []
+            or not action.option_strings
+            or action.help == argparse.SUPPRESS
+            or "%(default)" in text
+            or "default" in text.lower()
+        ):
+            continue
+        action.help = f"{text} (default: %(default)s)" if text else "default: %(default)s"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="irondog", description="Robot learning for CyberDog-style quadrupeds."
@@ -67,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.register(sub_parser)
+        show_defaults(sub_parser)
         sub_parser.set_defaults(_run=module.run)
     return parser
 
@@ -79,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return int(args._run(args) or 0)
-    except (ConfigError, UserError, FileNotFoundError) as err:
+    except (ConfigError, OutputError, UserError, FileNotFoundError) as err:
         print(f"irondog {args.command}: error: {err}", file=sys.stderr)
         return 2
 

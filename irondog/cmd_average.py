@@ -34,8 +34,15 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Average the checkpoints and write the result; 0 on success."""
-    from irondog.agents import checkpoint
     from irondog.cli import UserError
+    from irondog.outputs import check_output_dir
+
+    for path in args.checkpoints:
+        if not Path(path).exists():
+            raise UserError(f"checkpoint {path} does not exist")
+    check_output_dir(args.out, "--out")  # before loading anything
+
+    from irondog.agents import checkpoint
 
     try:
         loaded = [checkpoint.load(path) for path in args.checkpoints]

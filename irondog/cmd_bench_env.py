@@ -7,10 +7,12 @@ import json
 
 
 def register(parser: argparse.ArgumentParser) -> None:
+    from irondog.argtypes import at_least, positive
+
     parser.add_argument("--config", help="EnvConfig YAML (for example configs/env/flat.yaml)")
     parser.add_argument("--backend", choices=["native", "mjx"], help="physics back end")
-    parser.add_argument("--num-envs", type=int, help="number of parallel simulations")
-    parser.add_argument("--seconds", type=float, default=5.0, help="time to measure each figure")
+    parser.add_argument("--num-envs", type=at_least(1), help="number of parallel simulations")
+    parser.add_argument("--seconds", type=positive, default=5.0, help="time to measure each figure")
     parser.add_argument("--raw", action="store_true", help="also measure raw mujoco.batch")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("overrides", nargs="*", help="dotted overrides, e.g. terrain=rough")

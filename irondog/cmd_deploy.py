@@ -21,6 +21,8 @@ from typing import Any
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``irondog deploy``."""
+    from irondog.argtypes import at_least, in_range, non_negative, positive
+
     parser.add_argument("policy", help="policy file written by `irondog export`")
     parser.add_argument(
         "--can-interface",
@@ -42,9 +44,11 @@ def register(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="LCM URL of state_estimator (default port 7669, or --lcm-url if given)",
     )
-    parser.add_argument("--bitrate", type=int, default=1_000_000, help="bit/s (CyberGear: 1 Mbps)")
     parser.add_argument(
-        "--duration", type=float, default=None, help="seconds to run; default until Ctrl-C"
+        "--bitrate", type=at_least(1), default=1_000_000, help="bit/s (CyberGear: 1 Mbps)"
+    )
+    parser.add_argument(
+        "--duration", type=positive, default=None, help="seconds to run; default until Ctrl-C"
     )
     parser.add_argument(
         "--simulate",
@@ -69,16 +73,18 @@ def register(parser: argparse.ArgumentParser) -> None:
         default="1,2,3,4,5,6,7,8,9,10,11,12",
         help="CAN ids in the policy's joint order",
     )
-    parser.add_argument("--host-id", type=int, default=0xFD, help="our CAN id (0-255)")
+    parser.add_argument(
+        "--host-id", type=in_range(0, 255, integer=True), default=0xFD, help="our CAN id (0-255)"
+    )
     parser.add_argument(
         "--stand-time",
-        type=float,
+        type=non_negative,
         default=1.0,
         help="s to ramp to the default pose before the policy takes over",
     )
     parser.add_argument(
         "--rt-priority",
-        type=int,
+        type=in_range(0, 99, integer=True),
         default=0,
         help="SCHED_FIFO priority 1-99 for the loop (needs root); 0 = off",
     )
@@ -105,14 +111,59 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the loop; print counts, watchdog state and jitter."""
+def bus_error_message(err: BaseException, interface: str, channel: str, bitrate: int) -> str:
+    """One line saying why the CAN bus ``interface``/``channel`` did not open, and the fix."""
+    import errno
+
+    code = getattr(err, "errno", None)
+    where = f"CAN {interface} channel {channel}"
+    if code == errno.EAFNOSUPPORT:
+        return (
+            f"{where}: this kernel has no SocketCAN (OSError: [Errno 97]); load it with "
+            "`sudo modprobe can can_raw`, or try without hardware: --can-interface virtual "
+            "--simulate"
+        )
+    if code == errno.ENODEV:
+        return (
+            f"{where}: no such device; plug in the adapter and check `ip link show {channel}` "
+            "(a test bus: `sudo modprobe vcan && sudo ip link add dev "
+            f"{channel} type vcan && sudo ip link set {channel} up`)"
+        )
+    if code == errno.ENETDOWN:
+        return (
+            f"{where}: the interface is down; bring it up with `sudo ip link set {channel} up "
+            f"type can bitrate {bitrate}`"
+        )
+    if code in (errno.EPERM, errno.EACCES):
+        return (
+            f"{where}: permission denied; run as root or as a user allowed to open the "
+            "device (for serial adapters the dialout group)"
+        )
+    detail = str(err).strip() or type(err).__name__
+    return f"{where}: cannot open the bus ({detail}); check --can-interface and --channel"
+
+
+def open_bus(interface: str, channel: str, bitrate: int) -> Any:
+    """``can.Bus`` on ``interface``/``channel``; UserError in one line (with the fix) if the
+    device is missing, down or not ours to open."""
     import can
 
-    from irondog.agents.deploy import DeployConfig, DeployLoop, SimulatedCanRobot, still_imu
-    from irondog.agents.onnx_runner import OnnxPolicy, gait_command, parse_command
+    from irondog.cli import UserError
+
+    try:
+        return can.Bus(interface=interface, channel=channel, bitrate=bitrate)
+    except (OSError, can.CanError, ImportError) as err:
+        raise UserError(bus_error_message(err, interface, channel, bitrate)) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the loop; print counts, watchdog state and jitter."""
+    from pathlib import Path
+
     from irondog.cli import UserError, print_report
 
+    if not Path(args.policy).is_file():  # before importing MuJoCo, onnxruntime, python-can
+        raise UserError(f"policy file {args.policy} does not exist")
     if args.robot == "cyberdog2":
         return _run_lcm(args)
     if args.keyboard or args.voice:
@@ -130,6 +181,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("no IMU source: pass --imu none for a motor bench test (not for walking)")
     if args.duration is not None and args.duration <= 0:
         raise UserError(f"--duration must be > 0, got {args.duration}")
+
+    import can
+
+    from irondog.agents.deploy import DeployConfig, DeployLoop, SimulatedCanRobot, still_imu
+    from irondog.agents.onnx_runner import OnnxPolicy, gait_command, parse_command
+
     try:
         policy = OnnxPolicy(args.policy)
         command = parse_command(args.velocity_command, policy.metadata["command_ranges"])
@@ -148,9 +205,21 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     sim = None
     if args.simulate:
-        sim = SimulatedCanRobot(args.channel, motor_ids, args.host_id, interface=args.can_interface)
+        try:
+            sim = SimulatedCanRobot(
+                args.channel, motor_ids, args.host_id, interface=args.can_interface
+            )
+        except (OSError, can.CanError, ImportError) as err:
+            raise UserError(
+                bus_error_message(err, args.can_interface, args.channel, args.bitrate)
+            ) from None
         sim.start()
-    bus = can.Bus(interface=args.can_interface, channel=args.channel, bitrate=args.bitrate)
+    try:
+        bus = open_bus(args.can_interface, args.channel, args.bitrate)
+    except UserError:
+        if sim is not None:
+            sim.close()
+        raise
     try:
         imu = sim.imu if imu_kind == "sim" else still_imu
         loop = DeployLoop(policy, bus, imu, config)

@@ -35,18 +35,37 @@ def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
         "distribution (default: %(default)s)",
     )
     group.add_argument("--seed", type=int, default=0)
+    group.add_argument(
+        "--randomize",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="domain randomisation (friction, masses, motor strength, gains, latency; never "
+        "pushes) on or off; --no-randomize is the stock robot. Default: as the policy's "
+        "training config (on for every shipped config)",
+    )
 
 
 def resolve(args: argparse.Namespace) -> tuple[Any, Any]:
     """(Selected policy, command tuple or None) from the shared arguments; UserError if bad."""
-    from irondog.agents import evaluate, policy
+    from pathlib import Path
+
     from irondog.cli import UserError
+
+    for flag, value in (("--checkpoint", args.checkpoint), ("--config", args.config)):
+        if value is not None and not Path(value).exists():  # before importing JAX and MuJoCo
+            hint = "; train one, or try --policy zero" if flag == "--checkpoint" else ""
+            raise UserError(f"{flag} {value} does not exist{hint}")
+    from irondog.agents import evaluate, policy
 
     try:
         command = None if args.joystick == "train" else evaluate.parse_command(args.joystick)
         selected = policy.select(args.checkpoint, args.policy, args.config, args.env)
     except (ValueError, KeyError) as err:  # CheckpointError is a ValueError
         raise UserError(str(err).strip("'\"")) from None
+    randomize = getattr(args, "randomize", None)
+    if randomize is not None:
+        env_config = evaluate.with_randomization(selected.env_config, randomize)
+        selected = selected._replace(env_config=env_config)
     return selected, command
 
 
@@ -89,11 +108,14 @@ def resolve_gait(args: argparse.Namespace, env_config: Any, default_seconds: flo
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the eval sub-command's arguments."""
+    from irondog.argtypes import at_least, positive
+    from irondog.progress import add_quiet_argument
+
     add_policy_arguments(parser)
     add_gait_argument(parser)
-    parser.add_argument("--episodes", type=int, default=16, help="parallel episodes")
+    parser.add_argument("--episodes", type=at_least(1), default=16, help="parallel episodes")
     parser.add_argument(
-        "--seconds", type=float, default=None, help="episode length, s (default 10)"
+        "--seconds", type=positive, default=None, help="episode length, s (default 10)"
     )
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--json", metavar="PATH", help="also write the metrics JSON here")
@@ -103,24 +125,24 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="motor YAML (irondog motor optimize): simulate 12 of these motors (their law, "
         "masses, rotor inertia, torque range) instead of the CyberGear",
     )
+    add_quiet_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the evaluation and print the metrics."""
     from pathlib import Path
 
-    from irondog.agents import evaluate
     from irondog.cli import UserError
+    from irondog.progress import from_args
 
     json_path = Path(args.json) if args.json else None
     if json_path is not None:  # fail before the long work, not after it
-        from irondog.agents.render import check_output_path
+        from irondog.outputs import check_output_file
 
-        try:
-            check_output_path(json_path, (".json",))
-        except ValueError as err:
-            raise UserError(str(err)) from None
+        check_output_file(json_path, (".json",), "--json")
     selected, command = resolve(args)
+    from irondog.agents import evaluate
+
     env_config, model = selected.env_config, None
     schedule, seconds = resolve_gait(args, env_config, 10.0)
     try:
@@ -129,13 +151,15 @@ def run(args: argparse.Namespace) -> int:
         metrics, _ = evaluate.evaluate(
             selected.act, env_config, episodes=args.episodes, seconds=seconds,
             command=command, seed=args.seed, env_check=selected.env_check, model=model,
-            gait_schedule=schedule,
+            gait_schedule=schedule, progress=from_args(args),
         )  # fmt: skip
     except ValueError as err:
         raise UserError(str(err)) from None
     text = evaluate.to_json(metrics)
     if json_path is not None:
-        json_path.write_text(text + "\n")
+        from irondog.outputs import write_or_fallback
+
+        json_path = write_or_fallback(json_path, lambda path: path.write_text(text + "\n"))
     if args.format == "json":
         print(text)
     else:

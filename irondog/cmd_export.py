@@ -37,14 +37,25 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the ONNX file and print its metadata summary."""
-    from irondog.agents import export
-    from irondog.agents.checkpoint import CheckpointError
+    from pathlib import Path
+
     from irondog.cli import UserError
+    from irondog.outputs import check_output_file
 
     if args.config and args.checkpoint:
         raise UserError("--config does not go with --checkpoint: it carries its own config")
     if args.vecnormalize and not args.sb3:
         raise UserError("--vecnormalize only goes with --sb3")
+    inputs = {"--checkpoint": args.checkpoint, "--sb3": args.sb3,
+              "--vecnormalize": args.vecnormalize, "--config": args.config}  # fmt: skip
+    for flag, value in inputs.items():
+        if value is not None and not Path(value).exists():
+            raise UserError(f"{flag} {value} does not exist")
+    check_output_file(args.out, (".onnx",), "--out")  # before the imports and the work
+
+    from irondog.agents import export
+    from irondog.agents.checkpoint import CheckpointError
+
     try:
         if args.random:
             from irondog.agents.config import RunConfig

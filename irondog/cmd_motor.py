@@ -15,6 +15,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from irondog.outputs import write_or_fallback
+from irondog.progress import QUIET, Progress, from_args
+
 DATASHEET = {  # FACTS.md
     "mass_g": 317.0,
     "peak_torque_Nm": 12.0,
@@ -27,6 +30,9 @@ DATASHEET = {  # FACTS.md
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the motor sub-commands."""
+    from irondog.argtypes import at_least, in_range, positive
+    from irondog.progress import add_quiet_argument
+
     sub = parser.add_subparsers(dest="motor_command", metavar="ACTION")
     sheet = sub.add_parser("datasheet", help="model figures of a design next to the CyberGear's")
     sheet.add_argument("--motor", help="motor YAML (default: the CyberGear design point)")
@@ -34,11 +40,11 @@ def register(parser: argparse.ArgumentParser) -> None:
     trot = sub.add_parser("trot", help="record the scripted trot's duty cycle to an .npz")
     trot.add_argument("--out", required=True, help="output .npz (joint_torque, joint_vel, dt)")
     trot.add_argument("--motor", help="motor YAML to simulate with (default: CyberGear)")
-    trot.add_argument("--duration", type=float, default=8.0, help="seconds recorded")
+    trot.add_argument("--duration", type=positive, default=8.0, help="seconds recorded")
     trot.add_argument(
         "--checkpoint", help="record this trained policy (0.5 m/s forward) instead of the script"
     )
-    trot.add_argument("--episodes", type=int, default=8, help="with --checkpoint: episodes")
+    trot.add_argument("--episodes", type=at_least(1), default=8, help="with --checkpoint: episodes")
 
     opt = sub.add_parser("optimize", help="least-mass motor for a duty; co-design loop")
     src = opt.add_mutually_exclusive_group(required=True)
@@ -51,12 +57,15 @@ def register(parser: argparse.ArgumentParser) -> None:
     opt.add_argument("--out", required=True, help="motor YAML to write")
     opt.add_argument("--config", help="optimiser YAML (default: configs/motor/optimize.yaml)")
     opt.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides")
-    opt.add_argument("--iterations", type=int, default=4, help="co-design passes at most")
+    opt.add_argument("--iterations", type=at_least(1), default=4, help="co-design passes at most")
     opt.add_argument(
-        "--episodes", type=int, default=8, help="with a checkpoint: episodes per simulation"
+        "--episodes", type=at_least(1), default=8, help="with a checkpoint: episodes per simulation"
     )
     opt.add_argument(
-        "--seconds", type=float, default=8.0, help="with a checkpoint: seconds per episode"
+        "--seconds",
+        type=in_range(1.0, low_open=True),
+        default=8.0,
+        help="with a checkpoint: seconds per episode (the first is warm-up)",
     )
     opt.add_argument("--save-duty", metavar="NPZ", help="with a checkpoint: save its first duty")
 
@@ -70,7 +79,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     rep.add_argument("--config", help="optimiser YAML")
     rep.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides")
-    rep.add_argument("--pareto-points", type=int, default=6, help="points per Pareto front")
+    rep.add_argument("--pareto-points", type=at_least(2), default=6, help="points per Pareto front")
+    for leaf in (sheet, trot, opt, rep):
+        add_quiet_argument(leaf)
 
 
 def _config(args: argparse.Namespace):  # -> OptimizeConfig
@@ -91,10 +102,29 @@ def run(args: argparse.Namespace) -> int:
         return 0
     actions = {"datasheet": _datasheet, "trot": _trot, "optimize": _optimize, "report": _report}
     try:
+        _check_paths(args, action)  # before any simulation
         return actions[action](args)
     except ValueError as err:  # bad input (a field, a file): the message names it
         print(f"irondog motor {action}: error: {err}", file=sys.stderr)
         return 2
+
+
+def _check_paths(args: argparse.Namespace, action: str) -> None:
+    """ValueError naming the argument if an input is missing or an output cannot be written."""
+    from irondog.outputs import check_output_dir, check_output_file
+
+    for flag in ("motor", "duty", "checkpoint", "config"):
+        value = getattr(args, flag, None)
+        if value is not None and not Path(value).exists():
+            raise ValueError(f"--{flag} {value} does not exist")
+    if action == "trot":
+        check_output_file(args.out, (".npz",), "--out")
+    elif action == "optimize":
+        check_output_file(args.out, (".yaml", ".yml"), "--out")
+        if args.save_duty is not None:
+            check_output_file(args.save_duty, (".npz",), "--save-duty")
+    elif action == "report":
+        check_output_dir(args.out, "--out")
 
 
 def _datasheet(args: argparse.Namespace) -> int:
@@ -116,14 +146,16 @@ def _trot(args: argparse.Namespace) -> int:
     from irondog.motors.optimize import load_motor
 
     params = load_motor(args.motor)[1] if args.motor else du.CyberGearParams()
+    what = args.checkpoint or "the scripted trot"
+    from_args(args).say(f"recording {args.duration:g} s of {what}")
     if args.checkpoint:
         return _policy_trot(args, params if args.motor else None)
     model = du.apply_motor(params) if args.motor else None
     result = du.scripted_trot(params, model, du.TrotConfig(duration=args.duration))
-    du.save_duty(args.out, result.duty)
+    out = write_or_fallback(args.out, lambda path: du.save_duty(path, result.duty))
     s = du.summarize(result.duty, params)
     print(
-        f"wrote {args.out}: {result.duty.duration:.1f} s, walked {result.forward_distance:.2f} m, "
+        f"wrote {out}: {result.duty.duration:.1f} s, walked {result.forward_distance:.2f} m, "
         f"lowest trunk {result.min_height:.3f} m; peak torque {s.peak_torque.max():.2f} N m, "
         f"peak speed {s.peak_speed.max():.2f} rad/s, worst RMS torque {s.rms_torque.max():.2f} N m"
     )
@@ -139,10 +171,10 @@ def _policy_trot(args: argparse.Namespace, params) -> int:
     duty, m = pd.policy_duty(
         args.checkpoint, params, episodes=args.episodes, seconds=args.duration + 1.0
     )
-    du.save_duty(args.out, duty)
+    out = write_or_fallback(args.out, lambda path: du.save_duty(path, duty))
     s = du.summarize(duty, params)
     print(
-        f"wrote {args.out}: {duty.duration:.1f} s of {args.checkpoint} "
+        f"wrote {out}: {duty.duration:.1f} s of {args.checkpoint} "
         f"(tracking error {m['tracking_error']:.3f} m/s, fall rate {m['fall_rate']:.0%}); "
         f"peak torque {s.peak_torque.max():.2f} N m, peak speed {s.peak_speed.max():.2f} rad/s, "
         f"worst RMS torque {s.rms_torque.max():.2f} N m"
@@ -185,6 +217,8 @@ def _optimize(args: argparse.Namespace) -> int:
     config = _config(args)
     if args.iterations < 1:
         raise ValueError("--iterations: must be >= 1")
+    progress = from_args(args)
+    progress.say(f"recording the duty of {'the scripted trot' if args.scripted else args.duty}")
     if args.scripted:
         duty = du.scripted_trot().duty
         simulate = _simulate
@@ -198,7 +232,7 @@ def _optimize(args: argparse.Namespace) -> int:
             f"fall rate {m['fall_rate']:.0%}; {duty.duration:.1f} s of duty recorded"
         )
         if args.save_duty:
-            du.save_duty(args.save_duty, duty)
+            write_or_fallback(args.save_duty, lambda path: du.save_duty(path, duty))
         simulate = pd.policy_simulator(args.duty, **opts)
     else:
         duty = du.load_duty(args.duty)
@@ -213,6 +247,7 @@ def _optimize(args: argparse.Namespace) -> int:
         f"CyberGear (317 g model {1e3 * base.perf.mass:.1f} g) on this duty: "
         f"{'meets it' if base.feasible else 'misses it: ' + base.explain()}"
     )
+    progress.say(f"co-design: at most {args.iterations} passes of optimise, then re-simulate")
     steps = mo.codesign(duty, config, simulate, max_iterations=args.iterations)
     last = steps[-1]
     res = last.result
@@ -223,9 +258,11 @@ def _optimize(args: argparse.Namespace) -> int:
         "mission_winding_temp_C": round(res.assessment.mission_winding_temp, 2),
         "duty": "scripted trot" if args.scripted else str(args.duty),
     }
-    mo.save_motor(args.out, "optimised", res.design, extra)
+    out = write_or_fallback(
+        args.out, lambda path: mo.save_motor(path, "optimised", res.design, extra)
+    )
     change = res.perf.mass / 0.317 - 1
-    print(f"wrote {args.out}: {1e3 * res.perf.mass:.1f} g ({100 * change:+.1f}% vs 317 g)")
+    print(f"wrote {out}: {1e3 * res.perf.mass:.1f} g ({100 * change:+.1f}% vs 317 g)")
     if not res.feasible:
         print("no design meets every constraint; the binding ones:\n" + res.assessment.explain())
         return 1
@@ -236,7 +273,9 @@ def _report(args: argparse.Namespace) -> int:
     config = _config(args)
     if args.pareto_points < 2:
         raise ValueError("--pareto-points: must be >= 2")
-    out = write_report(Path(args.out), config, args.motor, args.duty, args.pareto_points)
+    out = write_report(
+        Path(args.out), config, args.motor, args.duty, args.pareto_points, from_args(args)
+    )
     print(f"wrote {out}")
     return 0
 
@@ -247,6 +286,7 @@ def write_report(
     motor_path: str | None = None,
     duty_path: str | None = None,
     pareto_points: int = 6,
+    progress: Progress = QUIET,
 ) -> Path:
     """Pareto fronts, envelopes over duty points, thermal traces, mass table; returns report.md."""
     import matplotlib
@@ -263,6 +303,7 @@ def write_report(
     out.mkdir(parents=True, exist_ok=True)
     base_perf = md.evaluate(md.CYBERGEAR, config.constants())
     base_params = md.to_params(base_perf)
+    progress.say(f"recording the duty of {duty_path or 'the scripted trot'}")
     if duty_path and pd.is_checkpoint(duty_path):
         base_duty, _ = pd.policy_duty(duty_path, None)
         label = f"policy {duty_path}"
@@ -279,14 +320,17 @@ def write_report(
     if motor_path:
         design, params = mo.load_motor(motor_path)
     else:
+        progress.say("optimising a motor for it (no --motor given)")
         design = mo.optimize(req, config).design
         params = md.to_params(md.evaluate(design, config.constants()))
     perf = md.evaluate(design, config.constants())
+    progress.say("simulating the robot with the new motor")
     new_duty = base_duty if simulate is None else simulate(params)
     base_check = mo.assess(base_perf, req, config)
     new_check = mo.assess(perf, mo.requirements_from_duty(new_duty, config), config)
 
     # Pareto fronts (epsilon-constraint): mass vs peak torque, mass vs duty efficiency.
+    progress.say(f"Pareto fronts, {pareto_points} points each")
     torques = np.linspace(0.5, 1.6, pareto_points) * req.peak_torque
     front_t = mo.pareto_front(req, "peak_torque", torques, config, evals_per_point=1200)
     e0 = new_check.duty_efficiency if np.isfinite(new_check.duty_efficiency) else 0.2
@@ -313,6 +357,7 @@ def write_report(
     fig.savefig(out / "pareto.png", dpi=110)
     plt.close(fig)
 
+    progress.say("envelope, efficiency, thermal and mass plots")
     # Envelopes over the duty operating points.
     fig, ax = plt.subplots(figsize=(6, 4.5))
     speeds = np.linspace(0, max(base_perf.no_load_speed, perf.no_load_speed), 200)
@@ -376,13 +421,15 @@ def write_report(
             label=f"{name} winding ({du.JOINT_NAMES[j]})",
         )
         ax.plot(tr.time / 60, tr.housing[:, j], color=color, ls="--", label=f"{name} housing")
-    ax.axhline(config.winding_temp_limit, color="red", lw=1, label="winding limit")
+    from irondog.agents.plots import temperature_limits
+
+    temperature_limits(ax, config.winding_temp_limit)
     ax.axhline(
         config.winding_temp_limit - config.temp_margin,
         color="red",
         lw=1,
         ls=":",
-        label="limit less margin",
+        label=f"winding limit less {config.temp_margin:g} K margin (design target)",
     )
     ax.set_xlabel("mission time (min)")
     ax.set_ylabel("temperature (C)")

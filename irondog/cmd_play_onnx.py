@@ -13,8 +13,10 @@ import argparse
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``irondog play-onnx``."""
+    from irondog.argtypes import non_negative, positive
+
     parser.add_argument("policy", help="policy file written by `irondog export`")
-    parser.add_argument("--duration", type=float, default=10.0, help="simulated seconds")
+    parser.add_argument("--duration", type=positive, default=10.0, help="simulated seconds")
     parser.add_argument(
         "--command", dest="velocity_command", default="vx=0.5,vy=0,yaw=0",
         help="vx=..,vy=..,yaw=.. (m/s, m/s, rad/s), within the policy's command ranges",
@@ -23,13 +25,16 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--gait", default=None, help="gait preset for a gait-conditioned policy (default trot)"
     )
     parser.add_argument(
-        "--timestep", type=float, default=None, help="physics step, s (must divide the control dt)"
+        "--timestep",
+        type=positive,
+        default=None,
+        help="physics step, s (must divide the control dt)",
     )
     parser.add_argument(
         "--integrator", default=None, choices=("euler", "rk4", "implicit", "implicitfast")
     )
     parser.add_argument(
-        "--friction", type=float, default=None, help="sliding friction of floor and feet"
+        "--friction", type=non_negative, default=None, help="sliding friction of floor and feet"
     )
     parser.add_argument("--added-mass", type=float, default=0.0, help="kg added to the trunk")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")  # fmt: skip
@@ -37,6 +42,12 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Play the policy; print tracking error and falls."""
+    from pathlib import Path
+
+    from irondog.cli import UserError
+
+    if not Path(args.policy).is_file():  # before importing MuJoCo and onnxruntime
+        raise UserError(f"policy file {args.policy} does not exist")
     from irondog.agents.onnx_runner import (
         OnnxPolicy,
         PhysicsOptions,
@@ -44,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         parse_command,
         play,
     )
-    from irondog.cli import UserError, print_report
+    from irondog.cli import print_report
 
     if not args.duration > 0:
         raise UserError(f"--duration must be > 0, got {args.duration}")

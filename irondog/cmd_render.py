@@ -17,18 +17,25 @@ import argparse
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the render sub-command's arguments."""
+    from irondog.argtypes import at_least, in_range, positive
     from irondog.cmd_eval import add_gait_argument, add_policy_arguments
+    from irondog.progress import add_quiet_argument
 
     add_policy_arguments(parser)
     add_gait_argument(parser)
     parser.add_argument("--out", required=True, help="output video, .mp4 or .gif")
-    parser.add_argument("--seconds", type=float, default=None, help="video length, s (default 5)")
-    parser.add_argument("--width", type=int, default=640)
-    parser.add_argument("--height", type=int, default=480)
-    parser.add_argument("--fps", type=float, default=25.0, help="frames per second (<= 50)")
-    parser.add_argument("--grid", type=int, default=1, help="N: show N x N robots at once")
+    parser.add_argument(
+        "--seconds", type=positive, default=None, help="video length, s (default 5)"
+    )
+    parser.add_argument("--width", type=at_least(16), default=640, help="pixels")
+    parser.add_argument("--height", type=at_least(16), default=480, help="pixels")
+    parser.add_argument(
+        "--fps", type=in_range(0, 50, low_open=True), default=25.0, help="frames per second"
+    )
+    parser.add_argument("--grid", type=at_least(1), default=1, help="N: show N x N robots at once")
     parser.add_argument("--no-overlay", action="store_true", help="no command text")
     parser.add_argument("--antialias", action="store_true", help="smoother edges, ~4x slower")
+    add_quiet_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     except RuntimeError as err:  # MuJoCo rejects a bad MUJOCO_GL when it is imported
         raise UserError(f"{err}; set MUJOCO_GL=egl or MUJOCO_GL=osmesa") from None
     from irondog.cmd_eval import resolve, resolve_gait
+    from irondog.progress import from_args
 
     try:
         render.check_gl_setting()
@@ -54,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
             height=args.height, fps=args.fps, grid=args.grid, command=command,
             overlay=not args.no_overlay, label=selected.label, seed=args.seed,
             antialias=args.antialias, env_check=selected.env_check, gait_schedule=schedule,
+            progress=from_args(args),
         )  # fmt: skip
     except (ValueError, render.RenderError) as err:
         raise UserError(str(err)) from None

@@ -14,30 +14,34 @@ import argparse
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the report sub-command's arguments."""
+    from irondog.argtypes import at_least, positive
     from irondog.cmd_eval import add_policy_arguments
+    from irondog.progress import add_quiet_argument
 
     add_policy_arguments(parser)
     parser.add_argument("--out", required=True, help="output folder (index.html and media)")
-    parser.add_argument("--episodes", type=int, default=16, help="parallel eval episodes")
-    parser.add_argument("--seconds", type=float, default=10.0, help="eval episode length, s")
-    parser.add_argument("--video-seconds", type=float, default=5.0)
-    parser.add_argument("--width", type=int, default=640)
-    parser.add_argument("--height", type=int, default=480)
+    parser.add_argument("--episodes", type=at_least(1), default=16, help="parallel eval episodes")
+    parser.add_argument("--seconds", type=positive, default=10.0, help="eval episode length, s")
+    parser.add_argument("--video-seconds", type=positive, default=5.0, help="video length, s")
+    parser.add_argument("--width", type=at_least(16), default=640, help="video pixels")
+    parser.add_argument("--height", type=at_least(16), default=480, help="video pixels")
     parser.add_argument("--log-dir", help="TensorBoard logs (default: the checkpoint's folder)")
+    add_quiet_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, render, plot and write the page."""
     from pathlib import Path
 
-    from irondog.agents import render, report
     from irondog.cli import UserError
-    from irondog.cmd_eval import resolve
+    from irondog.outputs import check_output_dir
 
-    try:
-        render.check_writable_dir(args.out)  # before anything slow
-    except ValueError as err:
-        raise UserError(str(err)) from None
+    check_output_dir(args.out, "--out")  # before the imports and anything slow
+
+    from irondog.agents import render, report
+    from irondog.cmd_eval import resolve
+    from irondog.progress import from_args
+
     selected, command = resolve(args)
     log_dir = args.log_dir
     if log_dir is None and selected.checkpoint is not None:
@@ -49,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             selected.act, selected.env_config, args.out, label=selected.label, log_dir=log_dir,
             episodes=args.episodes, seconds=args.seconds, command=command,
             video_seconds=args.video_seconds, width=args.width, height=args.height,
-            seed=args.seed, env_check=selected.env_check,
+            seed=args.seed, env_check=selected.env_check, progress=from_args(args),
         )  # fmt: skip
     except (ValueError, render.RenderError) as err:
         raise UserError(str(err)) from None

@@ -20,6 +20,9 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,8 @@ SIM_BYTES_PER_ENV = {"native": 64 * 1024, "mjx": 256 * 1024}  # measured ~16 KiB
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the train sub-command's arguments."""
+    from irondog.argtypes import at_least
+
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="RunConfig YAML (env:, train:)")
     parser.add_argument("overrides", nargs="*", help="dotted overrides, e.g. env.num_envs=2048")
     parser.add_argument("--resume", action="store_true", help="continue from train.log_dir")
@@ -42,8 +47,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     group = parser.add_argument_group("multi-process (jax.distributed)")
     group.add_argument("--coordinator", help="host:port of process 0, e.g. 127.0.0.1:12355")
-    group.add_argument("--num-processes", type=int, default=1)
-    group.add_argument("--process-id", type=int, default=0)
+    group.add_argument("--num-processes", type=at_least(1), default=1)
+    group.add_argument("--process-id", type=at_least(0), default=0)
 
 
 def load_config(args: argparse.Namespace) -> Any:
@@ -129,11 +134,9 @@ def _enable_compile_cache() -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``irondog train``."""
-    import yaml
-
     from irondog.agents import checkpoint
     from irondog.cli import UserError
-    from irondog.config import to_dict
+    from irondog.outputs import check_output_dir
 
     if args.coordinator:
         from irondog.agents import distributed
@@ -141,6 +144,15 @@ def run(args: argparse.Namespace) -> int:
         distributed.initialize(args.coordinator, args.num_processes, args.process_id)
     run_config = load_config(args)
     log_dir = Path(run_config.train.log_dir)
+    if args.init_from is not None and not Path(args.init_from).exists():
+        raise UserError(f"--init-from {args.init_from} does not exist")
+    check_output_dir(log_dir, "train.log_dir")  # before the imports and the work
+    for stale in checkpoint.remove_stale_temporaries(log_dir):
+        print(
+            f"irondog train: removed {stale}, a checkpoint left half-written by a run that "
+            "was killed while saving",
+            file=sys.stderr,
+        )
     existing = checkpoint.latest(log_dir)
     if args.resume and existing is None:
         raise UserError(f"--resume: no checkpoint_*.msgpack in {log_dir}")
@@ -165,6 +177,34 @@ def run(args: argparse.Namespace) -> int:
     if warm is not None and run_config.train.algo != "ppo":
         raise UserError("--init-from: only irondog's PPO (train.algo=ppo) can warm-start")
     check_memory(run_config, args.num_processes)
+
+    # SIGTERM (kill, SLURM, systemd) ends the run as Ctrl-C does: the last iteration is saved.
+    previous = _stop_on_sigterm()
+    try:
+        return _run(args, run_config, log_dir, saved, warm)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_on_sigterm() -> Any:
+    """Make SIGTERM raise KeyboardInterrupt; the previous handler (None off the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    return signal.signal(signal.SIGTERM, interrupt)
+
+
+def _run(args: argparse.Namespace, run_config: Any, log_dir: Path, saved: Any, warm: Any) -> int:
+    """Build the environment and train (after every check has passed)."""
+    import yaml
+
+    from irondog.agents import checkpoint
+    from irondog.cli import UserError
+    from irondog.config import to_dict
 
     if run_config.train.algo == "sb3-ppo":
         from irondog.agents import sb3_baseline

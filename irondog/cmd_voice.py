@@ -27,6 +27,8 @@ def _is_override(word: str) -> bool:
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the voice command's arguments."""
+    from irondog.progress import add_quiet_argument
+
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--audio", nargs="+", metavar="FILE", help="wav, flac or raw (16 kHz s16le)")
@@ -40,6 +42,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides, e.g. lm.parser=llm"
     )
+    add_quiet_argument(parser)
 
 
 def _print(result_dict: dict, as_json: bool) -> None:
@@ -60,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the voice pipeline on files or a stream."""
     from irondog.cli import UserError
     from irondog.config import load
+    from irondog.progress import from_args
     from irondog.voice.audio import AudioError
     from irondog.voice.config import VoiceConfig
     from irondog.voice.pipeline import VoicePipeline, file_chunks
@@ -71,11 +75,13 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("--render takes exactly one --audio file")
         from pathlib import Path
 
-        from irondog.agents.render import check_output_path
+        from irondog.outputs import check_output_file
 
-        check_output_path(args.render)  # fail before the long work
+        check_output_file(args.render, (".mp4", ".gif"), "--render")  # before the long work
         if not Path(args.checkpoint).exists():
-            raise UserError(f"checkpoint {args.checkpoint} does not exist")
+            raise UserError(f"--checkpoint {args.checkpoint} does not exist")
+        if not Path(args.audio[0]).is_file():
+            raise UserError(f"--audio {args.audio[0]} does not exist")
     # `--audio` takes every following word, so `--audio cmd.wav lm.parser=rules` lands the
     # override among the files: a KEY=VALUE word there is an override, as the usage says.
     if args.audio:
@@ -85,10 +91,12 @@ def run(args: argparse.Namespace) -> int:
         if not args.audio:
             raise UserError("--audio: no audio file given")
     config = load(VoiceConfig, args.config, args.overrides)
+    if args.render:
+        from_args(args).say("loading the speech recogniser and the parser")
     try:
         pipeline = VoicePipeline(config)
-    except ValueError as err:  # a model or adapter file that cannot be used, named in err
-        raise UserError(str(err)) from err
+    except (ValueError, ImportError) as err:  # a file that cannot be used, a missing extra
+        raise UserError(str(err)) from None
     if args.render:
         return _carry_out(pipeline, args)
     failures = 0
@@ -117,8 +125,11 @@ def _carry_out(pipeline, args: argparse.Namespace) -> int:
     from irondog.agents.policy import load_policy
     from irondog.agents.render import render_video
     from irondog.cli import UserError
+    from irondog.progress import from_args
     from irondog.voice.audio import AudioError
 
+    progress = from_args(args)
+    progress.say(f"understanding {args.audio[0]}")
     try:
         result = pipeline.understand_file(args.audio[0])
     except AudioError as err:
@@ -143,14 +154,41 @@ def _carry_out(pipeline, args: argparse.Namespace) -> int:
         raise UserError(str(err)) from None
     from irondog.voice.commands import Gait
 
+    for line in beyond_policy(timed, env_config):
+        print(f"irondog voice: {line}", file=sys.stderr)
     asked = any(isinstance(a, Gait) for a in result.command.actions)
     gait_schedule = plan_gaits(gait_pieces, env_config, asked)
+    progress.say(f"carrying it out with {args.checkpoint}")
     video = render_video(
         act, env_config, args.render, schedule=schedule, label=result.text,
-        gait_schedule=gait_schedule,
+        gait_schedule=gait_schedule, progress=progress,
     )  # fmt: skip
     print(f"wrote {video.path}: {video.frames} frames", file=sys.stderr)
     return 0
+
+
+MOTIONS = (("vx", "forward/backward speed", "m/s", "lin_vel_x"),
+           ("vy", "sideways speed", "m/s", "lin_vel_y"),
+           ("yaw_rate", "turning rate", "rad/s", "yaw_rate"))  # fmt: skip
+
+
+def beyond_policy(segments, env_config) -> list[str]:
+    """One line per plan piece asking what the policy was never trained to do: a forward,
+    sideways or turning motion outside the ranges of its training (env_config.command).
+    An axis the piece leaves at zero is not something said, and is not judged."""
+    lines = []
+    for seg in segments:
+        for field, what, unit, key in MOTIONS:
+            low, high = getattr(env_config.command, key)
+            value = getattr(seg, field)
+            if value != 0.0 and not low - 1e-9 <= value <= high + 1e-9:
+                text = seg.extra.get("text", "the command")
+                trained = f"{low:g} {unit}" if low == high else f"{low:g}..{high:g} {unit}"
+                lines.append(
+                    f"this policy cannot do {text!r}: it asks a {what} of {value:g} {unit}, "
+                    f"the policy was trained on {trained} only; it will not do it as said"
+                )
+    return lines
 
 
 def plan_gaits(pieces: list[tuple[str, float]], env_config, asked: bool = False) -> object:

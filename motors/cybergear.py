@@ -22,6 +22,14 @@ import numpy as np
 from irondog.config import check
 
 RPM = 2.0 * math.pi / 60.0  # rad/s per rpm
+# Temperature limits (FACTS.md), two different things. The winding's own limit is its
+# insulation's (class B, 120 C: CyberGearParams.winding_temp_limit, what the overload table
+# runs to and what motor design keeps below). The driver's over-temperature warning and
+# fault act on the temperature the driver reports over CAN (its sensor, not the modelled
+# winding); a deployed robot stops at the fault first.
+DRIVER_WARNING_C = 75.0  # C, CyberGear driver over-temperature warning
+DRIVER_FAULT_C = 80.0  # C, CyberGear driver over-temperature fault
+
 # Published overload curve (FACTS.md): (torque N m, seconds until the winding reaches 120 C
 # from a 25 C start); 4 N m is continuous.
 OVERLOAD_CURVE: tuple[tuple[float, float], ...] = (

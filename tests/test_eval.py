@@ -282,8 +282,9 @@ def test_eval_cli_bad_input(tmp_path: Path, capsys) -> None:
     assert "cannot write" in capsys.readouterr().err
     assert main(["eval"]) == 2
     assert "--checkpoint PATH or --policy zero" in capsys.readouterr().err
-    assert main(["eval", "--policy", "zero", "--episodes", "0"]) == 2
-    assert "--episodes must be >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # argparse, before any import
+        main(["eval", "--policy", "zero", "--episodes", "0"])
+    assert "--episodes: must be >= 1" in capsys.readouterr().err
 
 
 def test_varying_commands_are_labelled() -> None:
@@ -320,3 +321,27 @@ def test_eval_commands_the_full_speed_of_a_curriculum_trained_policy() -> None:
     state = env.reset(0)
     np.testing.assert_allclose(state.info["task"].command, [[0.5, 0.0, 0.2]] * 2)
     assert trained.command.curriculum_steps == 3000  # the training config is left alone
+
+
+def test_eval_randomize_switch_is_used_and_reported(monkeypatch, capsys) -> None:
+    from irondog.agents import evaluate
+    from irondog.cli import main
+
+    built = []
+    original = evaluate.make_env
+
+    def make_env(cfg, model=None):
+        built.append(cfg.randomization.enabled)
+        return original(cfg, model)
+
+    monkeypatch.setattr(evaluate, "make_env", make_env)
+    argv = ["eval", "--policy", "zero", "--episodes", "2", "--seconds", "0.4"]
+    results = {}
+    for flag, expected in (([], True), (["--randomize"], True), (["--no-randomize"], False)):
+        assert main([*argv, *flag, "--format", "json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert built[-1] is expected and data["domain_randomization"] is expected
+        results[expected] = data["torque_peak"]
+    assert results[True] != results[False]  # the switch changes the robot simulated
+    assert main([*argv, "--no-randomize"]) == 0
+    assert "domain randomisation" in capsys.readouterr().out

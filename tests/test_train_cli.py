@@ -83,6 +83,39 @@ def test_ctrl_c_saves_the_last_iteration(tmp_path: Path, toy_env, monkeypatch, c
     assert checkpoint.latest(tmp_path).name == "checkpoint_00000002.msgpack"
 
 
+def test_sigterm_saves_the_last_iteration_as_ctrl_c_does(tmp_path: Path, monkeypatch, capsys):
+    import os
+    import signal
+
+    original = NumpyPointMassEnv.step
+    calls = {"n": 0}
+
+    def step(self, state, action):
+        calls["n"] += 1
+        if calls["n"] == 8 * 2 + 3:  # during the third iteration: what kill and SLURM send
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(self, state, action)
+
+    monkeypatch.setattr(NumpyPointMassEnv, "step", step)
+    before = signal.getsignal(signal.SIGTERM)
+    assert _train(tmp_path, "train.num_iterations=5") == 0
+    assert "interrupted: saved" in capsys.readouterr().out
+    assert checkpoint.latest(tmp_path).name == "checkpoint_00000002.msgpack"
+    assert signal.getsignal(signal.SIGTERM) == before  # the handler is put back
+
+
+def test_a_half_written_checkpoint_is_removed_at_the_next_start(tmp_path: Path, capsys) -> None:
+    assert _train(tmp_path, "train.num_iterations=1") == 0
+    finished = checkpoint.latest(tmp_path)
+    data = finished.read_bytes()
+    stale = tmp_path / ".tmp-abc123.msgpack"  # a save killed before its rename
+    stale.write_bytes(b"half")
+    assert _train(tmp_path, "--resume", "train.num_iterations=2") == 0
+    assert f"removed {stale}" in capsys.readouterr().err
+    assert not stale.exists() and finished.read_bytes() == data
+    assert checkpoint.latest(tmp_path).name == "checkpoint_00000002.msgpack"
+
+
 def test_too_many_envs_fail_early_with_an_estimate(tmp_path: Path, toy_env, capsys) -> None:
     assert _train(tmp_path, "env.num_envs=200000000") == 2
     assert "GiB" in capsys.readouterr().err

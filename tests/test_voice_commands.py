@@ -122,3 +122,17 @@ def test_move_checks_its_bounds() -> None:
         Move()
     with pytest.raises(ConfigError, match="angle_deg"):
         Move(vx=0.5, angle_deg=90.0)
+
+
+def test_a_bare_turn_is_a_quarter_turn_at_any_speed() -> None:
+    import math
+
+    for state in (None, JoystickState(speed_factor=3.0), JoystickState(speed_factor=0.25)):
+        for text, sign in (("turn left", 1.0), ("turn right", -1.0)):
+            (segment,), _ = plan(parse_canonical(text), state)
+            assert segment.yaw_rate * sign > 0
+            assert math.degrees(segment.duration_s * segment.yaw_rate) == pytest.approx(sign * 90)
+    (walk,), _ = plan(parse_canonical("move forward"))
+    assert walk.duration_s == pytest.approx(3.0)  # a bare move keeps its 3 s
+    (custom,), _ = plan(parse_canonical("turn left"), None, JoystickLimits(default_turn_deg=45))
+    assert math.degrees(custom.duration_s * custom.yaw_rate) == pytest.approx(45)

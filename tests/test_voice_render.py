@@ -59,3 +59,19 @@ def test_spoken_command_walks_the_trained_dog(tmp_path):
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert "move forward 10 m" in proc.stdout and out.stat().st_size > 0
+
+
+def test_what_the_policy_cannot_do_is_said() -> None:
+    from irondog.cmd_voice import beyond_policy
+    from irondog.envs.config import CommandConfig, EnvConfig
+    from irondog.voice.commands import parse_canonical, plan
+
+    forward_only = EnvConfig(
+        command=CommandConfig(lin_vel_x=(0.5, 0.5), lin_vel_y=(0.0, 0.0), yaw_rate=(0.0, 0.0))
+    )
+    segments, _ = plan(parse_canonical("move forward 2 m then turn left then move left 1 m"))
+    lines = beyond_policy(segments, forward_only)
+    assert len(lines) == 2
+    assert "'turn left'" in lines[0] and "turning rate of 0.8 rad/s" in lines[0]
+    assert "'move left 1 m'" in lines[1] and "sideways speed" in lines[1]
+    assert beyond_policy(segments, EnvConfig()) == []  # the default ranges cover all three

@@ -422,6 +422,7 @@ class JoystickLimits:
     lin_vel_y: tuple[float, float] = (-0.8, 0.8)  # m/s
     yaw_rate: tuple[float, float] = (-1.2, 1.2)  # rad/s
     default_move_s: float = 3.0  # s, a move with no bound
+    default_turn_deg: float = 90.0  # deg, a bare "turn left/right": a quarter turn
     posture_s: float = 2.0  # s, time given to sit / stand / lie down
     stop_s: float = 1.0  # s, hold still after stop
     come_here_s: float = 4.0  # s, forward walk for "come here"
@@ -432,7 +433,7 @@ class JoystickLimits:
         for name in ("lin_vel_x", "lin_vel_y", "yaw_rate", "speed_factor_range"):
             lo, hi = getattr(self, name)
             check(lo <= hi, name, f"lower bound {lo} exceeds upper {hi}")
-        for name in ("default_move_s", "posture_s", "stop_s", "come_here_s"):
+        for name in ("default_move_s", "default_turn_deg", "posture_s", "stop_s", "come_here_s"):
             check(getattr(self, name) > 0, name, "must be > 0")
         check(self.speed_step > 1.0, "speed_step", "must be > 1")
 
@@ -481,6 +482,8 @@ def plan(
                 duration = action.distance_m / math.hypot(vx, vy)
             elif action.angle_deg is not None:
                 duration = math.radians(action.angle_deg) / abs(yaw)
+            elif vx == 0.0 and vy == 0.0 and yaw != 0.0:  # "turn left": what a person means
+                duration = math.radians(limits.default_turn_deg) / abs(yaw)
             else:
                 duration = limits.default_move_s
             segments.append(Segment(duration, vx, vy, yaw, base))

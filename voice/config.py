@@ -72,9 +72,14 @@ class LmConfig:
     threshold: float = 0.7  # reject parses less confident than this
     # trained parser: reject a transcript when fewer of its words are command words
     min_coverage: float = 0.7
+    # A transcript of more words is run-on speech, not a command, and is rejected whatever
+    # the parser says: the longest command phrasing the parser was trained on has 28 words,
+    # and the trained parser reads only its first 28 (ParserNetConfig.max_in).
+    max_words: int = 30
 
     def __post_init__(self) -> None:
         check(0 <= self.threshold <= 1, "threshold", "must be in [0, 1]")
+        check(self.max_words >= 1, "max_words", "must be >= 1")
         check(0 <= self.min_coverage <= 1, "min_coverage", "must be in [0, 1]")
 
 

