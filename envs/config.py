@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Literal
 
 from irondog.config import check
@@ -11,6 +12,7 @@ from irondog.motors.cybergear import CyberGearParams
 
 
 def _check_range(name: str, bounds: tuple[float, float], lo: float | None = None) -> None:
+    check(all(math.isfinite(b) for b in bounds), name, f"bounds must be finite, got {list(bounds)}")
     check(bounds[0] <= bounds[1], name, f"lower bound {bounds[0]} exceeds upper {bounds[1]}")
     if lo is not None:
         check(bounds[0] >= lo, name, f"must be >= {lo}, got {bounds[0]}")

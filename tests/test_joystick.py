@@ -1,9 +1,12 @@
 """The joystick task's full-range settings: the stand-still term, range checks, clamping."""
 
+import warnings
+
 import numpy as np
 import pytest
 
-from irondog.config import load
+from irondog.agents import onnx_runner
+from irondog.config import ConfigError, load
 from irondog.envs import gaits, task
 from irondog.envs.config import EnvConfig
 
@@ -38,9 +41,50 @@ def test_stand_still_term_charges_joint_distance_from_home_only_at_a_zero_comman
     assert _terms(cfg, [0.0, 0.0, 0.5], q)["stand_still"][0] == 0.0
     assert _terms(cfg, [0.5, 0.0, 0.0], q)["stand_still"][0] == 0.0
     total = task.total_reward(standing, cfg.rewards, cfg.ctrl_dt)
-    home = task.total_reward(
-        _terms(cfg, [0.0, 0.0, 0.0], np.zeros(12)), cfg.rewards, cfg.ctrl_dt
-    )
+    home = task.total_reward(_terms(cfg, [0.0, 0.0, 0.0], np.zeros(12)), cfg.rewards, cfg.ctrl_dt)
     assert home[0] > total[0]
     # Off by default: the shipped trot presets' rewards do not change.
     assert load(EnvConfig).rewards.stand_still == 0.0
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("[1.5, -1.5]", "lower bound 1.5 exceeds upper -1.5"), ("[0, .nan]", "must be finite")],
+)
+def test_a_command_range_the_policy_cannot_learn_is_an_error_naming_key_and_file(
+    tmp_path, value, message
+):
+    preset = tmp_path / "bad.yaml"
+    preset.write_text(f"command:\n  yaw_rate: {value}\n")
+    with pytest.raises(ConfigError) as err:
+        load(EnvConfig, preset)
+    text = str(err.value)
+    assert "command.yaw_rate" in text and message in text and str(preset) in text
+
+
+def test_a_command_outside_the_trained_range_is_clamped_with_a_warning():
+    ranges = {"lin_vel_x": [-1.0, 1.5], "lin_vel_y": [-0.5, 0.5], "yaw_rate": [-1.5, 1.5]}
+    with pytest.warns(UserWarning) as record:
+        command = onnx_runner.parse_command("vx=2,vy=-0.2,yaw=-3", ranges)
+    messages = [str(w.message) for w in record]
+    assert messages == [
+        "--command: vx=2 is outside the policy's trained lin_vel_x [-1, 1.5]; clamped to 1.5",
+        "--command: yaw=-3 is outside the policy's trained yaw_rate [-1.5, 1.5]; clamped to -1.5",
+    ]
+    np.testing.assert_allclose(command, [1.5, -0.2, -1.5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # inside the range: no warning, nothing changed
+        inside = onnx_runner.parse_command("vx=-1.0,vy=0.5,yaw=1.5", ranges)
+    np.testing.assert_allclose(inside, [-1.0, 0.5, 1.5])
+    with pytest.raises(ValueError, match="must be finite"):
+        onnx_runner.parse_command("vx=nan", ranges)
+
+
+def test_the_exported_metadata_carries_the_joystick_presets_trained_ranges():
+    from irondog.agents import export
+    from irondog.agents.config import RunConfig
+
+    run = load(RunConfig, "configs/train/joystick_cpu.yaml")
+    ranges = export.policy_metadata(run.env)["command_ranges"]
+    assert ranges == {"lin_vel_x": [-1.0, 1.5], "lin_vel_y": [-0.5, 0.5], "yaw_rate": [-1.5, 1.5]}
+    assert run.env.rewards.stand_still < 0 and run.env.command.zero_probability > 0
