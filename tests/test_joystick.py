@@ -88,3 +88,14 @@ def test_the_exported_metadata_carries_the_joystick_presets_trained_ranges():
     ranges = export.policy_metadata(run.env)["command_ranges"]
     assert ranges == {"lin_vel_x": [-1.0, 1.5], "lin_vel_y": [-0.5, 0.5], "yaw_rate": [-1.5, 1.5]}
     assert run.env.rewards.stand_still < 0 and run.env.command.zero_probability > 0
+
+
+def test_the_gpu_preset_trains_the_cpu_presets_task_on_mjx():
+    from irondog.agents.config import RunConfig
+
+    cpu = load(RunConfig, "configs/train/joystick_cpu.yaml").env
+    gpu = load(RunConfig, "configs/train/joystick_gpu.yaml").env
+    assert gpu.backend == "mjx" and gpu.num_envs >= 8192
+    assert gpu.rewards == cpu.rewards and gpu.randomization == cpu.randomization
+    same = ("lin_vel_x", "lin_vel_y", "yaw_rate", "resample_interval", "zero_probability")
+    assert all(getattr(gpu.command, k) == getattr(cpu.command, k) for k in same)
