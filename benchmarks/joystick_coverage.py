@@ -1,4 +1,4 @@
-"""Issue 20 targets for a joystick policy: every corner of its command range, nominal and perturbed.
+r"""Issue 20 targets for a joystick policy: every corner of its command range, nominal, perturbed.
 
 Each cell of the grid holds one command (both signs of every axis at the edge of the range,
 half-speed cells, fast forward while turning, diagonal walking, zero) for ``--seconds`` s
@@ -22,7 +22,8 @@ implicitfast), every cell: no falls and ``track`` <= 0.15 m/s.
 
     python benchmarks/joystick_coverage.py --checkpoint examples/joystick_cpu --seeds 1 2
     python benchmarks/joystick_coverage.py --checkpoint examples/trot_cpu --quick
-    python benchmarks/joystick_coverage.py --curve runs/joystick_cpu --seeds 7 --every 4
+    python benchmarks/joystick_coverage.py --curve runs/joystick_cpu --seeds 3 --episodes 8 \
+        --every 200
 
 ``--curve`` evaluates the run's checkpoints (nominal conditions, project evaluation only) and
 prints grid error against the wall clock of training (read from the run's TensorBoard file).
@@ -403,9 +404,9 @@ def curve(args: argparse.Namespace) -> None:
 
     run_dir = Path(args.curve)
     wall = read_wall_clock(run_dir)
-    files = sorted(run_dir.glob("checkpoint_*.msgpack"))[:: args.every]
-    last = sorted(run_dir.glob("checkpoint_*.msgpack"))[-1:]
-    files += [f for f in last if f not in files]
+    every = sorted(run_dir.glob("checkpoint_*.msgpack"))
+    files = [f for f in every if int(f.stem.split("_")[1]) % args.every == 0]
+    files += [f for f in every[-1:] if f not in files]
     grid = QUICK_GRID if args.quick else GRID
     print(f"grid error against wall clock, {run_dir}, seeds {args.seeds}, {args.episodes} "
           f"episodes x {args.seconds} s per cell, project evaluation, nominal")  # fmt: skip
@@ -448,7 +449,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nominal-only", action="store_true", help="skip the perturbed set")
     parser.add_argument("--way", choices=("both", "eval", "onnx"), default="both")
     parser.add_argument("--curve", metavar="RUN", help="grid error of a run's checkpoints")
-    parser.add_argument("--every", type=int, default=1, help="--curve: every k-th checkpoint")
+    parser.add_argument(
+        "--every", type=int, default=1, help="--curve: checkpoints at multiples of N iterations"
+    )
     parser.add_argument("--csv", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.quick:
