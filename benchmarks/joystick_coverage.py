@@ -447,6 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=2.0, help="s not judged, from rest")
     parser.add_argument("--quick", action="store_true", help="3 cells, 2 episodes of 3 s")
     parser.add_argument("--nominal-only", action="store_true", help="skip the perturbed set")
+    parser.add_argument("--perturbed-only", action="store_true", help="skip the nominal grid")
     parser.add_argument("--way", choices=("both", "eval", "onnx"), default="both")
     parser.add_argument("--curve", metavar="RUN", help="grid error of a run's checkpoints")
     parser.add_argument(
@@ -475,6 +476,8 @@ def main(argv: list[str] | None = None) -> int:
         policy = OnnxPolicy(path)
     grid = QUICK_GRID if args.quick else GRID
     conditions = CONDITIONS[:1] if args.nominal_only else CONDITIONS
+    if args.perturbed_only:
+        conditions = CONDITIONS[1:]
     start = time.perf_counter()
     rows = run_grid(act, env_config, policy, grid, conditions, args)
     print(f"{args.checkpoint}: seeds {args.seeds}, eval {args.episodes} episodes per seed, "
