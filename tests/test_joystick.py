@@ -1,6 +1,7 @@
 """The joystick task's full-range settings: the stand-still term, range checks, clamping."""
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +10,8 @@ from irondog.agents import onnx_runner
 from irondog.config import ConfigError, load
 from irondog.envs import gaits, task
 from irondog.envs.config import EnvConfig
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joystick_cpu"
 
 
 def _terms(cfg: EnvConfig, command: list[float], joint_pos: np.ndarray) -> dict:
@@ -99,3 +102,23 @@ def test_the_gpu_preset_trains_the_cpu_presets_task_on_mjx():
     assert gpu.rewards == cpu.rewards and gpu.randomization == cpu.randomization
     same = ("lin_vel_x", "lin_vel_y", "yaw_rate", "resample_interval", "zero_probability")
     assert all(getattr(gpu.command, k) == getattr(cpu.command, k) for k in same)
+
+
+def test_the_shipped_joystick_policy_exports_from_its_folder_and_is_steered(tmp_path):
+    """examples/joystick_cpu, exported from the CLI, walks where it is told (ONNX runner)."""
+    pytest.importorskip("jax")
+    from irondog.agents import export
+    from irondog.cli import main
+
+    out = tmp_path / "joystick.onnx"
+    assert main(["export", "--checkpoint", str(EXAMPLE), "--out", str(out)]) == 0
+    meta = export.read_metadata(out)
+    assert meta["command_ranges"]["lin_vel_x"] == [-1.0, 1.5]
+    assert meta["command_ranges"]["yaw_rate"] == [-1.5, 1.5]
+    policy = onnx_runner.OnnxPolicy(out)
+    back = onnx_runner.play(policy, 3.0, np.array([-0.5, 0.0, 0.0]))
+    assert back["falls"] == 0 and back["forward_velocity_mean"] < -0.3
+    turn = onnx_runner.play(policy, 3.0, np.array([0.0, 0.0, 1.0]))
+    assert turn["falls"] == 0 and turn["yaw_rate_error_mean"] < 0.4
+    stand = onnx_runner.play(policy, 3.0, np.zeros(3))
+    assert stand["falls"] == 0 and stand["displacement_m"] < 0.3
