@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -269,7 +270,12 @@ class SimRobot:
 
 
 def parse_command(text: str, ranges: Mapping[str, Any] | None = None) -> np.ndarray:
-    """'vx=0.5,vy=0,yaw=0' -> (3,) [vx, vy, yaw]; warns nothing, errors on unknown keys."""
+    """'vx=0.5,vy=0,yaw=0' -> (3,) [vx, vy, yaw]; errors on unknown keys and non-numbers.
+
+    With the policy's trained ``ranges`` (its metadata's ``command_ranges``), a value outside
+    them is clamped to the nearest bound with a warning, as gait parameters are: the robot is
+    driven as near the request as it was trained to go.
+    """
     keys = {"vx": 0, "vy": 1, "yaw": 2}
     command = np.zeros(3)
     for part in filter(None, (p.strip() for p in text.split(","))):
@@ -280,13 +286,20 @@ def parse_command(text: str, ranges: Mapping[str, Any] | None = None) -> np.ndar
             command[keys[key.strip()]] = float(value)
         except ValueError:
             raise ValueError(f"--command {text!r}: {value!r} is not a number") from None
+        if not np.isfinite(command[keys[key.strip()]]):
+            raise ValueError(f"--command {text!r}: {key.strip()} must be finite")
     if ranges is not None:
-        for i, name in enumerate(("lin_vel_x", "lin_vel_y", "yaw_rate")):
+        names = ("lin_vel_x", "lin_vel_y", "yaw_rate")
+        for i, (key, name) in enumerate(zip(keys, names, strict=True)):
             lo, hi = ranges[name]
             if not lo <= command[i] <= hi:
-                raise ValueError(
-                    f"--command: {name} {command[i]} is outside the trained [{lo}, {hi}]"
+                clamped = float(np.clip(command[i], lo, hi))
+                warnings.warn(
+                    f"--command: {key}={command[i]:g} is outside the policy's trained {name} "
+                    f"[{lo:g}, {hi:g}]; clamped to {clamped:g}",
+                    stacklevel=2,
                 )
+                command[i] = clamped
     return command
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Literal
 
 from irondog.config import check
@@ -11,6 +12,7 @@ from irondog.motors.cybergear import CyberGearParams
 
 
 def _check_range(name: str, bounds: tuple[float, float], lo: float | None = None) -> None:
+    check(all(math.isfinite(b) for b in bounds), name, f"bounds must be finite, got {list(bounds)}")
     check(bounds[0] <= bounds[1], name, f"lower bound {bounds[0]} exceeds upper {bounds[1]}")
     if lo is not None:
         check(bounds[0] >= lo, name, f"must be >= {lo}, got {bounds[0]}")
@@ -65,6 +67,10 @@ class RewardScales:
     # Torque above torque_soft_limit, summed over the joints (legged_gym's torque-limit term):
     # keeps peaks, not the mean, off the motor's limit. Off (0) unless a preset asks for it.
     torque_over: float = 0.0
+    # Joint distance from the home pose (sum of |q - q0|, rad) while the command is zero
+    # (MuJoCo Playground's Go1 joystick stand_still term): at a zero command the robot stands
+    # instead of marking time and drifting. Off (0) unless a preset asks for it.
+    stand_still: float = 0.0
     # Gait task only (task="gaits"): follow the commanded contact schedule and posture.
     gait_contact: float = 1.0  # fraction of feet whose contact matches the schedule
     gait_touchdown: float = 0.0  # landings near the commanded touchdown phase, minus late ones
@@ -77,11 +83,13 @@ class RewardScales:
     swing_height_target: float = 0.06  # m (stock controller's step height)
     air_time_target: float = 0.25  # s
     torque_soft_limit: float = 9.0  # N m, where torque_over starts (CyberGear peak 12 N m)
+    stand_still_threshold: float = 0.1  # command norm (vx, vy m/s; yaw rad/s) counted as zero
 
     def __post_init__(self) -> None:
         check(self.torque_soft_limit > 0, "torque_soft_limit", "must be > 0 N m")
         check(self.tracking_sigma > 0, "tracking_sigma", "must be > 0")
         check(self.tracking_stride_sigma > 0, "tracking_stride_sigma", "must be > 0")
+        check(self.stand_still_threshold >= 0, "stand_still_threshold", "must be >= 0")
 
 
 @dataclasses.dataclass(frozen=True)

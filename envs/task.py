@@ -251,6 +251,7 @@ def reward_terms(
     gravity = projected_gravity(readings.base_quat, xp)
     contact = foot_contact(readings)
     moving = xp.linalg.norm(command[:, :2], axis=1) > 0.1
+    standing = xp.linalg.norm(command, axis=1) < scales.stand_still_threshold
 
     lin_err = xp.sum(xp.square(command[:, :2] - readings.local_linvel[:, :2]), axis=1)
     yaw_err = xp.square(command[:, 2] - readings.gyro[:, 2])
@@ -306,6 +307,7 @@ def reward_terms(
         "torque_over": xp.sum(
             xp.maximum(xp.abs(readings.joint_torque) - scales.torque_soft_limit, 0.0), axis=1
         ),
+        "stand_still": xp.sum(xp.abs(q - default_pose), axis=1) * standing,
     }
     if use_gait:
         phases = gaits.foot_phases(info.phase, info.gait, xp)
@@ -416,7 +418,7 @@ def reward_names(task_name: str = "joystick") -> tuple[str, ...]:
         "tracking_lin_vel", "tracking_ang_vel", "tracking_stride_vel", "lin_vel_z",
         "ang_vel_xy", "orientation", "base_height", "action_rate", "torque", "energy",
         "feet_air_time", "feet_clearance", "feet_slip", "joint_limit", "pose", "termination",
-        "torque_over",
+        "torque_over", "stand_still",
     )  # fmt: skip
     if task_name == "gaits":
         names += (

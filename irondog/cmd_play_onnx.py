@@ -19,7 +19,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=positive, default=10.0, help="simulated seconds")
     parser.add_argument(
         "--command", dest="velocity_command", default="vx=0.5,vy=0,yaw=0",
-        help="vx=..,vy=..,yaw=.. (m/s, m/s, rad/s), within the policy's command ranges",
+        help="vx=..,vy=..,yaw=.. (m/s, m/s, rad/s); clamped to the policy's trained ranges",
     )  # fmt: skip
     parser.add_argument(
         "--gait", default=None, help="gait preset for a gait-conditioned policy (default trot)"

@@ -5,7 +5,7 @@ Examples:
   irondog voice --audio a.wav b.flac --json     # one JSON object per file, one per line
   irondog voice --stream long.wav --json        # end-points a wav stream ('-' for raw stdin)
   irondog voice --audio cmd.wav asr.engine=pocketsphinx lm.parser=rules
-  irondog voice --audio cmd.wav --checkpoint examples/trot_cpu --render dog.mp4
+  irondog voice --audio cmd.wav --checkpoint examples/joystick_cpu --render dog.mp4
 """
 
 from __future__ import annotations
