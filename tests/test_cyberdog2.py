@@ -158,15 +158,17 @@ def test_trot_policy_walks_forward_through_the_simulated_board(trot_policy):
 
         def mark(k):  # 1 s after the policy took over, and at the end
             if k in (750, 1499):
-                marks.append((sim.trunk_position(), sim.sim_time()))
+                marks.append((sim.trunk_position(), sim.sim_time(), sim.robot.fallen()))
 
         report = loop.run(3.0, on_frame=mark)
         loop.close()
-        fallen = sim.robot.fallen()
+    # Standing at the last policy frame: the damping frames that end every run (kp 0) let
+    # the robot sink to the ground afterwards, as on the real board, so the end state is no test.
+    fallen = any(m[2] for m in marks)
     assert report["watchdog"] is None
     assert report["policy_steps"] >= 100
     assert report["frames"] == 1500
-    (p0, t0), (p1, t1) = marks
+    (p0, t0, _), (p1, t1, _) = marks
     # Speed over simulated time: a loaded machine slows the simulation, not the policy.
     assert t1 - t0 > 0.3
     vx, vy = (p1 - p0)[:2] / (t1 - t0)
