@@ -832,15 +832,14 @@ class LcmDeployLoop:
 
     def report(self, interrupted: bool = False) -> dict[str, Any]:
         """Counts, watchdog state, loop jitter and state-to-command latency."""
-        jitter = np.abs(np.asarray(self.jitter[1:] or [0.0])) * 1e3
+        from irondog.agents.deploy import jitter_report
+
         latency = np.asarray(self.latency or [0.0]) * 1e3
         return {
             **self.counts,
             "watchdog": self.tripped,
             "interrupted": interrupted,
-            "jitter_ms_p50": float(np.percentile(jitter, 50)),
-            "jitter_ms_p99": float(np.percentile(jitter, 99)),
-            "jitter_ms_max": float(jitter.max()),
+            **jitter_report(self.jitter),
             "latency_ms_p50": float(np.percentile(latency, 50)),
             "latency_ms_p99": float(np.percentile(latency, 99)),
         }

@@ -243,6 +243,16 @@ class DeployConfig:
             raise ValueError("deploy: realtime_priority must be in 0..99")
 
 
+def jitter_report(lateness: list[float]) -> dict[str, float]:
+    """p50 / p99 / max of a loop's lateness in ms (the first tick, the warm-up, left out)."""
+    jitter = np.abs(np.asarray(lateness[1:] or [0.0])) * 1e3
+    return {
+        "jitter_ms_p50": float(np.percentile(jitter, 50)),
+        "jitter_ms_p99": float(np.percentile(jitter, 99)),
+        "jitter_ms_max": float(jitter.max()),
+    }
+
+
 class DeployLoop:
     """Runs an ONNX policy on the motors at the policy's control rate (50 Hz)."""
 
@@ -467,15 +477,12 @@ class DeployLoop:
 
     def report(self, interrupted: bool = False) -> dict[str, Any]:
         """Counts, watchdog state and timing of the run so far."""
-        jitter = np.abs(np.asarray(self.jitter[1:] or [0.0])) * 1e3
         compute = np.asarray(self.compute or [0.0]) * 1e3
         return {
             **self.counts,
             "watchdog": self.tripped,
             "interrupted": interrupted,
-            "jitter_ms_p50": float(np.percentile(jitter, 50)),
-            "jitter_ms_p99": float(np.percentile(jitter, 99)),
-            "jitter_ms_max": float(jitter.max()),
+            **jitter_report(self.jitter),
             "tick_compute_ms_p50": float(np.percentile(compute, 50)),
             "tick_compute_ms_p99": float(np.percentile(compute, 99)),
         }
