@@ -206,15 +206,12 @@ def rollout(
         from irondog.agents.gait_schedule import check_policy_takes_gaits
 
         check_policy_takes_gaits(env.cfg, "a gait schedule")
-    fine = hasattr(env, "record_substep_contact")
-    if fine:
-        env.record_substep_contact = True
+    env.record_substep_contact = True
     state = env.reset(seed)
-    skip = ("dt",) if fine else ("dt", "substep_contact")
-    rows: dict[str, list[np.ndarray]] = {name: [] for name in Trace._fields if name not in skip}
+    rows: dict[str, list[np.ndarray]] = {name: [] for name in Trace._fields if name != "dt"}
     for t in range(steps):
         if command_at is not None or gait_at is not None:
-            tinfo = state.info["task"]
+            tinfo = state.info.task
             velocity = np.tile(command_at(t), (n, 1)) if command_at is not None else tinfo.command
             gait_now = None
             if gait_at is not None:
@@ -222,24 +219,26 @@ def rollout(
             state = with_command(state, velocity, gait_now)
         action = act(state.obs)
         state = env.step(state, action)
-        tinfo = state.info["task"]
+        info = state.info
+        tinfo = info.task
+        qpos = np.array(info.qpos, dtype=np.float64)  # a copy: native views are live
+        qvel = np.array(info.qvel, dtype=np.float64)
         rows["command"].append(np.array(tinfo.command, dtype=np.float64))
-        rows["base_pos"].append(np.array(env.qpos[:, 0:3]))
-        rows["base_vel"].append(np.array(env.qvel[:, 0:3]))
-        rows["yaw_rate"].append(np.array(env.qvel[:, 5]))  # free joint: trunk-frame omega
-        rows["joint_pos"].append(np.array(env.qpos[:, 7:]))
-        rows["joint_vel"].append(np.array(env.qvel[:, 6:]))
-        rows["torque"].append(np.array(env.ctrl))
-        rows["winding_temp"].append(np.array(state.info["winding_temp"]))
+        rows["base_pos"].append(qpos[:, 0:3])
+        rows["base_vel"].append(qvel[:, 0:3])
+        rows["yaw_rate"].append(qvel[:, 5])  # free joint: trunk-frame omega
+        rows["joint_pos"].append(qpos[:, 7:])
+        rows["joint_vel"].append(qvel[:, 6:])
+        rows["torque"].append(np.array(info.ctrl, dtype=np.float64))
+        rows["winding_temp"].append(np.array(info.winding_temp, dtype=np.float64))
         rows["contact"].append(np.asarray(tinfo.last_contact) > 0.5)
         rows["tracking_error"].append(np.asarray(state.metrics["tracking_error"], np.float64))
         rows["done"].append(np.asarray(state.done) > 0.5)
         rows["truncated"].append(np.asarray(state.truncated) > 0.5)
         rows["gait"].append(np.array(tinfo.gait, dtype=np.float64))
         rows["phase"].append(np.array(tinfo.phase, dtype=np.float64))
-        rows["heading"].append(trunk_heading(np.asarray(env.qpos[:, 3:7], np.float64)))
-        if fine:
-            rows["substep_contact"].append(np.array(env.substep_contact))
+        rows["heading"].append(trunk_heading(qpos[:, 3:7]))
+        rows["substep_contact"].append(np.array(info.substep_contact))
         if on_step is not None:
             on_step(t, state, env)
     return Trace(dt=env.cfg.ctrl_dt, **{k: np.stack(v) for k, v in rows.items()})

@@ -316,11 +316,9 @@ def policy_metadata(env_config: Any = None, config_dict: Mapping[str, Any] | Non
     from irondog.envs.robot import JOINT_NAMES, ROBOT_NAME, RobotIds, load_model
 
     cfg = env_config if env_config is not None else EnvConfig()
-    task_name = getattr(cfg, "task", "joystick")
-    if hasattr(task, "observation_layout"):
-        obs_layout = task.observation_layout(task_name)
-    else:
-        obs_layout = task.OBSERVATION_LAYOUT
+    variant = task.variant(cfg.task)
+    task_name = variant.name
+    obs_layout = variant.observation_layout
     ids = RobotIds.from_model(load_model())
     layout = [
         {
@@ -335,11 +333,10 @@ def policy_metadata(env_config: Any = None, config_dict: Mapping[str, Any] | Non
         for name, size, unit, noise_field in obs_layout
     ]
     extra: dict[str, Any] = {}
-    if task_name == "gaits":
+    if variant.gait_commanded:
         from irondog.envs import gaits
-        from irondog.envs.config import GaitTaskConfig
 
-        gait_cfg = getattr(cfg, "gaits", None) or GaitTaskConfig()
+        gait_cfg = cfg.gaits
         extra = {
             "gait_fields": list(gaits.GAIT_FIELDS),
             "gait_presets": {name: gaits.preset(name).vector().tolist() for name in gaits.PRESETS},
@@ -527,7 +524,9 @@ def scripted_trot(
     from irondog.envs.config import EnvConfig
 
     cfg = env_config if env_config is not None else EnvConfig(task="gaits")
-    if getattr(cfg, "task", "joystick") != "gaits":
+    from irondog.envs import task
+
+    if not task.variant(cfg.task).gait_commanded:
         raise ValueError("scripted_trot needs the gaits task (it reads the gait clock)")
     metadata = policy_metadata(cfg)
     metadata["scripted"] = "open-loop trot, not a trained policy"

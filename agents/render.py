@@ -321,7 +321,7 @@ def render_video(
         image = frames.frame()
         if overlay:
             speed = float(np.linalg.norm(env.qvel[0, :2]))
-            tinfo = state.info["task"]
+            tinfo = state.info.task
             tag = label if grid == 1 else f"{label}  {grid * grid} robots".strip()
             gait = "" if gait_schedule is None else gait_schedule.name_at_step(t, cfg.ctrl_dt)
             image = draw_overlay(

@@ -6,7 +6,7 @@
 
 Autoreset: ``step`` resets every simulation whose episode ended (``done``) in the same call.
 Then ``state.obs`` is already the first observation of the new episode, while
-``state.info["terminal_obs"]`` / ``["terminal_privileged_obs"]`` hold the last observation
+``state.info.terminal_obs`` / ``.terminal_privileged_obs`` hold the last observation
 of the finished one; ``state.truncated`` marks episodes ended by the time limit (bootstrap
 from the terminal observation) rather than by a fall (``done`` and not ``truncated``).
 
@@ -32,7 +32,7 @@ class State(NamedTuple):
     done: Any  # (n,) 1.0 where the episode ended this step (fall or time limit)
     truncated: Any  # (n,) 1.0 where it ended by the time limit
     metrics: dict[str, Any]  # name -> (n,), reward/<term> among them
-    info: dict[str, Any]  # command, last_action, step counters, terminal_obs, ...
+    info: Any  # irondog.envs.control.EnvInfo: task state, motors, terminal_obs, physics, rng
 
     def replace(self, **changes: Any) -> State:
         """A copy with ``changes``."""
@@ -57,14 +57,14 @@ def with_command(state: State, velocity: Any, gait: Any = None) -> State:
 
     The next ``step`` acts on it; the observation shows it from that step on.
     """
-    tinfo = state.info["task"]
+    tinfo = state.info.task
     xp = _namespace(tinfo.command)
     updates = {
         "command": xp.asarray(velocity, dtype=tinfo.command.dtype).reshape(tinfo.command.shape)
     }
     if gait is not None:
         updates["gait"] = xp.asarray(gait, dtype=tinfo.gait.dtype).reshape(tinfo.gait.shape)
-    return state.replace(info={**state.info, "task": tinfo.replace(**updates)})
+    return state.replace(info=state.info.replace(task=tinfo.replace(**updates)))
 
 
 def _namespace(array: Any) -> Any:

@@ -38,6 +38,13 @@ GAIT_FIELDS = (
     "pitch",  # rad, trunk pitch, positive nose down
 )
 GAIT_SIZE = len(GAIT_FIELDS)  # 8
+GAIT_INDEX = {name: i for i, name in enumerate(GAIT_FIELDS)}
+
+
+def field(gait: Any, name: str, keepdims: bool = False) -> Any:
+    """The ``name`` column of gait vectors (n, 8): (n,), or (n, 1) with ``keepdims``."""
+    i = GAIT_INDEX[name]
+    return gait[:, i : i + 1] if keepdims else gait[:, i]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,7 +172,9 @@ def gait_vector(values: np.ndarray, ranges: GaitRanges) -> np.ndarray:
 
 def foot_phases(phase: Any, gait: Any, xp: ModuleType = np) -> Any:
     """(n, 4) cycle phase of each foot (FR, FL, RR, RL) from the clock (n,) and gaits (n, 8)."""
-    offsets = xp.concatenate([xp.zeros_like(gait[:, :1]), gait[:, 1:4]], axis=1)
+    first = GAIT_INDEX["offset_fl"]
+    offsets = gait[:, first : first + 3]  # FL, RR, RL after FR
+    offsets = xp.concatenate([xp.zeros_like(offsets[:, :1]), offsets], axis=1)
     return (phase[:, None] + offsets) % 1.0
 
 

@@ -69,7 +69,7 @@ class CyberDog2GymEnv(gymnasium.Env):
         self._state = state = self.core.step(self._state, action)
         done = bool(state.done[0])
         truncated = bool(state.truncated[0])
-        obs = state.info["terminal_obs"][0] if done else state.obs[0]
+        obs = state.info.terminal_obs[0] if done else state.obs[0]
         info = {k: float(v[0]) for k, v in state.metrics.items()}
         return obs.copy(), float(state.reward[0]), done and not truncated, truncated, info
 
@@ -124,7 +124,7 @@ class CyberDog2VectorEnv(VectorEnv):
         done = state.done > 0.5
         truncated = state.truncated > 0.5
         info: dict[str, Any] = dict(state.metrics)
-        info["final_obs"] = state.info["terminal_obs"].copy()
+        info["final_obs"] = state.info.terminal_obs.copy()
         info["_final_obs"] = done
         return state.obs.copy(), state.reward.copy(), done & ~truncated, truncated, info
 

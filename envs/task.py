@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from irondog.config import ConfigError
 from irondog.envs import gaits
 from irondog.envs.config import CommandConfig, EnvConfig, NoiseConfig, RewardScales
 from irondog.envs.robot import FOOT_RADIUS, LEGS, NUM_JOINTS, RobotIds
@@ -47,14 +48,86 @@ PRIVILEGED_EXTRA = 17
 PRIVILEGED_OBSERVATION_SIZE = OBSERVATION_SIZE + PRIVILEGED_EXTRA
 
 
-def observation_layout(task_name: str) -> tuple[tuple[str, int, str, str | None], ...]:
+JOYSTICK_REWARDS = (
+    "tracking_lin_vel", "tracking_ang_vel", "tracking_stride_vel", "lin_vel_z",
+    "ang_vel_xy", "orientation", "base_height", "action_rate", "torque", "energy",
+    "feet_air_time", "feet_clearance", "feet_slip", "joint_limit", "pose", "termination",
+    "torque_over", "stand_still",
+)  # fmt: skip
+GAIT_REWARDS = JOYSTICK_REWARDS + (
+    "gait_contact", "gait_touchdown", "gait_liftoff", "gait_swing_force", "body_pitch",
+)  # fmt: skip
+
+
+class TaskVariant(NamedTuple):
+    """One named task: what the policy observes and which reward terms it is paid."""
+
+    name: str
+    observation_layout: tuple[tuple[str, int, str, str | None], ...]
+    reward_names: tuple[str, ...]
+    # True: the gait vector is a command (observed, sampled from the presets, rewarded);
+    # False: the stock trot drives the feet's clock and the posture targets are fixed.
+    gait_commanded: bool
+
+    @property
+    def observation_size(self) -> int:
+        """Actor observation size: 48 (joystick) or 64 (gaits)."""
+        return sum(size for _, size, _, _ in self.observation_layout)
+
+
+JOYSTICK = TaskVariant("joystick", OBSERVATION_LAYOUT, JOYSTICK_REWARDS, gait_commanded=False)
+GAITS = TaskVariant("gaits", GAIT_OBSERVATION_LAYOUT, GAIT_REWARDS, gait_commanded=True)
+TASKS: dict[str, TaskVariant] = {t.name: t for t in (JOYSTICK, GAITS)}
+
+
+def variant(task: str | TaskVariant) -> TaskVariant:
+    """The task variant named ``task`` (EnvConfig.task), or ``task`` itself."""
+    if isinstance(task, TaskVariant):
+        return task
+    try:
+        return TASKS[task]
+    except KeyError:
+        raise ConfigError(f"unknown task {task!r}; known tasks: {', '.join(TASKS)}") from None
+
+
+ObservationLayout = tuple[tuple[str, int, str, str | None], ...]
+
+
+def observation_layout(task_name: str | TaskVariant) -> ObservationLayout:
     """The actor observation layout of a task ("joystick" or "gaits")."""
-    return GAIT_OBSERVATION_LAYOUT if task_name == "gaits" else OBSERVATION_LAYOUT
+    return variant(task_name).observation_layout
 
 
-def observation_size(task_name: str) -> int:
+def observation_size(task_name: str | TaskVariant) -> int:
     """Actor observation size of a task: 48 (joystick) or 64 (gaits)."""
-    return sum(size for _, size, _, _ in observation_layout(task_name))
+    return variant(task_name).observation_size
+
+
+class RewardKernel(NamedTuple):
+    """The reward terms' kernel parameters (widths and targets), apart from their scales."""
+
+    tracking_sigma: float  # (m/s)^2
+    tracking_stride_sigma: float  # (m/s)^2
+    base_height_target: float  # m
+    swing_height_target: float  # m
+    air_time_target: float  # s
+    torque_soft_limit: float  # N m
+    stand_still_threshold: float  # command norm
+
+
+def reward_kernel(rewards: RewardScales) -> RewardKernel:
+    """The kernel parameters of the reward config (its entries that are not term scales)."""
+    return RewardKernel(**{name: getattr(rewards, name) for name in RewardKernel._fields})
+
+
+def reward_scales(rewards: RewardScales, task_name: str | TaskVariant) -> dict[str, float]:
+    """Scale of each reward term of a task, by term name (the kernel parameters left out)."""
+    return {name: getattr(rewards, name) for name in variant(task_name).reward_names}
+
+
+def scaled_rewards(terms: dict[str, Any], scales: dict[str, float], dt: float) -> dict[str, Any]:
+    """Each term times its scale and dt: the dict both summed for the reward and logged."""
+    return {name: scales[name] * value * dt for name, value in terms.items()}
 
 
 class Readings(NamedTuple):
@@ -151,7 +224,7 @@ def observation(
     info: TaskInfo,
     default_pose: Any,
     xp: ModuleType = np,
-    task_name: str = "joystick",
+    task_name: str | TaskVariant = "joystick",
 ) -> Any:
     """The noise-free actor observation (n, 48 or 64), in observation_layout(task) order."""
     parts = [
@@ -163,13 +236,13 @@ def observation(
         info.last_action,
         info.command,
     ]
-    if task_name == "gaits":
+    if variant(task_name).gait_commanded:
         phases = gaits.foot_phases(info.phase, info.gait, xp)
         parts += [info.gait.astype(info.command.dtype), gaits.clock_features(phases, xp)]
     return xp.concatenate(parts, axis=1)
 
 
-def noise_scales(noise: NoiseConfig, task_name: str = "joystick") -> np.ndarray:
+def noise_scales(noise: NoiseConfig, task_name: str | TaskVariant = "joystick") -> np.ndarray:
     """Half-width of the uniform noise of each observation entry, (observation_size,)."""
     parts = []
     for _, size, _, field in observation_layout(task_name):
@@ -242,23 +315,28 @@ def reward_terms(
     Returns (terms, feet): ``feet`` holds ``feet_air_time``, ``last_contact`` (float) and
     ``feet_landed``, each (n, 4), and ``vel_mean`` (n, 2), for ``advance_info``.
     """
-    scales: RewardScales = cfg.rewards
+    kernel = reward_kernel(cfg.rewards)
     dt = cfg.ctrl_dt
     command = info.command
-    use_gait = cfg.task == "gaits"
-    height_target = info.gait[:, 6] if use_gait else scales.base_height_target
-    swing_target = info.gait[:, 5:6] if use_gait else scales.swing_height_target
+    gait = info.gait
+    use_gait = variant(cfg.task).gait_commanded
+    frequency = gaits.field(gait, "frequency", keepdims=True)  # (n, 1) Hz
+    duty = gaits.field(gait, "duty", keepdims=True)  # (n, 1)
+    height_target = gaits.field(gait, "body_height") if use_gait else kernel.base_height_target
+    swing_target = (
+        gaits.field(gait, "swing_height", keepdims=True) if use_gait else kernel.swing_height_target
+    )
     gravity = projected_gravity(readings.base_quat, xp)
     contact = foot_contact(readings)
     moving = xp.linalg.norm(command[:, :2], axis=1) > 0.1
-    standing = xp.linalg.norm(command, axis=1) < scales.stand_still_threshold
+    standing = xp.linalg.norm(command, axis=1) < kernel.stand_still_threshold
 
     lin_err = xp.sum(xp.square(command[:, :2] - readings.local_linvel[:, :2]), axis=1)
     yaw_err = xp.square(command[:, 2] - readings.gyro[:, 2])
     # Velocity averaged over about one stride: an exponential mean whose time constant is one
     # commanded gait cycle (STRIDE_S without a gait), which passes about a sixth of the surge at
     # the stride frequency. It starts from rest at each episode, as the robot does.
-    rate = info.gait[:, 0:1] * dt if use_gait else dt / STRIDE_S
+    rate = frequency * dt if use_gait else dt / STRIDE_S
     planar = readings.local_linvel[:, :2]
     vel_mean = info.vel_mean + xp.minimum(rate, 1.0) * (planar - info.vel_mean)
     stride_err = xp.sum(xp.square(command[:, :2] - vel_mean), axis=1)
@@ -267,9 +345,9 @@ def reward_terms(
     # gait task the target is the commanded swing time, (1 - duty) / frequency: a fixed 0.25 s
     # would pay a walk (duty 0.75 at 2 Hz: 0.125 s swings) for breaking its schedule.
     if use_gait:
-        air_target = (1.0 - info.gait[:, 4:5]) / info.gait[:, 0:1]
+        air_target = (1.0 - duty) / frequency
     else:
-        air_target = scales.air_time_target
+        air_target = kernel.air_time_target
     contact_filt = contact | (info.last_contact > 0.5)
     first_contact = (info.feet_air_time > 0) & contact_filt
     air_time = info.feet_air_time + dt
@@ -288,9 +366,9 @@ def reward_terms(
     over = xp.maximum(q - (mid + half), 0.0) + xp.maximum((mid - half) - q, 0.0)
 
     terms = {
-        "tracking_lin_vel": xp.exp(-lin_err / scales.tracking_sigma),
-        "tracking_ang_vel": xp.exp(-yaw_err / scales.tracking_sigma),
-        "tracking_stride_vel": xp.exp(-stride_err / scales.tracking_stride_sigma),
+        "tracking_lin_vel": xp.exp(-lin_err / kernel.tracking_sigma),
+        "tracking_ang_vel": xp.exp(-yaw_err / kernel.tracking_sigma),
+        "tracking_stride_vel": xp.exp(-stride_err / kernel.tracking_stride_sigma),
         "lin_vel_z": xp.square(readings.local_linvel[:, 2]),
         "ang_vel_xy": xp.sum(xp.square(readings.gyro[:, :2]), axis=1),
         "orientation": xp.sum(xp.square(gravity[:, :2]), axis=1),
@@ -305,13 +383,13 @@ def reward_terms(
         "pose": xp.sum(xp.square(q - default_pose), axis=1),
         "termination": fallen.astype(q.dtype),
         "torque_over": xp.sum(
-            xp.maximum(xp.abs(readings.joint_torque) - scales.torque_soft_limit, 0.0), axis=1
+            xp.maximum(xp.abs(readings.joint_torque) - kernel.torque_soft_limit, 0.0), axis=1
         ),
         "stand_still": xp.sum(xp.abs(q - default_pose), axis=1) * standing,
     }
     if use_gait:
         phases = gaits.foot_phases(info.phase, info.gait, xp)
-        stance = gaits.desired_contact(phases, info.gait[:, 4])
+        stance = gaits.desired_contact(phases, duty[:, 0])
         match = xp.where(stance, contact, ~contact).astype(q.dtype)
         swing_force = xp.where(stance, 0.0, 1.0 - xp.exp(-xp.square(readings.foot_force) / 400.0))
         pitch = xp.arcsin(xp.clip(gravity[:, 0], -1.0, 1.0))
@@ -326,7 +404,7 @@ def reward_terms(
         # landing that bounced for two control steps was paid twice (101 of the stage-8
         # policy's 796 walk landings, 151 of its 881 bound ones); the schedule has one stance
         # per cycle, so a second landing scores as far off (-0.5).
-        new_cycle = ((phases - 0.5) % 1.0) < info.gait[:, 0:1] * dt  # crossed mid-swing
+        new_cycle = ((phases - 0.5) % 1.0) < frequency * dt  # crossed mid-swing
         landed = xp.where(new_cycle, 0.0, info.feet_landed)
         on_time = xp.where(landed > 0.5, -0.5, on_time)
         feet_landed = xp.maximum(landed, first_contact.astype(q.dtype))
@@ -337,15 +415,15 @@ def reward_terms(
         # Not at an episode's first step: last_contact starts at zero, so a foot already in the
         # air would count as lifting off.
         lifted = (info.feet_air_time <= 0.0) & ~contact_filt & (info.step > 0)[:, None]
-        lift_phase = (phases - info.gait[:, 0:1] * dt) % 1.0
-        off = xp.abs(lift_phase - info.gait[:, 4:5])
+        lift_phase = (phases - frequency * dt) % 1.0
+        off = xp.abs(lift_phase - duty)
         off = xp.minimum(off, 1.0 - off)  # cycles from the commanded liftoff
         lift_on_time = xp.exp(-xp.square(off / TOUCHDOWN_SIGMA)) - 0.5
         terms["gait_contact"] = xp.mean(match, axis=1)
         terms["gait_touchdown"] = xp.sum(on_time * first_contact, axis=1)
         terms["gait_liftoff"] = xp.sum(lift_on_time * lifted, axis=1)
         terms["gait_swing_force"] = xp.sum(swing_force, axis=1)
-        terms["body_pitch"] = xp.square(pitch - info.gait[:, 7])
+        terms["body_pitch"] = xp.square(pitch - gaits.field(gait, "pitch"))
     else:
         feet_landed = info.feet_landed
     feet = {
@@ -358,12 +436,19 @@ def reward_terms(
 
 
 def total_reward(
-    terms: dict[str, Any], scales: RewardScales, dt: float, xp: ModuleType = np
+    terms: dict[str, Any],
+    scales: RewardScales | dict[str, float],
+    dt: float,
+    xp: ModuleType = np,
+    scaled: bool = False,
 ) -> Any:
-    """Sum of scale * term, times dt, floored at zero (keeps early episodes from preferring
-    to end)."""
-    total = sum(getattr(scales, name) * value for name, value in terms.items())
-    return xp.maximum(total * dt, 0.0)
+    """Sum of scale * term * dt, floored at zero (keeps early episodes from preferring to
+    end). ``scaled``: ``terms`` is already ``scaled_rewards``' dict (``scales`` unused)."""
+    if not scaled:
+        if isinstance(scales, RewardScales):
+            scales = {name: getattr(scales, name) for name in terms}
+        terms = scaled_rewards(terms, scales, dt)
+    return xp.maximum(sum(terms.values()), 0.0)
 
 
 def advance_info(
@@ -389,20 +474,17 @@ def advance_info(
 
 
 def step_metrics(
-    terms: dict[str, Any],
+    scaled: dict[str, Any],
     readings: Readings,
     info: TaskInfo,
     winding_temp: Any,
     diverged: Any,
     nan_rows: Any,
-    cfg: EnvConfig,
     xp: ModuleType = np,
 ) -> dict[str, Any]:
-    """Per-simulation metrics of a step: each scaled reward term, tracking, motors, faults."""
-    metrics = {
-        f"reward/{name}": getattr(cfg.rewards, name) * value * cfg.ctrl_dt
-        for name, value in terms.items()
-    }
+    """Per-simulation metrics of a step: each scaled reward term (``scaled_rewards``' dict,
+    the one the reward sums), tracking, motors, faults."""
+    metrics = {f"reward/{name}": value for name, value in scaled.items()}
     metrics["tracking_error"] = xp.linalg.norm(
         readings.local_linvel[:, :2] - info.command[:, :2], axis=1
     )
@@ -412,33 +494,27 @@ def step_metrics(
     return metrics
 
 
-def reward_names(task_name: str = "joystick") -> tuple[str, ...]:
+def reward_names(task_name: str | TaskVariant = "joystick") -> tuple[str, ...]:
     """Names of the reward terms, in the order reward_terms returns them."""
-    names = (
-        "tracking_lin_vel", "tracking_ang_vel", "tracking_stride_vel", "lin_vel_z",
-        "ang_vel_xy", "orientation", "base_height", "action_rate", "torque", "energy",
-        "feet_air_time", "feet_clearance", "feet_slip", "joint_limit", "pose", "termination",
-        "torque_over", "stand_still",
-    )  # fmt: skip
-    if task_name == "gaits":
-        names += (
-            "gait_contact", "gait_touchdown", "gait_liftoff", "gait_swing_force", "body_pitch",
-        )  # fmt: skip
-    return names
+    return variant(task_name).reward_names
 
 
 def advance_phase(info: TaskInfo, dt: float) -> Any:
     """The gait clock one control step later, (n,) cycles in [0, 1)."""
-    return (info.phase + info.gait[:, 0] * dt) % 1.0
+    return (info.phase + gaits.field(info.gait, "frequency") * dt) % 1.0
 
 
-def sample_gaits(draws: Any, cfg: EnvConfig, xp: ModuleType = np, scale: Any = 1.0) -> Any:
+def sample_gaits(
+    draws: Any, cfg: EnvConfig, xp: ModuleType = np, scale: Any = 1.0, presets: Any = None
+) -> Any:
     """Gait commands (n, 8) from uniform draws (n, 4) in [0, 1); the trot for the joystick
-    task, whose observation does not carry a gait. ``scale`` (curriculum) scales blending."""
-    if cfg.task != "gaits":
+    task, whose observation does not carry a gait. ``scale`` (curriculum) scales blending;
+    ``presets`` (k, 8), the vectors of ``cfg.gaits.presets``, saves looking them up."""
+    if not variant(cfg.task).gait_commanded:
         trot = xp.asarray(gaits.preset("trot").vector(), dtype=draws.dtype)
         return xp.broadcast_to(trot, (draws.shape[0], gaits.GAIT_SIZE))
-    presets = gaits.preset_matrix(cfg.gaits.presets)
+    if presets is None:
+        presets = gaits.preset_matrix(cfg.gaits.presets)
     # Blend only while draws[:, 2] < blend_probability * scale (scale <= 1 under a curriculum).
     blend = xp.stack([draws[:, 2] / xp.maximum(scale * xp.ones(draws.shape[0]), 1e-6),
                       draws[:, 3]], axis=1)  # fmt: skip

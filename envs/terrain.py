@@ -7,6 +7,9 @@ its level; it moves up a level after walking far enough and down after a fall.
 
 from __future__ import annotations
 
+from types import ModuleType
+from typing import Any
+
 import mujoco
 import numpy as np
 
@@ -77,6 +80,14 @@ def build_model(cfg: EnvConfig, seed: int = 0) -> mujoco.MjModel:
         floor.material = ""
         floor.rgba = [0.45, 0.42, 0.38, 1.0]
     return spec.compile()
+
+
+def ground_height(heights: Any, xy: Any, xp: ModuleType = np) -> Any:
+    """(n,) height of the heightfield ``heights`` (rows, cols) under world points (n, 2), m."""
+    rows, cols = heights.shape
+    col = xp.clip(((xy[:, 0] / (cols * RESOLUTION) + 0.5) * cols).astype(np.int32), 0, cols - 1)
+    row = xp.clip(((xy[:, 1] / (rows * RESOLUTION) + 0.5) * rows).astype(np.int32), 0, rows - 1)
+    return heights[row, col]
 
 
 def spawn_xy(levels: np.ndarray, tiles: np.ndarray, cfg: TerrainConfig) -> np.ndarray:

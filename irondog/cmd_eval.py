@@ -92,7 +92,9 @@ def resolve_gait(args: argparse.Namespace, env_config: Any, default_seconds: flo
     seconds = args.seconds
     if seconds is not None and seconds <= 0:
         raise UserError(f"--seconds must be > 0, got {seconds}")
-    takes_gaits = getattr(env_config, "task", "joystick") == "gaits"
+    from irondog.envs import task
+
+    takes_gaits = task.variant(env_config.task).gait_commanded
     if args.gait is None and not takes_gaits:
         return None, seconds if seconds is not None else default_seconds
     try:

@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
             selected.env_check(env)
         except ValueError as err:
             raise UserError(str(err)) from None
-    layout = task.observation_layout(getattr(cfg, "task", "joystick"))
+    layout = task.observation_layout(cfg.task)
     offset = 0
     for name, size, _, _ in layout:
         if name == "command":
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
             viewer.cam.distance, viewer.cam.elevation = 1.5, -20.0
         while viewer.is_running():
             start = time.perf_counter()
-            tinfo = state.info["task"]
+            tinfo = state.info.task
             state = state.replace(
                 obs=_with_command(state.obs, offset, joystick),
                 info={**state.info, "task": tinfo.replace(command=joystick[None, :].copy())},
