@@ -41,6 +41,37 @@ class Checkpoint(NamedTuple):
     irondog_version: str
 
 
+def env_identity(env: Any) -> dict[str, Any]:
+    """Sizes and joint names that a checkpoint must share with the env it runs or resumes on."""
+    sizes: dict[str, Any] = {
+        "observation_size": int(env.observation_size),
+        "privileged_observation_size": int(env.privileged_observation_size),
+        "action_size": int(env.action_size),
+    }
+    model = getattr(env, "model", None) or getattr(env, "mj_model", None)
+    if model is not None:
+        import mujoco
+
+        sizes["actuators"] = [
+            mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_ACTUATOR, i) for i in range(model.nu)
+        ]
+    return sizes
+
+
+def warm_start(fresh: Any, restored: Any, keep_noise: bool = False) -> Any:
+    """``fresh`` (a new Learner) with the policy, value network and observation statistics
+    of ``restored``; the optimiser, step size and counters stay fresh, and so does the
+    exploration noise unless ``keep_noise``."""
+    params = (
+        restored.params if keep_noise else restored.params.replace(log_std=fresh.params.log_std)
+    )
+    return fresh.replace(
+        params=params,
+        obs_normalizer=restored.obs_normalizer,
+        privileged_normalizer=restored.privileged_normalizer,
+    )
+
+
 def filename(iteration: int) -> str:
     """File name of the checkpoint after ``iteration`` iterations."""
     return f"checkpoint_{iteration:08d}.msgpack"

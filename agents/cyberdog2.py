@@ -893,7 +893,7 @@ class TerminalKeys:
     def _read(self) -> None:
         from types import SimpleNamespace
 
-        from irondog.cmd_view import apply_key
+        from irondog.agents.joystick_keys import apply_key
 
         limits = SimpleNamespace(
             lin_vel_x=self.ranges["lin_vel_x"], lin_vel_y=self.ranges["lin_vel_y"],

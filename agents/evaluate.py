@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from irondog.agents import gait
+from irondog.envs import task
 from irondog.envs.config import EnvConfig
 from irondog.envs.task import STRIDE_S  # averaging window without a gait command
 from irondog.motors import cybergear
@@ -73,23 +74,10 @@ class Trace(NamedTuple):
 
 
 def parse_command(text: str) -> tuple[float, float, float]:
-    """``"vx=0.5,vy=0,yaw=0.2"`` (any subset, any order) -> (vx, vy, yaw); ValueError if bad."""
-    values = dict(zip(("vx", "vy", "yaw"), (0.0, 0.0, 0.0), strict=True))
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        key, sep, value = part.partition("=")
-        key = key.strip()
-        if not sep or key not in values:
-            raise ValueError(
-                f"--command: cannot read {part!r}; write e.g. vx=0.5,vy=0,yaw=0 "
-                "(vx, vy in m/s, yaw in rad/s)"
-            )
-        try:
-            values[key] = float(value)
-        except ValueError:
-            raise ValueError(f"--command: {key}={value!r} is not a number") from None
-        if not math.isfinite(values[key]):
-            raise ValueError(f"--command: {key} must be finite")
-    return values["vx"], values["vy"], values["yaw"]
+    """``"vx=0.5,vy=0,yaw=0.2"`` (any subset, any order) -> (vx, vy, yaw); ValueError if bad
+    (``irondog.envs.task.parse_command``)."""
+    vx, vy, yaw = task.parse_command(text)
+    return float(vx), float(vy), float(yaw)
 
 
 def eval_env_config(

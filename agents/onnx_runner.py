@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ import onnxruntime as ort
 
 from irondog.agents.export import MetadataError, read_metadata
 from irondog.envs import task
+from irondog.envs.task import parse_command  # noqa: F401 (re-exported: the deploy commands use it)
 from irondog.motors.cybergear import CyberGearParams, copper_loss, mit_torque, thermal_step
 
 INTEGRATORS = {
@@ -35,9 +35,6 @@ INTEGRATORS = {
     "implicit": mujoco.mjtIntegrator.mjINT_IMPLICIT,
     "implicitfast": mujoco.mjtIntegrator.mjINT_IMPLICITFAST,
 }
-FALL_HEIGHT = 0.12  # m, trunk height above the lowest foot (EnvConfig.fall_height)
-FALL_TILT = 1.0  # rad (EnvConfig.fall_tilt)
-FOOT_RADIUS = 0.019  # m (FACTS.md)
 
 
 class OnnxPolicy:
@@ -210,18 +207,18 @@ class SimRobot:
     """One native MuJoCo CyberDog 2 driven by joint targets through the CyberGear MIT law."""
 
     def __init__(self, model: mujoco.MjModel, motor: CyberGearParams | None = None) -> None:
-        from irondog.envs.robot import JOINT_NAMES
+        from irondog.envs.config import EnvConfig
+        from irondog.envs.robot import JOINT_NAMES, RobotIds
 
         self.model = model
         self.data = mujoco.MjData(model)
         self.motor = motor or CyberGearParams()
-        joints = [model.joint(name) for name in JOINT_NAMES]
-        self.qadr = np.array([int(j.qposadr[0]) for j in joints])
-        self.dadr = np.array([int(j.dofadr[0]) for j in joints])
+        self.ids = RobotIds.from_model(model)  # the task's own id lookup
+        self.qadr = self.ids.joint_qpos
+        self.dadr = self.ids.joint_dofs
         self.actuators = np.array([model.actuator(name).id for name in JOINT_NAMES])
-        sensor = {n: model.sensor(n) for n in ("gyro", "local_linvel")}
-        self.sensor = {n: slice(int(s.adr[0]), int(s.adr[0] + s.dim[0])) for n, s in sensor.items()}
-        self.feet = [model.site(f"{leg}_foot").id for leg in ("FR", "FL", "RR", "RL")]
+        self.sensor = self.ids.sensor_slices
+        self._fall = EnvConfig()  # the training's fall_tilt and fall_height
         self.reset()
 
     def reset(self) -> None:
@@ -262,45 +259,13 @@ class SimRobot:
         self.torque = tau
 
     def fallen(self) -> bool:
-        """Trunk tilted past FALL_TILT or lower than FALL_HEIGHT above the lowest foot."""
+        """The task's fall test (``task.is_fallen``): trunk tilted past fall_tilt or lower
+        than fall_height above the lowest foot."""
         d = self.data
-        up_z = -projected_gravity(d.qpos[3:7])[2]
-        ground = min(d.site_xpos[s][2] for s in self.feet) - FOOT_RADIUS
-        return bool(up_z < np.cos(FALL_TILT) or d.qpos[2] - ground < FALL_HEIGHT)
-
-
-def parse_command(text: str, ranges: Mapping[str, Any] | None = None) -> np.ndarray:
-    """'vx=0.5,vy=0,yaw=0' -> (3,) [vx, vy, yaw]; errors on unknown keys and non-numbers.
-
-    With the policy's trained ``ranges`` (its metadata's ``command_ranges``), a value outside
-    them is clamped to the nearest bound with a warning, as gait parameters are: the robot is
-    driven as near the request as it was trained to go.
-    """
-    keys = {"vx": 0, "vy": 1, "yaw": 2}
-    command = np.zeros(3)
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        key, _, value = part.partition("=")
-        if key.strip() not in keys or not value:
-            raise ValueError(f"--command {text!r}: expected vx=..,vy=..,yaw=.., got {part!r}")
-        try:
-            command[keys[key.strip()]] = float(value)
-        except ValueError:
-            raise ValueError(f"--command {text!r}: {value!r} is not a number") from None
-        if not np.isfinite(command[keys[key.strip()]]):
-            raise ValueError(f"--command {text!r}: {key.strip()} must be finite")
-    if ranges is not None:
-        names = ("lin_vel_x", "lin_vel_y", "yaw_rate")
-        for i, (key, name) in enumerate(zip(keys, names, strict=True)):
-            lo, hi = ranges[name]
-            if not lo <= command[i] <= hi:
-                clamped = float(np.clip(command[i], lo, hi))
-                warnings.warn(
-                    f"--command: {key}={command[i]:g} is outside the policy's trained {name} "
-                    f"[{lo:g}, {hi:g}]; clamped to {clamped:g}",
-                    stacklevel=2,
-                )
-                command[i] = clamped
-    return command
+        readings = task.readings_from_physics(
+            d.qpos[None], d.qvel[None], d.sensordata[None], np.zeros((1, 12)), np.zeros(1), self.ids
+        )
+        return bool(task.is_fallen(readings, self._fall)[0])
 
 
 def gait_command(metadata: Mapping[str, Any], name: str | None) -> np.ndarray | None:

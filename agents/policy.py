@@ -91,7 +91,7 @@ def checkpoint_sizes(path: str | Path) -> dict[str, Any]:
 
 def check_env_matches(path: str | Path, env: Any) -> None:
     """CheckpointError naming each size or actuator where ``env`` differs from the checkpoint."""
-    from irondog.cmd_train import env_identity
+    from irondog.agents.checkpoint import env_identity
 
     saved = checkpoint_sizes(path)
     now = env_identity(env)

@@ -154,7 +154,7 @@ def train(run_config: RunConfig, total_steps: int, log_dir: Path | None = None) 
 
 def run(run_config: RunConfig, resume: bool = False) -> int:
     """``irondog train --algo sb3-ppo``: train the baseline and print its throughput."""
-    from irondog.cli import UserError
+    from irondog.errors import UserError
 
     if resume:
         raise UserError("--resume is only supported for --algo ppo")

@@ -10,6 +10,9 @@ ONNX runner on a robot can use it.
 
 from __future__ import annotations
 
+import math
+import warnings
+from collections.abc import Mapping
 from types import ModuleType
 from typing import Any, NamedTuple
 
@@ -287,6 +290,42 @@ def sample_commands(
     if scale is not None:
         command = command * scale[:, None]
     return xp.where((zero_draw < cfg.zero_probability)[:, None], 0.0, command)
+
+
+def parse_command(text: str, ranges: Mapping[str, Any] | None = None) -> np.ndarray:
+    """``"vx=0.5,vy=0,yaw=0.2"`` (any subset, any order) -> (3,) [vx, vy, yaw]; ValueError if
+    bad. With the policy's trained ``ranges`` (``lin_vel_x``, ``lin_vel_y``, ``yaw_rate``), a
+    value outside them is clamped to the nearest bound with a warning, as gait parameters are:
+    the robot is driven as near the request as it was trained to go."""
+    keys = {"vx": 0, "vy": 1, "yaw": 2}
+    command = np.zeros(3)
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        key = key.strip()
+        if not sep or key not in keys:
+            raise ValueError(
+                f"--command: cannot read {part!r}; write e.g. vx=0.5,vy=0,yaw=0 "
+                "(vx, vy in m/s, yaw in rad/s)"
+            )
+        try:
+            command[keys[key]] = float(value)
+        except ValueError:
+            raise ValueError(f"--command: {key}={value!r} is not a number") from None
+        if not math.isfinite(command[keys[key]]):
+            raise ValueError(f"--command: {key} must be finite")
+    if ranges is not None:
+        names = ("lin_vel_x", "lin_vel_y", "yaw_rate")
+        for i, (key, name) in enumerate(zip(keys, names, strict=True)):
+            lo, hi = ranges[name]
+            if not lo <= command[i] <= hi:
+                clamped = float(np.clip(command[i], lo, hi))
+                warnings.warn(
+                    f"--command: {key}={command[i]:g} is outside the policy's trained {name} "
+                    f"[{lo:g}, {hi:g}]; clamped to {clamped:g}",
+                    stacklevel=2,
+                )
+                command[i] = clamped
+    return command
 
 
 def joint_targets(action: Any, default_pose: Any, action_scale: float) -> Any:

@@ -8,8 +8,9 @@ import importlib
 import sys
 
 from irondog import __version__
-from irondog.config import ConfigError
-from irondog.outputs import OutputError
+from irondog.errors import USER_ERRORS, UserError
+
+__all__ = ["COMMANDS", "UserError", "build_parser", "main", "print_report"]  # UserError: old path
 
 # name -> module; a module defines register(parser) and run(args) -> int.
 COMMANDS: dict[str, str] = {
@@ -28,10 +29,6 @@ COMMANDS: dict[str, str] = {
     "motor": "irondog.cmd_motor",
     "voice": "irondog.cmd_voice",
 }
-
-
-class UserError(Exception):
-    """An error caused by the user's input; printed without a traceback."""
 
 
 def print_report(report: dict, as_json: bool) -> None:
@@ -102,14 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return int(args._run(args) or 0)
-    except (ConfigError, OutputError, UserError, FileNotFoundError) as err:
+    except USER_ERRORS as err:  # the one place user errors are caught
         print(f"irondog {args.command}: error: {err}", file=sys.stderr)
         return 2
 
 
 if __name__ == "__main__":
-    # Run as ``python -m irondog.cli``: call the imported module's main, so that the
-    # UserError the commands raise (irondog.cli.UserError) is the class caught there.
-    from irondog.cli import main as _main
-
-    sys.exit(_main())
+    sys.exit(main())

@@ -34,7 +34,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Average the checkpoints and write the result; 0 on success."""
-    from irondog.cli import UserError
+    from irondog.errors import UserError
     from irondog.outputs import check_output_dir
 
     for path in args.checkpoints:

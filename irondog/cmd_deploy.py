@@ -148,7 +148,7 @@ def open_bus(interface: str, channel: str, bitrate: int) -> Any:
     device is missing, down or not ours to open."""
     import can
 
-    from irondog.cli import UserError
+    from irondog.errors import UserError
 
     try:
         return can.Bus(interface=interface, channel=channel, bitrate=bitrate)
@@ -160,7 +160,8 @@ def run(args: argparse.Namespace) -> int:
     """Run the loop; print counts, watchdog state and jitter."""
     from pathlib import Path
 
-    from irondog.cli import UserError, print_report
+    from irondog.cli import print_report
+    from irondog.errors import UserError
 
     if not Path(args.policy).is_file():  # before importing MuJoCo, onnxruntime, python-can
         raise UserError(f"policy file {args.policy} does not exist")
@@ -244,7 +245,8 @@ def _run_lcm(args: argparse.Namespace) -> int:
     """The CyberDog 2 over its motor SDK's LCM messages."""
     from irondog.agents import cyberdog2 as cd
     from irondog.agents.onnx_runner import OnnxPolicy, gait_command, parse_command
-    from irondog.cli import UserError, print_report
+    from irondog.cli import print_report
+    from irondog.errors import UserError
 
     if args.simulate or args.imu is not None:
         raise UserError("--simulate and --imu are CAN options; run `irondog sim-robot` instead")

@@ -49,7 +49,7 @@ def resolve(args: argparse.Namespace) -> tuple[Any, Any]:
     """(Selected policy, command tuple or None) from the shared arguments; UserError if bad."""
     from pathlib import Path
 
-    from irondog.cli import UserError
+    from irondog.errors import UserError
 
     for flag, value in (("--checkpoint", args.checkpoint), ("--config", args.config)):
         if value is not None and not Path(value).exists():  # before importing JAX and MuJoCo
@@ -86,8 +86,8 @@ def resolve_gait(args: argparse.Namespace, env_config: Any, default_seconds: flo
     A joystick policy takes no --gait (error); a gait policy without one trots.
     """
     from irondog.agents import gait_schedule
-    from irondog.cli import UserError
     from irondog.config import ConfigError
+    from irondog.errors import UserError
 
     seconds = args.seconds
     if seconds is not None and seconds <= 0:
@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the evaluation and print the metrics."""
     from pathlib import Path
 
-    from irondog.cli import UserError
+    from irondog.errors import UserError
     from irondog.progress import from_args
 
     json_path = Path(args.json) if args.json else None

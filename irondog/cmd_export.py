@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     """Write the ONNX file and print its metadata summary."""
     from pathlib import Path
 
-    from irondog.cli import UserError
+    from irondog.errors import UserError
     from irondog.outputs import check_output_file
 
     if args.config and args.checkpoint:

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     """Play the policy; print tracking error and falls."""
     from pathlib import Path
 
-    from irondog.cli import UserError
+    from irondog.errors import UserError
 
     if not Path(args.policy).is_file():  # before importing MuJoCo and onnxruntime
         raise UserError(f"policy file {args.policy} does not exist")

@@ -40,7 +40,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Roll out the policy and write the video."""
-    from irondog.cli import UserError
+    from irondog.errors import UserError
 
     try:
         from irondog.agents import render

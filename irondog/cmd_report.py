@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     """Evaluate, render, plot and write the page."""
     from pathlib import Path
 
-    from irondog.cli import UserError
+    from irondog.errors import UserError
     from irondog.outputs import check_output_dir
 
     check_output_dir(args.out, "--out")  # before the imports and anything slow

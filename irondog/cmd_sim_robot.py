@@ -43,7 +43,8 @@ def _interrupt(signum: int, frame: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Serve until --duration or Ctrl-C; print the board's counts."""
     from irondog.agents import cyberdog2 as cd
-    from irondog.cli import UserError, print_report
+    from irondog.cli import print_report
+    from irondog.errors import UserError
 
     if args.duration is not None and args.duration <= 0:
         raise UserError(f"--duration must be > 0, got {args.duration}")

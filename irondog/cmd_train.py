@@ -75,29 +75,12 @@ def make_env(run_config: Any) -> Any:
     return make(run_config.train.env_name, run_config.env)
 
 
-def env_identity(env: Any) -> dict[str, Any]:
-    """Sizes and joint names that a checkpoint must share with the run resuming it."""
-    sizes: dict[str, Any] = {
-        "observation_size": int(env.observation_size),
-        "privileged_observation_size": int(env.privileged_observation_size),
-        "action_size": int(env.action_size),
-    }
-    model = getattr(env, "model", None) or getattr(env, "mj_model", None)
-    if model is not None:
-        import mujoco
-
-        sizes["actuators"] = [
-            mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_ACTUATOR, i) for i in range(model.nu)
-        ]
-    return sizes
-
-
 def check_memory(run_config: Any, num_processes: int = 1) -> None:
     """Fail before building anything if the run cannot fit in memory; say what it needs."""
     import psutil
 
     from irondog.agents.ppo import estimate_memory_bytes
-    from irondog.cli import UserError
+    from irondog.errors import UserError
 
     env = run_config.env
     need = estimate_memory_bytes(
@@ -135,7 +118,7 @@ def _enable_compile_cache() -> None:
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``irondog train``."""
     from irondog.agents import checkpoint
-    from irondog.cli import UserError
+    from irondog.errors import UserError
     from irondog.outputs import check_output_dir
 
     if args.coordinator:
@@ -203,8 +186,8 @@ def _run(args: argparse.Namespace, run_config: Any, log_dir: Path, saved: Any, w
     import yaml
 
     from irondog.agents import checkpoint
-    from irondog.cli import UserError
     from irondog.config import to_dict
+    from irondog.errors import UserError
 
     if run_config.train.algo == "sb3-ppo":
         from irondog.agents import sb3_baseline
@@ -215,7 +198,7 @@ def _run(args: argparse.Namespace, run_config: Any, log_dir: Path, saved: Any, w
         _enable_compile_cache()
     env = make_env(run_config)
     config_dict = to_dict(run_config)
-    sizes = env_identity(env)
+    sizes = checkpoint.env_identity(env)
     try:
         if saved is not None:
             checkpoint.check_compatible(saved, config_dict, sizes)
@@ -228,27 +211,13 @@ def _run(args: argparse.Namespace, run_config: Any, log_dir: Path, saved: Any, w
     return _train_ppo(run_config, env, config_dict, sizes, saved, args.no_progress, warm)
 
 
-def warm_start(fresh: Any, restored: Any, keep_noise: bool = False) -> Any:
-    """``fresh`` (a new Learner) with the policy, value network and observation statistics
-    of ``restored``; the optimiser, step size and counters stay fresh, and so does the
-    exploration noise unless ``keep_noise``."""
-    params = (
-        restored.params if keep_noise else restored.params.replace(log_std=fresh.params.log_std)
-    )
-    return fresh.replace(
-        params=params,
-        obs_normalizer=restored.obs_normalizer,
-        privileged_normalizer=restored.privileged_normalizer,
-    )
-
-
 def _train_ppo(run_config, env, config_dict, sizes, saved, no_progress: bool, warm=None) -> int:
     import jax
     from tensorboardX import SummaryWriter
     from tqdm import tqdm
 
     from irondog.agents import checkpoint, distributed, ppo
-    from irondog.cli import UserError
+    from irondog.errors import UserError
 
     cfg = run_config.train
     log_dir = Path(cfg.log_dir)
@@ -270,7 +239,7 @@ def _train_ppo(run_config, env, config_dict, sizes, saved, no_progress: bool, wa
         )
         try:
             restored = checkpoint.restore(warm, template)
-            learner = warm_start(template, restored, cfg.init_noise_from_checkpoint)
+            learner = checkpoint.warm_start(template, restored, cfg.init_noise_from_checkpoint)
         except checkpoint.CheckpointError as err:
             raise UserError(f"--init-from {warm.path}: {err}") from None
     start = int(learner.iteration) if learner is not None else 0

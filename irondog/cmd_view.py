@@ -13,21 +13,21 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
 
 import numpy as np
 
-# GLFW key codes, as passed to mujoco.viewer's key_callback.
-KEY_RIGHT, KEY_LEFT, KEY_DOWN, KEY_UP = 262, 263, 264, 265
-KEY_PAGE_UP, KEY_PAGE_DOWN, KEY_HOME = 266, 267, 268
-STEPS = {  # key -> (index into (vx, vy, yaw), change)
-    KEY_UP: (0, 0.1),
-    KEY_DOWN: (0, -0.1),
-    KEY_PAGE_UP: (1, 0.1),
-    KEY_PAGE_DOWN: (1, -0.1),
-    KEY_LEFT: (2, 0.2),
-    KEY_RIGHT: (2, -0.2),
-}
+from irondog.agents.joystick_keys import (  # noqa: F401 (the viewer's keys, re-exported)
+    KEY_DOWN,
+    KEY_HOME,
+    KEY_LEFT,
+    KEY_PAGE_DOWN,
+    KEY_PAGE_UP,
+    KEY_RIGHT,
+    KEY_UP,
+    STEPS,
+    apply_key,
+)
+
 NO_DISPLAY = (
     "no display found (DISPLAY and WAYLAND_DISPLAY are unset), so the interactive viewer "
     "cannot open. Write a video instead: irondog render {policy} --out run.mp4"
@@ -48,21 +48,9 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def apply_key(command: np.ndarray, key: int, limits: Any) -> np.ndarray:
-    """The joystick command (3,) after pressing ``key``, clipped to the training ranges."""
-    command = np.array(command, dtype=np.float64)
-    if key == KEY_HOME:
-        return np.zeros(3)
-    if key in STEPS:
-        index, change = STEPS[key]
-        low, high = (limits.lin_vel_x, limits.lin_vel_y, limits.yaw_rate)[index]
-        command[index] = float(np.clip(round(command[index] + change, 3), low, high))
-    return command
-
-
 def run(args: argparse.Namespace) -> int:
     """Open the viewer and run the policy in real time until the window closes."""
-    from irondog.cli import UserError
+    from irondog.errors import UserError
 
     if not has_display():
         source = f"--checkpoint {args.checkpoint}" if args.checkpoint else "--policy zero"

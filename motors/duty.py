@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from irondog.envs.robot import JOINT_NAMES, LEGS  # noqa: F401 (the robot's, defined once)
 from irondog.motors.cybergear import (
     COPPER_ALPHA,
     CyberGearParams,
@@ -31,8 +32,6 @@ from irondog.motors.cybergear import (
     torque_limits,
 )
 
-LEGS = ("FR", "FL", "RR", "RL")
-JOINT_NAMES = tuple(f"{leg}_{part}" for leg in LEGS for part in ("abad", "hip", "knee"))
 NUM_JOINTS = 12
 ROTOR_MASS = 0.0567  # kg, mass the MJCF gives each of the 12 rotor geoms (FACTS.md)
 BASELINE_MOTOR_MASS = 0.317  # kg, the CyberGear the MJCF was written for
