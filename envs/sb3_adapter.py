@@ -20,10 +20,21 @@ from irondog.envs.gym_adapter import DEFAULT_ID, _config, _spaces
 
 
 class CyberDog2SB3VecEnv(VecEnv):
-    """``num_envs`` CyberDog 2 simulations for stable-baselines3."""
+    """``num_envs`` CyberDog 2 simulations for stable-baselines3; or, with ``core``, any batch
+    env on the envs/base.py contract that steps on NumPy arrays."""
 
-    def __init__(self, num_envs: int, env_id: str = DEFAULT_ID, overrides: Iterable[str] = ()):
-        self.core = registry.make(env_id, _config(env_id, num_envs, tuple(overrides)))
+    def __init__(
+        self,
+        num_envs: int,
+        env_id: str = DEFAULT_ID,
+        overrides: Iterable[str] = (),
+        core: Any = None,
+    ):
+        if core is None:
+            core = registry.make(env_id, _config(env_id, num_envs, tuple(overrides)))
+        elif core.num_envs != num_envs:
+            raise ValueError(f"core has {core.num_envs} simulations, not num_envs={num_envs}")
+        self.core = core
         self.render_mode = None
         observation_space, action_space = _spaces(self.core)
         super().__init__(num_envs, observation_space, action_space)
@@ -52,7 +63,7 @@ class CyberDog2SB3VecEnv(VecEnv):
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         for i in np.flatnonzero(dones):
             infos[i] = {
-                "terminal_observation": state.info["terminal_obs"][i].copy(),
+                "terminal_observation": np.array(state.info["terminal_obs"][i]),
                 "TimeLimit.truncated": bool(state.truncated[i] > 0.5),
                 "episode": {"r": float(self._returns[i]), "l": int(self._lengths[i])},
             }

