@@ -136,3 +136,18 @@ def test_native_and_mjx_match_on_rough_ground_with_promotion_for_the_gait_task(f
         assert native_states[t].done.all() or t == 0
         np.testing.assert_allclose(mjx_states[t].obs, native_states[t].obs, atol=1e-3)
     assert native_states[-1].info.level.max() > 0  # promoted
+
+
+def test_the_mjx_state_is_the_same_pytree_after_reset_and_step():
+    # What lax.scan (the PPO scan driver) needs of the carried State: one structure, shapes
+    # and dtypes. Traced with jax.eval_shape, so nothing compiles (about 10 s).
+    import jax.numpy as jnp
+
+    env = MjxEnv(load(EnvConfig, overrides=["num_envs=4"]))
+    after_reset = jax.eval_shape(env._reset, jax.random.PRNGKey(0))
+    after_step = jax.eval_shape(env._step, after_reset, jax.ShapeDtypeStruct((4, 12), jnp.float32))
+    leaves_reset, tree_reset = jax.tree_util.tree_flatten(after_reset)
+    leaves_step, tree_step = jax.tree_util.tree_flatten(after_step)
+    assert tree_reset == tree_step
+    for a, b in zip(leaves_reset, leaves_step, strict=True):
+        assert (a.shape, a.dtype) == (b.shape, b.dtype)
