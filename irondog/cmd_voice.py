@@ -53,7 +53,10 @@ def _print(result_dict: dict, as_json: bool) -> None:
     if result_dict["accepted"]:
         line = f"{where}: {result_dict['text']}  (confidence {result_dict['confidence']:.2f})"
     else:
-        line = f"{where}: {result_dict['message']} ({result_dict['reason']})"
+        why = result_dict["reason"]
+        if result_dict.get("detail"):
+            why += f": {result_dict['detail']}"
+        line = f"{where}: {result_dict['message']} ({why})"
     slowed = result_dict.get("stretch", 1.0)
     view = f", stretched {slowed:g}x" if result_dict["accepted"] and slowed != 1.0 else ""
     print(line + f'  [heard{view}: "{result_dict["transcript"]}"]', flush=True)
