@@ -18,7 +18,17 @@ import time
 from irondog.voice import heldout
 from irondog.voice.commands import to_json
 from irondog.voice.config import VoiceConfig
-from irondog.voice.lm import make_parser
+from irondog.voice.lm import _best_of, make_parser
+
+
+class WithoutPhrases:
+    """The trained parser reading every transcript whole (no ``voice/phrases.py`` rules)."""
+
+    def __init__(self, parser) -> None:  # noqa: ANN001
+        self.parser = parser
+
+    def parse(self, text: str):  # noqa: ANN201
+        return _best_of([(self.parser.decode(text), 1.0)], self.parser.threshold)
 
 
 def score(parser, items) -> dict:  # noqa: ANN001
@@ -55,6 +65,7 @@ def main() -> None:
         "trained": make_parser("trained", threshold=lm.threshold, min_coverage=lm.min_coverage),
         "rules": make_parser("rules"),
     }
+    parsers["trained (no phrases)"] = WithoutPhrases(parsers["trained"])
     if args.llm:
         parsers["llm"] = make_parser("llm", threshold=lm.threshold)
     results = {name: score(p, items) for name, p in parsers.items()}
