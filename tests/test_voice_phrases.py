@@ -71,3 +71,15 @@ def test_a_set_speed_needs_a_positive_number() -> None:
         from_dict({"actions": [{"action": "speed", "change": "up", "mps": 1.0}]})
     with pytest.raises(CommandError, match="-1"):
         parse_canonical("speed -1 mps")
+
+
+def test_the_llm_parser_reads_the_same_forms_first() -> None:
+    from irondog.voice.lm import LlamaParser
+
+    llm = object.__new__(LlamaParser)  # no model: the completion is stubbed
+    llm.prefix, llm.grammar, llm.threshold = "", None, 0.0
+    asked = []
+    llm._complete = lambda prompt, grammar: (asked.append(prompt) or "move forward 2 m", 0.9)
+    got = llm.parse("switch to pronking then go forward two metres")
+    assert got.text == "gait pronk then move forward 2 m" and got.confidence == 0.9
+    assert asked == ["Speech: go forward two metres\nCommand:"]  # only the rest reaches it

@@ -774,6 +774,13 @@ class LlamaParser:
         )
 
     def parse_one(self, transcript: str) -> Parse:
+        """Parse one transcript (``phrases`` first, as the other parsers do)."""
+        pieces = phrases.read(transcript)
+        if pieces is not None:
+            return _join_pieces(transcript, pieces, self.read_model)
+        return self.read_model(transcript)
+
+    def read_model(self, transcript: str) -> Parse:
         """Greedy completion for one transcript, grammar-constrained when needed."""
         text = normalise(transcript)
         if not text:
