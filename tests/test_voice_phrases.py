@@ -13,6 +13,7 @@ CASES = {
     "stop": "stop",
     "stop now": "emergency stop",
     "switch to pacing": "gait pace",
+    "start promking then walk forward": "gait pronk then move forward",  # as Whisper hears it
     "pronk": "gait pronk",
     "pace forward two metres": "gait pace then move forward 2 m",
     "switch to pronking then go back three metres": "gait pronk then move backward 3 m",

@@ -27,7 +27,8 @@ JOG_MPS = 1.0  # m/s: "jog"
 # Words the forms below are made of (counted as command words by the parsers' coverage test).
 VOCABULARY = frozenset(
     "pace pacing pronk pronking pronks paces run running sprint sprinting jog jogging per "
-    "second metre metres meter meters bit little slightly spin there".split()
+    "second metre metres meter meters bit little slightly spin there promking prong pronging "
+    "promk".split()
 )
 
 _SPLIT = re.compile(r"\b(?:and then|after that|then|next|and)\b")
@@ -55,7 +56,8 @@ _STOP_THERE = re.compile(
 # not inside a sentence ("i went for a run", "the pace of life").
 _LEAD = (r"^(?:(?:ok|okay|please|now|hey dog|hey robot|iron dog|um|uh|lets|go|start|switch|"
          r"change|gait|to|into|a|do|use|begin|try|back)\s+)*")  # fmt: skip
-_GAIT = re.compile(_LEAD + r"(pac(?:e|es|ing)|pronk(?:s|ing)?)\b")
+# Whisper tiny.en spells the rare "pronk" as "promk" or "prong" (heard on espeak-ng speech).
+_GAIT = re.compile(_LEAD + r"(pac(?:e|es|ing)|pro[nm]k(?:s|ing)?|prong(?:s|ing)?)\b")
 _PACE_AS_SPEED = re.compile(r"\b(slow|slower|gentle|easy|steady|fast|faster|quick|brisk)\s+pace\b")
 _RUN = re.compile(_LEAD + r"(run(?:ning)?|sprint(?:ing)?|jog(?:ging)?)\b")
 _DIRECTION = re.compile(r"\b(forward|ahead|straight|back|backward|backwards|left|right)\b")
