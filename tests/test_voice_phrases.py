@@ -84,3 +84,22 @@ def test_the_llm_parser_reads_the_same_forms_first() -> None:
     got = llm.parse("switch to pronking then go forward two metres")
     assert got.text == "gait pronk then move forward 2 m" and got.confidence == 0.9
     assert asked == ["Speech: go forward two metres\nCommand:"]  # only the rest reaches it
+
+
+def test_every_spoken_gait_maps_onto_the_gait_policys_presets() -> None:
+    import numpy as np
+
+    from irondog.config import load
+    from irondog.envs import gaits
+    from irondog.envs.config import EnvConfig
+    from irondog.voice.locomotion import plan_gaits, schedule_of
+
+    parser = make_parser("rules")
+    said = "switch to pacing then go forward two metres then pronk then walk forward"
+    segments, _ = plan(parser.parse(said).command)
+    schedule, pieces = schedule_of(segments, "trot")
+    assert [name for name, _ in pieces] == ["pace", "pronk"]
+    env = load(EnvConfig, overrides=["task=gaits", "num_envs=2", "num_threads=1"])
+    s = plan_gaits(pieces, env, asked=True)
+    assert s.names == ("pace", "pronk")
+    np.testing.assert_allclose(s.vectors[1], gaits.preset("pronk").vector())
