@@ -53,7 +53,10 @@ def _print(result_dict: dict, as_json: bool) -> None:
     if result_dict["accepted"]:
         line = f"{where}: {result_dict['text']}  (confidence {result_dict['confidence']:.2f})"
     else:
-        line = f"{where}: {result_dict['message']} ({result_dict['reason']})"
+        why = result_dict["reason"]
+        if result_dict.get("detail"):
+            why += f": {result_dict['detail']}"
+        line = f"{where}: {result_dict['message']} ({why})"
     slowed = result_dict.get("stretch", 1.0)
     view = f", stretched {slowed:g}x" if result_dict["accepted"] and slowed != 1.0 else ""
     print(line + f'  [heard{view}: "{result_dict["transcript"]}"]', flush=True)
@@ -117,16 +120,14 @@ def run(args: argparse.Namespace) -> int:
     return 2 if failures else 0
 
 
-SEGMENT_CAP_S = 10.0  # s: an open-ended or long piece of the plan is shown for at most this
-
-
 def _carry_out(pipeline, args: argparse.Namespace) -> int:
     """Understand one file, then render the policy following the command's joystick plan."""
+    from irondog.agents.checkpoint import CheckpointError
     from irondog.agents.policy import load_policy
-    from irondog.agents.render import render_video
     from irondog.cli import UserError
     from irondog.progress import from_args
     from irondog.voice.audio import AudioError
+    from irondog.voice.locomotion import render_plan
 
     progress = from_args(args)
     progress.say(f"understanding {args.audio[0]}")
@@ -137,74 +138,11 @@ def _carry_out(pipeline, args: argparse.Namespace) -> int:
     _print(result.to_dict(args.audio[0]), args.json)
     if not result.accepted:
         return 1
-    timed = [seg for seg in result.segments if seg.duration_s > 0]
-    schedule = [(min(seg.duration_s, SEGMENT_CAP_S), seg.vx, seg.vy, seg.yaw_rate) for seg in timed]
-    gait_pieces = [
-        (str(seg.extra.get("gait", "trot")), piece[0])
-        for seg, piece in zip(timed, schedule, strict=True)
-    ]
-    if not schedule:
-        schedule = [(2.0, 0.0, 0.0, 0.0)]  # stop, sit, ...: show the dog standing still
-        gait_pieces = [(pipeline.state.gait, 2.0)]
-    from irondog.agents.checkpoint import CheckpointError
-
     try:
         act, env_config = load_policy(args.checkpoint)
     except CheckpointError as err:
         raise UserError(str(err)) from None
-    from irondog.voice.commands import Gait
-
-    for line in beyond_policy(timed, env_config):
-        print(f"irondog voice: {line}", file=sys.stderr)
-    asked = any(isinstance(a, Gait) for a in result.command.actions)
-    gait_schedule = plan_gaits(gait_pieces, env_config, asked)
     progress.say(f"carrying it out with {args.checkpoint}")
-    video = render_video(
-        act, env_config, args.render, schedule=schedule, label=result.text,
-        gait_schedule=gait_schedule, progress=progress,
-    )  # fmt: skip
+    video = render_plan(result, act, env_config, args.render, pipeline.state.gait, progress)
     print(f"wrote {video.path}: {video.frames} frames", file=sys.stderr)
     return 0
-
-
-MOTIONS = (("vx", "forward/backward speed", "m/s", "lin_vel_x"),
-           ("vy", "sideways speed", "m/s", "lin_vel_y"),
-           ("yaw_rate", "turning rate", "rad/s", "yaw_rate"))  # fmt: skip
-
-
-def beyond_policy(segments, env_config) -> list[str]:
-    """One line per plan piece asking what the policy was never trained to do: a forward,
-    sideways or turning motion outside the ranges of its training (env_config.command).
-    An axis the piece leaves at zero is not something said, and is not judged."""
-    lines = []
-    for seg in segments:
-        for field, what, unit, key in MOTIONS:
-            low, high = getattr(env_config.command, key)
-            value = getattr(seg, field)
-            if value != 0.0 and not low - 1e-9 <= value <= high + 1e-9:
-                text = seg.extra.get("text", "the command")
-                trained = f"{low:g} {unit}" if low == high else f"{low:g}..{high:g} {unit}"
-                lines.append(
-                    f"this policy cannot do {text!r}: it asks a {what} of {value:g} {unit}, "
-                    f"the policy was trained on {trained} only; it will not do it as said"
-                )
-    return lines
-
-
-def plan_gaits(pieces: list[tuple[str, float]], env_config, asked: bool = False) -> object:
-    """The gait schedule of a voice plan's (gait name, seconds) pieces for a gait policy;
-    None for a joystick policy, which cannot take a gait (said once on stderr when the command
-    asked for a gait or the plan carries one other than the default trot)."""
-    from irondog.agents import gait_schedule
-
-    if getattr(env_config, "task", "joystick") != "gaits":
-        names = sorted({name for name, _ in pieces})
-        if not asked and names == ["trot"]:
-            return None
-        print(
-            f"irondog voice: this policy was trained without gait commands; the plan's gait "
-            f"({', '.join(names)}) is ignored and the policy walks its own gait",
-            file=sys.stderr,
-        )
-        return None
-    return gait_schedule.from_pieces(pieces, env_config.gaits.ranges, cycle=False)

@@ -182,7 +182,7 @@ def test_render_overlay_names_the_commanded_gait(tmp_path):
 
 
 def test_voice_plan_gaits_map_onto_presets(capsys):
-    from irondog.cmd_voice import plan_gaits
+    from irondog.voice.locomotion import plan_gaits
 
     gait_env = gait_cfg()
     s = plan_gaits([("bound", 3.0), ("walk", 2.0)], gait_env, asked=True)

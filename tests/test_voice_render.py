@@ -62,7 +62,7 @@ def test_spoken_command_walks_the_trained_dog(tmp_path):
 
 
 def test_what_the_policy_cannot_do_is_said() -> None:
-    from irondog.cmd_voice import beyond_policy
+    from irondog.voice.locomotion import beyond_policy
     from irondog.envs.config import CommandConfig, EnvConfig
     from irondog.voice.commands import parse_canonical, plan
 

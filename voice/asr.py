@@ -374,8 +374,8 @@ class WhisperRecognizer:
                 "set allow_download to use a hub id"
             )
         if adapter is not None:
-            # Low-rank corrections trained by tune_whisper, added to the weights in memory.
-            from irondog.voice.tune_whisper import adapted_files
+            # Low-rank corrections (trained by tune_whisper), added to the weights in memory.
+            from irondog.voice.ct2_adapter import adapted_files
 
             if in_memory is not None or not (Path(model_ref) / "model.bin").is_file():
                 raise ValueError(
@@ -474,7 +474,7 @@ def whisper_adapter(setting: str | None, model: str | None = None) -> Path | Non
     if setting is None:
         return None
     if setting == "packaged":
-        from irondog.voice.tune_whisper import ADAPTER
+        from irondog.voice.ct2_adapter import ADAPTER
 
         return ADAPTER if model in (None, DEFAULT_WHISPER) else None
     return Path(setting)

@@ -177,6 +177,41 @@ def speech_span(
     return int(start), int(stop)
 
 
+# Audio that must not be guessed at: the pipeline reports it (``quality``) instead of parsing.
+QUIET_DBFS = -50.0  # dB full scale: speech frames quieter than this (RMS) are too quiet to trust
+MIN_SPEECH_S = 0.3  # s of speech frames in all: less is mostly silence, too little to be a command
+
+
+def _dbfs(samples: np.ndarray) -> float:
+    return 10.0 * float(np.log10(max(float(np.mean(np.square(samples, dtype=np.float64))), 1e-20)))
+
+
+def quality(
+    samples: np.ndarray, aggressiveness: int = 2, allow_clipped: bool = False
+) -> tuple[str, str] | None:
+    """(reason, detail) when validated (n,) 16 kHz audio is clipped, mostly silence or too
+    quiet to be understood; None when it is fit to hear. "no speech" at all is left to the
+    caller's VAD trim."""
+    clipped = float(np.mean(np.abs(samples) >= CLIP_LEVEL))
+    if clipped > CLIP_FRACTION and not allow_clipped:
+        return "clipped", (f"{100 * clipped:.1f}% of samples are at full scale; lower the "
+                           "recording gain")  # fmt: skip
+    flags = speech_frames(samples, aggressiveness)
+    if not flags.any():
+        return None
+    frame = int(VAD_FRAME_S * SAMPLE_RATE)
+    speech_s = float(flags.sum()) * VAD_FRAME_S
+    total_s = samples.size / SAMPLE_RATE
+    if speech_s < MIN_SPEECH_S:
+        return "mostly silence", f"{speech_s:.2f} s of speech in {total_s:.1f} s of audio"
+    voiced = samples[: flags.size * frame].reshape(-1, frame)[flags]
+    level = _dbfs(voiced)
+    if level < QUIET_DBFS:
+        return "too quiet", (f"speech at {level:.0f} dBFS, below {QUIET_DBFS:g} dBFS; speak "
+                             "closer to the microphone or raise its gain")  # fmt: skip
+    return None
+
+
 # ---------------------------------------------------------------------------------------------
 # Mixing.
 

@@ -6,8 +6,10 @@ is one of
 
 - ``Move``: planar velocity (vx, vy in m/s) and yaw rate (rad/s) at the nominal speed, bounded
   by at most one of duration (s), distance (m) or angle (deg);
-- ``Gait``: walk, trot or bound (carried in every later segment for the gait controller);
-- ``Speed``: up or down, scaling the velocities of later moves;
+- ``Gait``: walk, trot, pace, bound or pronk (the gait presets of ``envs/gaits.py``; carried in
+  every later segment for the gait controller);
+- ``Speed``: up or down, scaling the velocities of later moves, or set: later moves at a
+  spoken speed ("at one metre per second": a forward move at 1 m/s, the others in proportion);
 - ``Posture``: sit, stand, lie_down;
 - ``Stop``: stop, or emergency stop (which drops the rest of the sequence);
 - ``ComeHere``.
@@ -19,9 +21,10 @@ Canonical text (what the language models emit; ``parse_canonical`` reads it back
 
     command := action ( " then " action )*
     action  := "move" DIR [ NUM ("m" | "s") ] | "turn" ("left" | "right") [ NUM ("deg" | "s") ]
-             | "turn around" | "gait" ("walk" | "trot" | "bound") | "speed up" | "slow down"
+             | "turn around" | "gait" GAIT | "speed up" | "slow down" | "speed" NUM "mps"
              | "sit" | "stand" | "lie down" | "stop" | "emergency stop" | "come here"
     DIR     := "forward" | "backward" | "left" | "right"
+    GAIT    := "walk" | "trot" | "pace" | "bound" | "pronk"
 
 Canonical JSON (``to_json``; one object per command)::
 
@@ -41,7 +44,7 @@ from typing import Any, Literal, NamedTuple
 
 from irondog.config import check
 
-GAITS = ("walk", "trot", "bound")
+GAITS = ("walk", "trot", "pace", "bound", "pronk")  # envs/gaits.py PRESETS
 POSTURES = ("sit", "stand", "lie_down")
 DIRECTIONS = ("forward", "backward", "left", "right")
 
@@ -100,7 +103,7 @@ class Move:
 class Gait:
     """Switch gait."""
 
-    gait: Literal["walk", "trot", "bound"]
+    gait: Literal["walk", "trot", "pace", "bound", "pronk"]
 
     def __post_init__(self) -> None:
         check(self.gait in GAITS, "gait", f"must be one of {GAITS}, got {self.gait!r}")
@@ -108,12 +111,20 @@ class Gait:
 
 @dataclasses.dataclass(frozen=True)
 class Speed:
-    """Speed up or slow down later moves."""
+    """Speed up or slow down later moves, or set their speed (``mps``: a forward move's m/s;
+    the other directions keep their proportion to it)."""
 
-    change: Literal["up", "down"]
+    change: Literal["up", "down", "set"]
+    mps: float | None = None  # m/s, only for "set"
 
     def __post_init__(self) -> None:
-        check(self.change in ("up", "down"), "change", f"must be up or down, got {self.change!r}")
+        check(self.change in ("up", "down", "set"), "change",
+              f"must be up, down or set, got {self.change!r}")  # fmt: skip
+        if self.change == "set":
+            check(self.mps is not None and math.isfinite(self.mps) and self.mps > 0, "mps",
+                  f"a set speed needs a finite speed > 0 m/s, got {self.mps!r}")  # fmt: skip
+        else:
+            check(self.mps is None, "mps", "is only given with change 'set'")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -216,6 +227,8 @@ def action_text(action: Action) -> str:
     if isinstance(action, Gait):
         return f"gait {action.gait}"
     if isinstance(action, Speed):
+        if action.change == "set":
+            return f"speed {_fmt(action.mps)} mps"
         return "speed up" if action.change == "up" else "slow down"
     if isinstance(action, Posture):
         return action.posture.replace("_", " ")
@@ -258,6 +271,8 @@ def _parse_action(words: list[str], text: str) -> Action:
     key = tuple(words)
     if key in _FIXED:
         return _FIXED[key]
+    if len(words) == 3 and words[0] == "speed" and words[2] == "mps":
+        return Speed("set", _parse_number(words[1], text))
     if len(words) == 2 and words[0] == "gait" and words[1] in GAITS:
         return Gait(words[1])  # type: ignore[arg-type]
     if words and words[0] in ("move", "turn"):
@@ -316,6 +331,8 @@ def action_to_dict(action: Action) -> dict[str, Any]:
     if isinstance(action, Gait):
         return {"action": "gait", "gait": action.gait}
     if isinstance(action, Speed):
+        if action.change == "set":
+            return {"action": "speed", "change": "set", "mps": _num(action.mps)}
         return {"action": "speed", "change": action.change}
     if isinstance(action, Posture):
         return {"action": "posture", "posture": action.posture}
@@ -339,7 +356,7 @@ def to_json(command: Command) -> str:
 _KEYS = {
     "move": {"action", "vx", "vy", "yaw_rate", "duration_s", "distance_m", "angle_deg"},
     "gait": {"action", "gait"},
-    "speed": {"action", "change"},
+    "speed": {"action", "change", "mps"},
     "posture": {"action", "posture"},
     "stop": {"action", "emergency"},
     "come_here": {"action"},
@@ -366,7 +383,10 @@ def action_from_dict(data: dict[str, Any], where: str = "action") -> Action:
         if kind == "gait":
             return Gait(fields.get("gait"))  # type: ignore[arg-type]
         if kind == "speed":
-            return Speed(fields.get("change"))  # type: ignore[arg-type]
+            mps = fields.get("mps")
+            if mps is not None and (isinstance(mps, bool) or not isinstance(mps, int | float)):
+                raise CommandError(f"{where}.mps: expected a number, got {mps!r}")
+            return Speed(fields.get("change"), None if mps is None else float(mps))  # type: ignore[arg-type]
         if kind == "posture":
             return Posture(fields.get("posture"))  # type: ignore[arg-type]
         if kind == "stop":
@@ -491,8 +511,11 @@ def plan(
             state = dataclasses.replace(state, gait=action.gait)
             segments.append(Segment(0.0, 0.0, 0.0, 0.0, {**base, "gait": action.gait}))
         elif isinstance(action, Speed):
-            step = limits.speed_step if action.change == "up" else 1.0 / limits.speed_step
-            factor = _clip(state.speed_factor * step, limits.speed_factor_range)
+            if action.change == "set":  # a forward move at the spoken speed
+                factor = _clip(action.mps / NOMINAL_FORWARD, limits.speed_factor_range)
+            else:
+                step = limits.speed_step if action.change == "up" else 1.0 / limits.speed_step
+                factor = _clip(state.speed_factor * step, limits.speed_factor_range)
             state = dataclasses.replace(state, speed_factor=factor)
             segments.append(Segment(0.0, 0.0, 0.0, 0.0, {**base, "speed_factor": factor}))
         elif isinstance(action, Posture):

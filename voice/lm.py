@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from irondog.voice import phrases
 from irondog.voice.commands import (
     ANGLES_DEG,
     DISTANCES_M,
@@ -313,6 +314,24 @@ def _rule_action(words: list[str]) -> str | None:
 _SPLIT = re.compile(r"\b(?:and then|after that|then|next|and)\b")
 
 
+def _join_pieces(transcript: str, pieces: list, read_rest) -> Parse:
+    """One parse of a transcript's ``phrases`` pieces: each piece's rule actions, then its
+    rest as ``read_rest`` reads it; rejected when any rest is; the least confident part's
+    confidence."""
+    actions: list[str] = []
+    confidence = 1.0
+    for piece in pieces:
+        actions.extend(piece.canonical)
+        if piece.rest:
+            part = read_rest(piece.rest)
+            if not part.accepted:
+                return _reject(transcript, part.confidence)
+            actions.append(part.text)
+            confidence = min(confidence, part.confidence)
+    text = " then ".join(actions)
+    return Parse(parse_canonical(text), confidence, text, transcript)
+
+
 class RuleParser:
     """Keyword rules over the normalised transcript (the baseline)."""
 
@@ -322,7 +341,14 @@ class RuleParser:
         self.threshold = threshold
 
     def parse_one(self, transcript: str) -> Parse:
-        """Parse one transcript."""
+        """Parse one transcript (``phrases`` first, as the trained parser does)."""
+        pieces = phrases.read(transcript)
+        if pieces is not None:
+            return _join_pieces(transcript, pieces, self.read_rules)
+        return self.read_rules(transcript)
+
+    def read_rules(self, transcript: str) -> Parse:
+        """The keyword rules' reading of one transcript."""
         text = normalise(transcript)
         # Keep numbers whole before splitting at "and": "one hundred and twenty", "two and a half".
         text = text.replace("hundred and", "hundred").replace(" and a half", " point five")
@@ -625,9 +651,20 @@ class TrainedParser:
     def coverage(self, transcript: str) -> float:
         """Fraction of the transcript's words that commands are made of (0 when empty)."""
         words = normalise(transcript).split()
-        return sum(w in self.command_vocab for w in words) / len(words) if words else 0.0
+        known = self.command_vocab | phrases.VOCABULARY
+        return sum(w in known for w in words) / len(words) if words else 0.0
 
     def parse_one(self, transcript: str) -> Parse:
+        """Parse one transcript: forms the decoder cannot name by ``phrases`` (the rest of
+        their pieces decoded), any other transcript decoded whole (``decode``)."""
+        pieces = phrases.read(transcript)
+        if pieces is None:
+            return self.decode(transcript)
+        if self.coverage(transcript) < self.min_coverage:
+            return _reject(transcript)
+        return _join_pieces(transcript, pieces, self.decode)
+
+    def decode(self, transcript: str) -> Parse:
         """Constrained greedy decoding of one transcript; rejected when too few of its words
         are command words (``min_coverage``: chatter sharing a word or two with commands)."""
         in_ids = encode_input(transcript, self.vocab, self.cfg.max_in)[None]
@@ -737,6 +774,13 @@ class LlamaParser:
         )
 
     def parse_one(self, transcript: str) -> Parse:
+        """Parse one transcript (``phrases`` first, as the other parsers do)."""
+        pieces = phrases.read(transcript)
+        if pieces is not None:
+            return _join_pieces(transcript, pieces, self.read_model)
+        return self.read_model(transcript)
+
+    def read_model(self, transcript: str) -> Parse:
         """Greedy completion for one transcript, grammar-constrained when needed."""
         text = normalise(transcript)
         if not text:

@@ -32,10 +32,12 @@ class Result:
     transcript: str
     confidence: float
     nbest: tuple[tuple[str, float], ...]
-    reason: str  # "ok", "no speech", "not understood", "too long", "run-on speech"
+    reason: str  # "ok", "no speech", "not understood", "too long", "run-on speech",
+    # or bad input, never guessed at: "clipped", "too quiet", "mostly silence"
     timings_ms: dict[str, float]
     segments: tuple[Any, ...] = ()
     stretch: float = 1.0  # the view (asr.stretch factor) whose reading was taken
+    detail: str = ""  # what is wrong with bad input (its level, its share of clipped samples)
 
     @property
     def accepted(self) -> bool:
@@ -53,6 +55,7 @@ class Result:
             text=self.text,
             message=None if self.accepted else NOT_UNDERSTOOD,
             reason=self.reason,
+            detail=self.detail or None,
             transcript=self.transcript,
             confidence=round(self.confidence, 4),
             nbest=[{"text": t, "confidence": round(c, 4)} for t, c in self.nbest],
@@ -108,6 +111,10 @@ class VoicePipeline:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         samples = audio_io.validate(samples, source, cfg.audio.max_seconds, True)
+        bad = audio_io.quality(samples, cfg.audio.vad_aggressiveness, cfg.audio.allow_clipped)
+        if bad is not None:  # reported, not heard: a guess from such audio is not a command
+            timings["total"] = 1000 * (time.perf_counter() - t0)
+            return Result(None, "none", "", 0.0, (), bad[0], timings, detail=bad[1])
         if cfg.audio.vad:
             span = audio_io.speech_span(samples, cfg.audio.vad_aggressiveness)
             timings["vad"] = 1000 * (time.perf_counter() - t0)
@@ -185,7 +192,8 @@ class VoicePipeline:
     def understand_file(self, path: str | Path) -> Result:
         """Load, validate and understand one audio file."""
         cfg = self.config.audio
-        samples = audio_io.load_audio(path, cfg.max_seconds, cfg.allow_clipped)
+        # Clipped audio is reported in the result (reason "clipped"), not raised.
+        samples = audio_io.load_audio(path, cfg.max_seconds, allow_clipped=True)
         return self.understand(samples, str(path))
 
     def stream(self, chunks: Iterable[np.ndarray]) -> Iterator[tuple[float, Result]]:

@@ -1,0 +1,104 @@
+"""Speech not meant for the robot, heard through the streaming path, with commands among it:
+false accepts, commands found, and Whisper-prompt words in the transcripts of non-commands.
+
+    python benchmarks/voice_rejection.py [--commands 20] [--json out.json]
+
+The stream is non-command sentences (``evalset.CHATTER``, read sentences, digit strings), each
+said by an espeak-ng voice, with held-out paraphrases (``voice/heldout.py``) between them,
+separated by 1 s pauses. Synthetic speech only: no real long recordings ship in the packages
+installed here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+
+import numpy as np
+
+from irondog.voice import evalset, heldout, tts
+from irondog.voice.asr import WHISPER_PROMPT
+from irondog.voice.audio import SAMPLE_RATE
+from irondog.voice.commands import to_json
+from irondog.voice.corpus import normalise
+from irondog.voice.pipeline import VoicePipeline
+
+READ = (
+    "the committee will meet again on the first tuesday of next month",
+    "four seven two nine one eight three",
+    "nine one one zero five",
+    "in nineteen eighty four the population was just over two million",
+    "turn the oven down after forty minutes and leave it to rest",
+    "the train to the airport leaves from platform two",
+    "after the break we will be back with the weather for the weekend",
+    "scientists say the river has been rising for three days",
+    "one two three four five six seven eight nine ten",
+    "and now the news at six o clock",
+)
+
+
+COMMON = (
+    "the to for and a of that after then next over here back go one two three four five "
+    "six seven eight nine ten forty right left"
+)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--commands", type=int, default=20)
+    ap.add_argument("--json", metavar="PATH")
+    args = ap.parse_args()
+    rng = random.Random(22)
+    items = heldout.read()
+    commands = rng.sample(items, args.commands)
+    others = list(evalset.CHATTER) + list(READ)
+    order = [("other", t, None) for t in others] + [("command", c.spoken, c.command)
+                                                     for c in commands]  # fmt: skip
+    rng.shuffle(order)
+    gap = np.zeros(SAMPLE_RATE, np.float32)
+    pieces, spans = [gap], []
+    at = gap.size
+    for kind, text, command in order:
+        speech = tts.speak(text, rng.choice(tts.VOICES), rng.randint(140, 190), 50)
+        spans.append((at / SAMPLE_RATE, (at + speech.size) / SAMPLE_RATE, kind, text, command))
+        pieces += [speech, gap]
+        at += speech.size + gap.size
+    stream = np.concatenate(pieces)
+    pipeline = VoicePipeline()
+    chunks = np.array_split(stream, max(1, stream.size // 8000))
+    heard = list(pipeline.stream(chunks))
+    # The prompt's own words, less everyday function and number words ("for", "the", "two").
+    common = set(COMMON.split())
+    prompt_words = set(normalise(WHISPER_PROMPT).split()) - common
+    false_accepts, found, leaked = [], 0, []
+    for start, end, kind, text, command in spans:
+        inside = [r for s, r in heard if start - 0.5 <= s < end]
+        accepted = [r for r in inside if r.accepted]
+        if kind == "other":
+            false_accepts += [(text, r.text) for r in accepted]
+            spoken = set(normalise(text).split())
+            for r in inside:
+                extra = (set(normalise(r.transcript).split()) & prompt_words) - spoken
+                if extra:
+                    leaked.append((text, r.transcript, sorted(extra)))
+        elif any(to_json(r.command) == to_json(command) for r in accepted):
+            found += 1
+    n_other = len(others)
+    print(f"stream {stream.size / SAMPLE_RATE:.0f} s; load {os.getloadavg()[0]:.1f}")
+    print(f"false accepts: {len(false_accepts)} of {n_other} non-command utterances")
+    print(f"commands understood exactly: {found} of {len(commands)}")
+    print(f"non-command transcripts with prompt words not said: {len(leaked)} of {n_other}")
+    for text, got in false_accepts:
+        print(f"  accepted {text!r} as {got!r}")
+    for text, transcript, extra in leaked:
+        print(f"  {text!r} heard as {transcript!r} (prompt words {extra})")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"false_accepts": false_accepts, "found": found, "commands": len(commands),
+                       "others": n_other, "leaked": leaked}, f, indent=1)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
