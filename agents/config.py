@@ -47,6 +47,10 @@ class TrainConfig:
     # fine-tune a policy; the configured std suits learning new skills on top of it).
     init_noise_from_checkpoint: bool = False
     normalize_observations: bool = True
+    # Native back end: the next rollout runs while the update computes, acting with the
+    # policy from before that update (one update of lag, corrected in the loss by decoupled
+    # PPO's proximal policy and importance weights). False: each rollout waits for the update.
+    overlap_update: bool = True
     seed: int = 0
     checkpoint_every: int = 50  # iterations; 0 only saves at the end
     log_dir: str = "runs/trot"

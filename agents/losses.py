@@ -43,13 +43,23 @@ def gae(
 
 
 def clipped_surrogate(
-    log_prob: jax.Array, old_log_prob: jax.Array, advantages: jax.Array, clip_epsilon: float
+    log_prob: jax.Array,
+    old_log_prob: jax.Array,
+    advantages: jax.Array,
+    clip_epsilon: float,
+    weights: jax.Array | None = None,
 ) -> jax.Array:
-    """PPO policy loss (to minimise): -mean(min(r A, clip(r, 1-e, 1+e) A)), r = pi/pi_old."""
+    """PPO policy loss (to minimise): -mean(w min(r A, clip(r, 1-e, 1+e) A)), r = pi/pi_old.
+
+    ``weights`` (w, default 1) are per-sample importance weights, held constant.
+    """
     ratio = jnp.exp(log_prob - old_log_prob)
     unclipped = ratio * advantages
     clipped = jnp.clip(ratio, 1.0 - clip_epsilon, 1.0 + clip_epsilon) * advantages
-    return -jnp.mean(jnp.minimum(unclipped, clipped))
+    surrogate = jnp.minimum(unclipped, clipped)
+    if weights is not None:
+        surrogate = jax.lax.stop_gradient(weights) * surrogate
+    return -jnp.mean(surrogate)
 
 
 def value_loss(

@@ -6,8 +6,9 @@ Read top to bottom:
   2. ``init_learner``: networks, optimiser and a fresh learner;
   3. ``make_update``: normaliser update, GAE, epochs of clipped-PPO minibatch steps (one jit);
   4. the two rollout drivers, one algorithm:
-     - host loop (native ``mujoco.batch`` env, NumPy in and out): policy inference is jit
-       compiled, the env steps on the host, then the jitted update;
+     - host loop (native ``mujoco.batch`` env, NumPy in and out): the env steps on the host
+       with a NumPy policy forward, and the jitted update of one iteration runs while the
+       next rollout is collected (``train.overlap_update``: one update of policy lag);
      - scan (MJX env, a pure pytree): ``lax.scan`` over ``env.step`` plus the update in one
        compiled function;
   5. ``make_train``: ties them together and runs the iterations.
@@ -28,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from flax import struct
+from threadpoolctl import threadpool_limits
 
 from irondog.agents import distributed, losses, normalize
 from irondog.agents.config import TrainConfig
@@ -151,8 +153,14 @@ def _sample_action(nets: ActorCritic, learner: Learner, obs: jax.Array, t: jax.A
 # --- 3. update ------------------------------------------------------------------------
 
 
-def make_update(cfg: TrainConfig, nets: ActorCritic) -> Callable:
-    """(learner, rollout, episodes) -> (learner, episodes, metrics): one PPO update, pure."""
+def make_update(cfg: TrainConfig, nets: ActorCritic, policy_lag: bool = False) -> Callable:
+    """(learner, rollout, episodes) -> (learner, episodes, metrics): one PPO update, pure.
+
+    ``policy_lag``: the rollout was collected by the policy one update older than
+    ``learner`` (the host driver's overlap); the update then clips against, and measures its
+    KL from, the policy it starts from, and reweights samples by proximal / behaviour
+    probability. Without it the behaviour policy is the proximal one.
+    """
     optimizer = make_optimizer(cfg)
 
     def loss_fn(params, minibatch, obs_normalizer, privileged_normalizer, old_log_std):
@@ -164,8 +172,19 @@ def make_update(cfg: TrainConfig, nets: ActorCritic) -> Callable:
         advantages = minibatch["advantages"]
         if cfg.normalize_advantages:
             advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+        # Decoupled PPO (Hilton et al. 2021, "Batch size-invariance for policy optimization"):
+        # the ratio is taken to the proximal policy (the one this update starts from) and
+        # each sample is weighted by proximal / behaviour probability, which corrects for a
+        # rollout that ran one update behind. Without policy lag the two policies are the
+        # same, the weights are exactly 1 and this is the plain clipped surrogate.
         policy_loss = losses.clipped_surrogate(
-            log_prob, minibatch["log_probs"], advantages, cfg.clip_epsilon
+            log_prob,
+            minibatch["prox_log_probs"],
+            advantages,
+            cfg.clip_epsilon,
+            weights=jnp.exp(minibatch["prox_log_probs"] - minibatch["log_probs"])
+            if policy_lag
+            else None,
         )
         value_loss = losses.value_loss(
             values,
@@ -176,7 +195,7 @@ def make_update(cfg: TrainConfig, nets: ActorCritic) -> Callable:
         entropy = losses.gaussian_entropy(params.log_std)
         total = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy
         kl = losses.gaussian_kl(
-            minibatch["action_means"],
+            minibatch["prox_action_means"],
             old_log_std,
             jax.lax.stop_gradient(mean),
             jax.lax.stop_gradient(params.log_std),
@@ -187,7 +206,7 @@ def make_update(cfg: TrainConfig, nets: ActorCritic) -> Callable:
             "loss/entropy": entropy,
             "loss/kl": kl,
             "loss/clip_fraction": jnp.mean(
-                jnp.abs(jnp.exp(log_prob - minibatch["log_probs"]) - 1.0) > cfg.clip_epsilon
+                jnp.abs(jnp.exp(log_prob - minibatch["prox_log_probs"]) - 1.0) > cfg.clip_epsilon
             ),
         }
         return total, stats
@@ -261,11 +280,21 @@ def make_update(cfg: TrainConfig, nets: ActorCritic) -> Callable:
             cfg.gamma,
             cfg.gae_lambda,
         )
+        if policy_lag:  # the policy this update starts from, on the rollout's observations
+            prox_action_means = nets.action_mean(
+                learner.params, normalize.normalize(obs_normalizer, rollout.obs)
+            )  # (T, N, A)
+            prox_log_probs = losses.gaussian_log_prob(
+                rollout.actions, prox_action_means, learner.params.log_std
+            )  # (T, N)
+        else:
+            prox_action_means, prox_log_probs = rollout.action_means, rollout.log_probs
         samples = {
             "obs": rollout.obs,
             "privileged_obs": rollout.privileged_obs,
             "actions": rollout.actions,
-            "action_means": rollout.action_means,
+            "prox_action_means": prox_action_means,
+            "prox_log_probs": prox_log_probs,
             "log_probs": rollout.log_probs,
             "values": values,
             "advantages": advantages,
@@ -325,49 +354,109 @@ def _next_privileged_obs(state: Any, xp: Any) -> Any:
     return xp.where(done, state.info["terminal_privileged_obs"], state.privileged_obs)
 
 
-def _host_iteration(env, mesh, act, update, cfg: TrainConfig):
-    """Native back end: the batch steps on the host; inference and update are compiled."""
+# NumPy twins of networks.ACTIVATIONS, for the host driver's policy forward.
+_NUMPY_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "elu": lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
+    "relu": lambda x: np.maximum(x, 0),
+    "tanh": np.tanh,
+    "swish": lambda x: x / (1.0 + np.exp(-x)),
+    "silu": lambda x: x / (1.0 + np.exp(-x)),
+}
 
-    def iteration(learner: Learner, env_state: Any, episodes: EpisodeStats):
-        columns: dict[str, list] = {
-            k: []
-            for k in (
-                "obs",
-                "privileged_obs",
-                "next_privileged_obs",
-                "rewards",
-                "dones",
-                "truncations",
-            )
-        }
-        device_columns: dict[str, list] = {"actions": [], "action_means": [], "log_probs": []}
+
+def _numpy_policy(cfg: TrainConfig, mesh, num_envs: int, action_size: int) -> Callable:
+    """behaviour learner -> act(obs (n, obs), t) -> (env action, raw, mean, logp), NumPy.
+
+    The host driver runs the policy forward in NumPy rather than through JAX so that it
+    never queues behind an update running on the JAX CPU device (one CPU device executes
+    one computation at a time). The Gaussian noise is drawn in JAX, once per rollout, with
+    the keys ``_sample_action`` uses, so both drivers sample the same actions.
+    """
+    activation = _NUMPY_ACTIVATIONS[cfg.activation]
+    noise_sharding = distributed.batch_sharding(mesh, axis=1)
+
+    @jax.jit
+    def rollout_noise(rng: jax.Array, stream: jax.Array) -> jax.Array:  # (T, N, A) N(0, 1)
+        # stream 0: _sample_action's keys; stream 1 (3 here, as 1 and 2 are the update's
+        # and the next learner's): a second rollout from the same learner
+        key = jax.random.fold_in(rng, jnp.where(stream == 0, 0, 3))
+        noise = jax.vmap(
+            lambda t: jax.random.normal(jax.random.fold_in(key, t), (num_envs, action_size))
+        )(jnp.arange(cfg.unroll_length))
+        return jax.lax.with_sharding_constraint(noise, noise_sharding)
+
+    def for_learner(learner: Learner, stream: int = 0) -> Callable:
+        params, norm = distributed.to_host((learner.params, learner.obs_normalizer))
+        actor = params.actor["params"]
+        layers = [
+            (actor[f"Dense_{i}"]["kernel"], actor[f"Dense_{i}"]["bias"]) for i in range(len(actor))
+        ]
+        log_std = params.log_std  # (A,)
+        std = np.exp(log_std)
+        noise = distributed.to_local(rollout_noise(learner.rng, stream), axis=1)  # (T, n, A)
+
+        def act(obs: np.ndarray, t: int):
+            x = np.clip((obs - norm.mean) / norm.std, -normalize.CLIP, normalize.CLIP)
+            for i, (kernel, bias) in enumerate(layers):
+                x = x @ kernel + bias
+                if i < len(layers) - 1:
+                    x = activation(x)
+            mean = x  # (n, A)
+            raw = mean + std * noise[t]
+            z = (raw - mean) / std
+            log_prob = np.sum(-0.5 * z**2 - log_std - 0.5 * losses.LOG_2PI, axis=-1)  # (n,)
+            return np.clip(raw, -1.0, 1.0), raw, mean, log_prob
+
+        return act
+
+    return for_learner
+
+
+def _host_rollout(env, cfg: TrainConfig) -> Callable:
+    """Native back end: ``(act, env_state) -> (env_state, host columns)``; all NumPy."""
+    names = (
+        "obs",
+        "privileged_obs",
+        "next_privileged_obs",
+        "actions",
+        "action_means",
+        "log_probs",
+        "rewards",
+        "dones",
+        "truncations",
+    )
+
+    def rollout(act: Callable, env_state: Any):
+        # threadpoolctl: one BLAS thread. The policy's matrices are small, and OpenBLAS's
+        # worker threads, which spin while they wait, would take cores from the update
+        # running beside the rollout and from the simulation threads (measured: the overlap
+        # was slower than none with them, 1.2x faster without; benchmarks/RESULTS.md).
+        with threadpool_limits(limits=1, user_api="blas"):
+            return collect(act, env_state)
+
+    def collect(act: Callable, env_state: Any):
+        columns: dict[str, list] = {k: [] for k in names}
         env_metrics: dict[str, list] = {}
         for t in range(cfg.unroll_length):
-            obs = distributed.shard(mesh, np.asarray(env_state.obs, np.float32))
-            action, raw, mean, log_prob = act(learner, obs, jnp.int32(t))
-            columns["obs"].append(env_state.obs)
+            obs = np.asarray(env_state.obs, np.float32)
+            action, raw, mean, log_prob = act(obs, t)
+            columns["obs"].append(obs)
             columns["privileged_obs"].append(env_state.privileged_obs)
-            env_state = env.step(env_state, distributed.to_local(action))
+            env_state = env.step(env_state, action.astype(np.float32))
             columns["next_privileged_obs"].append(_next_privileged_obs(env_state, np))
+            columns["actions"].append(raw)
+            columns["action_means"].append(mean)
+            columns["log_probs"].append(log_prob)
             columns["rewards"].append(env_state.reward)
             columns["dones"].append(env_state.done)
             columns["truncations"].append(env_state.truncated)
             for name, value in env_state.metrics.items():
                 env_metrics.setdefault(name, []).append(value)
-            device_columns["actions"].append(raw)
-            device_columns["action_means"].append(mean)
-            device_columns["log_probs"].append(log_prob)
         host = {k: np.stack(v).astype(np.float32) for k, v in columns.items()}
         host_metrics = {k: np.stack(v).astype(np.float32) for k, v in env_metrics.items()}
-        rollout = Rollout(
-            **distributed.shard(mesh, host, axis=1),
-            **{k: jnp.stack(v) for k, v in device_columns.items()},
-            env_metrics=distributed.shard(mesh, host_metrics, axis=1),
-        )
-        learner, episodes, metrics = update(learner, rollout, episodes)
-        return learner, env_state, episodes, metrics
+        return env_state, host, host_metrics
 
-    return iteration
+    return rollout
 
 
 def _scan_iteration(env, nets: ActorCritic, update, cfg: TrainConfig):
@@ -430,10 +519,10 @@ def make_train(
     nets = make_networks(
         cfg, env.observation_size, env.privileged_observation_size, env.action_size
     )
-    update = make_update(cfg, nets)
-    act = jax.jit(lambda learner, obs, t: _sample_action(nets, learner, obs, t))
-    host_iteration = _host_iteration(env, mesh, act, jax.jit(update), cfg)
-    scan_iteration = _scan_iteration(env, nets, update, cfg)
+    host_policy = _numpy_policy(cfg, mesh, num_envs, env.action_size)
+    host_rollout = _host_rollout(env, cfg)
+    host_update = jax.jit(make_update(cfg, nets, policy_lag=cfg.overlap_update))
+    scan_iteration = _scan_iteration(env, nets, make_update(cfg, nets), cfg)
     base_seed = cfg.seed + jax.process_index() if env_seed is None else env_seed
 
     def train(
@@ -451,7 +540,6 @@ def make_train(
         on_host = isinstance(env_state.obs, np.ndarray)
         if not on_host:
             env_state = _place(mesh, env_state, env.num_envs)
-        iteration = host_iteration if on_host else scan_iteration
         episodes = distributed.shard(
             mesh,
             EpisodeStats(
@@ -459,12 +547,10 @@ def make_train(
                 running_length=np.zeros(env.num_envs, np.float32),
             ),
         )
-        history = []
-        for _ in range(start, num_iterations):
-            started = time.perf_counter()
-            learner, env_state, episodes, metrics = iteration(learner, env_state, episodes)
+        history: list[dict[str, float]] = []
+
+        def finish(learner: Learner, metrics: dict, seconds: float) -> None:
             metrics = {k: float(v) for k, v in distributed.to_host(metrics).items()}
-            seconds = time.perf_counter() - started
             metrics["iteration"] = float(distributed.to_host(learner.iteration))
             metrics["env_steps"] = float(distributed.to_host(learner.env_steps))
             metrics["time/iteration_s"] = seconds
@@ -472,6 +558,53 @@ def make_train(
             history.append(metrics)
             if callback is not None:
                 callback(learner, metrics)
+
+        if not on_host:
+            for _ in range(start, num_iterations):
+                started = time.perf_counter()
+                learner, env_state, episodes, metrics = scan_iteration(learner, env_state, episodes)
+                jax.block_until_ready(metrics)
+                finish(learner, metrics, time.perf_counter() - started)
+            return TrainResult(learner, history)
+
+        # Host driver. JAX dispatches the update asynchronously, so while it computes, the
+        # next rollout steps the simulations; with train.overlap_update that rollout acts
+        # with the policy from before that update (one update of lag, which the update
+        # corrects for, see make_update). An iteration's time runs from the start of its
+        # rollout to the start of the next one, the callbacks left out; its metrics and
+        # callback come once the next rollout has been collected.
+        act = host_policy(learner)
+        pending = None  # (learner, metrics, started, callback seconds) of the update in flight
+        for _ in range(start, num_iterations):
+            started = time.perf_counter()
+            try:
+                env_state, host, host_metrics = host_rollout(act, env_state)
+            except KeyboardInterrupt:  # the update in flight is finished work: report it
+                if pending is not None:
+                    jax.block_until_ready(pending[1])
+                    seconds = time.perf_counter() - pending[2] - pending[3]
+                    finish(pending[0], pending[1], seconds)
+                raise
+            callback_s = 0.0
+            if pending is not None:
+                collected = time.perf_counter()
+                finish(pending[0], pending[1], started - pending[2] - pending[3])
+                callback_s = time.perf_counter() - collected
+            rollout = Rollout(
+                **distributed.shard(mesh, host, axis=1),
+                env_metrics=distributed.shard(mesh, host_metrics, axis=1),
+            )
+            if cfg.overlap_update:  # the learner is ready: its update ran during the rollout
+                # The first two rollouts both act with the initial policy: fresh noise for
+                # the second.
+                act = host_policy(learner, stream=int(pending is None))
+            learner, episodes, metrics = host_update(learner, rollout, episodes)
+            if not cfg.overlap_update:
+                act = host_policy(learner)  # waits for the update
+            pending = (learner, metrics, started, callback_s)
+        if pending is not None:
+            jax.block_until_ready(pending[1])
+            finish(pending[0], pending[1], time.perf_counter() - pending[2] - pending[3])
         return TrainResult(learner, history)
 
     train.num_iterations = num_iterations  # type: ignore[attr-defined]

@@ -2,15 +2,19 @@
 
 1. raw ``mujoco.batch`` stepping (plain Batch.step with a NumPy PD law, as envs/bench.py),
 2. the native env's ``step`` with fixed random actions (the task functions included),
-3. irondog PPO training (rollout + jitted inference + jitted update), first iteration
-   (compilation) excluded,
-4. stable-baselines3 PPO through the SB3 VecEnv adapter, same settings and the same budget.
+3. irondog PPO training (rollout with a NumPy policy forward, jitted update overlapped with
+   the next rollout: ``train.overlap_update``), first iteration (compilation) excluded,
+4. the same with ``train.overlap_update=false`` (each rollout waits for the update), unless
+   ``--skip-waiting``,
+5. stable-baselines3 PPO through the SB3 VecEnv adapter, same settings and the same budget.
 
 The machine is shared, so its load swings: 1 and 2 are measured for ``--chunk`` seconds
-after every PPO iteration (outside PPO's own timing) and the table reports medians.
+after every PPO iteration (outside PPO's own timing) and the table reports medians over the
+iterations of both PPO runs.
 
     python benchmarks/train_throughput.py                       # trot_cpu preset, 512 envs
     python benchmarks/train_throughput.py --budget 600000 --skip-sb3 env.num_envs=1024
+    python benchmarks/train_throughput.py --config configs/train/joystick_cpu.yaml --skip-sb3
 
 Prints a Markdown table (paste into benchmarks/RESULTS.md).
 """
@@ -69,6 +73,7 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=400_000, help="env steps per trainer")
     parser.add_argument("--chunk", type=float, default=1.0, help="s per reference sample")
     parser.add_argument("--skip-sb3", action="store_true")
+    parser.add_argument("--skip-waiting", action="store_true", help="no overlap_update=false run")
     args = parser.parse_args()
     run = load(RunConfig, args.config, args.overrides)
     env_cfg = registry.make_config(run.train.env_name, run.env)
@@ -97,28 +102,42 @@ def main() -> None:
     cfg = run.train
     per_iteration = n * cfg.unroll_length
     iterations = max(2, math.ceil(args.budget / per_iteration))
-    env = registry.make(cfg.env_name, run.env)
-    train = ppo.make_train(dataclasses.replace(cfg, num_iterations=iterations), env)
-    started = time.perf_counter()
-    result = train(jax.random.PRNGKey(cfg.seed), callback=measure_references)
-    total = time.perf_counter() - started
-    steady = result.history[1:]
-    ours_sps = float(np.median([m["time/steps_per_s"] for m in steady]))
+    variants = [("overlapped update", True)]
+    if not args.skip_waiting:
+        variants.append(("update not overlapped", False))
+    rows = []
+    summaries = []
+    ppo_sps = {}
+    for label, overlap in variants:
+        env = registry.make(cfg.env_name, run.env)
+        train_cfg = dataclasses.replace(cfg, num_iterations=iterations, overlap_update=overlap)
+        train = ppo.make_train(train_cfg, env)
+        started = time.perf_counter()
+        result = train(jax.random.PRNGKey(cfg.seed), callback=measure_references)
+        total = time.perf_counter() - started
+        steady = result.history[1:]
+        ppo_sps[overlap] = float(np.median([m["time/steps_per_s"] for m in steady]))
+        history = result.history
+        returns = [m["episode/return"] for m in history if np.isfinite(m["episode/return"])]
+        rows.append(
+            (
+                f"irondog PPO, {label}, {iterations} iterations ({iterations * per_iteration} "
+                "steps)",
+                ppo_sps[overlap],
+                f"{returns[-1]:.3g}" if returns else "n/a",
+                f"{history[-1]['env/tracking_error']:.3f}",
+            )
+        )
+        summaries.append(
+            f"irondog PPO, {label}: first iteration (compilation) "
+            f"{history[0]['time/iteration_s']:.1f} s, wall {total:.1f} s in all"
+        )
     raw_env = float(np.median(raw_samples[1:]))
     stepped = float(np.median(env_samples[1:]))
-    returns = [m["episode/return"] for m in result.history if np.isfinite(m["episode/return"])]
-    errors = [m["env/tracking_error"] for m in result.history]
-    compile_s = result.history[0]["time/iteration_s"]
-
     rows = [
         ("raw mujoco.batch (Batch.step, NumPy PD)", raw_env, "", ""),
         ("native env.step, random actions", stepped, "", ""),
-        (
-            f"irondog PPO, {iterations} iterations ({iterations * per_iteration} steps)",
-            ours_sps,
-            f"{returns[-1]:.3g}" if returns else "n/a",
-            f"{errors[-1]:.3f}",
-        ),
+        *rows,
     ]
     if not args.skip_sb3:
         sb3 = sb3_baseline.train(run, iterations * per_iteration)
@@ -134,12 +153,15 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- |")
     for name, sps, ret, err in rows:
         print(f"| {name} | {sps:,.0f} | {sps / raw_env:.2f} | {ret} | {err} |")
-    print(
-        f"\nirondog PPO: first iteration (compilation) {compile_s:.1f} s, "
-        f"wall {total:.1f} s in all; vs env.step {ours_sps / stepped:.2f}"
-    )
+    print()
+    for line in summaries:
+        print(line)
+    print(f"irondog PPO (overlapped) / env.step: {ppo_sps[True] / stepped:.2f}")
+    if False in ppo_sps:
+        print(f"overlapped / not overlapped: {ppo_sps[True] / ppo_sps[False]:.2f}")
     if not args.skip_sb3:
-        print(f"irondog PPO / SB3 PPO steps/s: {ours_sps / rows[-1][1]:.1f}x")
+        print(f"irondog PPO (overlapped) / SB3 PPO steps/s: {ppo_sps[True] / rows[-1][1]:.1f}x")
+    print(f"# load average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Evaluate a policy: parallel episodes, tracking, falls, cost of transport, torques, gait.
 
-    irondog eval --checkpoint runs/trot [--command vx=0.5,vy=0,yaw=0] [--episodes 16]
+    irondog eval --checkpoint examples/joystick_cpu [--command vx=1.0,vy=0,yaw=0.5] [--episodes 16]
     irondog eval --policy zero --episodes 4 --seconds 2 --json metrics.json
     irondog eval --checkpoint runs/trot --motor configs/motor/trot_optimized.yaml
     irondog eval --checkpoint runs/gaits_cpu --gait bound

@@ -1,8 +1,9 @@
 """Export a trained policy to one ONNX file with self-describing metadata.
 
-    irondog export --checkpoint runs/trot/checkpoint_00000100.msgpack --out policy.onnx
-    irondog export --checkpoint runs/trot --out policy.onnx       # the latest in a folder
-    irondog export --random --config configs/train/trot_cpu.yaml --out untrained.onnx
+    irondog export --checkpoint examples/joystick_cpu --out policy.onnx   # the shipped policy
+    irondog export --checkpoint runs/joystick_cpu --out policy.onnx     # the latest in a folder
+    irondog export --checkpoint runs/joystick_cpu/checkpoint_00000100.msgpack --out policy.onnx
+    irondog export --random --config configs/train/joystick_cpu.yaml --out untrained.onnx
     irondog export --scripted-trot --out trot.onnx   # walks with --gait trot, untrained
     irondog export --sb3 sb3_model.zip --vecnormalize vecnormalize.pkl --out policy.onnx
 

@@ -1,6 +1,7 @@
 """Drive the native MuJoCo CyberDog 2 from an ONNX policy file alone (no JAX) and report.
 
-    irondog play-onnx policy.onnx --command vx=0.5,vy=0,yaw=0 --duration 10
+    irondog export --checkpoint examples/joystick_cpu --out policy.onnx
+    irondog play-onnx policy.onnx --command vx=1.0,vy=0,yaw=0.5 --duration 10
     irondog play-onnx policy.onnx --friction 0.4 --added-mass 1.0 --integrator euler
 
 Physics options probe robustness: each changes the model the policy was trained on.

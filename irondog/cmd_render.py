@@ -1,7 +1,7 @@
 """Render a video of a policy offscreen (no display needed): tracking camera, command overlay.
 
-    irondog render --checkpoint runs/trot --out run.mp4
-    irondog render --checkpoint runs/trot --out grid.gif --grid 4     # 16 robots at once
+    irondog render --checkpoint examples/joystick_cpu --command vx=1.0,vy=0,yaw=0.5 --out run.mp4
+    irondog render --checkpoint examples/joystick_cpu --out grid.gif --grid 4   # 16 robots at once
     irondog render --policy zero --out stand.mp4 --seconds 2
     irondog render --checkpoint runs/gaits_cpu --gait bound --out bound.mp4
     irondog render --checkpoint runs/gaits_cpu --gait trot:4,bound:4,walk:4 --out switch.mp4

@@ -1,6 +1,6 @@
 """Write a self-contained HTML report of a policy: video, gait and motor plots, metrics.
 
-    irondog report --checkpoint runs/trot --out report/
+    irondog report --checkpoint examples/joystick_cpu --out report/
     irondog report --policy zero --out report/ --episodes 4 --seconds 3
 
 report/index.html embeds everything (send the one file); the media are also saved beside it.

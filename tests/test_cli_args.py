@@ -77,4 +77,4 @@ def test_help_shows_defaults(capsys) -> None:
     with pytest.raises(SystemExit):
         cli.main(["eval", "--help"])
     out = capsys.readouterr().out
-    assert "    irondog eval --checkpoint runs/trot" in out  # docstring lines kept as written
+    assert "    irondog eval --checkpoint examples/joystick_cpu" in out  # docstring kept as written

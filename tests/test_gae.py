@@ -52,6 +52,12 @@ def test_clipped_surrogate() -> None:
     log_prob = jnp.log(jnp.array([1.5, 0.5]))
     loss = losses.clipped_surrogate(log_prob, jnp.zeros(2), jnp.array([2.0, -1.0]), 0.2)
     assert float(loss) == pytest.approx(-(2.4 - 0.8) / 2, rel=1e-6)
+    # importance weights 0.5 and 2 scale each sample's term: -(0.5 * 2.4 + 2 * -0.8) / 2
+    weights = jnp.array([0.5, 2.0])
+    weighted = losses.clipped_surrogate(
+        log_prob, jnp.zeros(2), jnp.array([2.0, -1.0]), 0.2, weights=weights
+    )
+    assert float(weighted) == pytest.approx(-(1.2 - 1.6) / 2, rel=1e-6)
 
 
 def test_value_loss_with_and_without_clipping() -> None:

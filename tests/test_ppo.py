@@ -40,12 +40,26 @@ def test_host_driver_learns(host_run: ppo.TrainResult) -> None:
     assert last["env_steps"] == 12 * 64 * 16
 
 
-def test_scan_driver_matches_host_driver(host_run: ppo.TrainResult) -> None:
-    cfg = dataclasses.replace(CFG, num_iterations=3)
+def test_scan_driver_matches_host_driver() -> None:
+    # Without the overlap the host driver (NumPy policy forward) and the scan driver (JAX)
+    # sample the same actions from the same policies.
+    cfg = dataclasses.replace(CFG, num_iterations=3, overlap_update=False)
+    host = ppo.make_train(cfg, NumpyPointMassEnv(64))(jax.random.PRNGKey(0))
     scan = ppo.make_train(cfg, PointMassEnv(64))(jax.random.PRNGKey(0))
-    for host, compiled in zip(host_run.history[:3], scan.history, strict=True):
+    for on_host, compiled in zip(host.history, scan.history, strict=True):
         for key in ("reward/per_step", "loss/value", "loss/policy", "env/tracking_error"):
-            assert compiled[key] == pytest.approx(host[key], rel=1e-4, abs=1e-6), key
+            assert compiled[key] == pytest.approx(on_host[key], rel=1e-4, abs=1e-6), key
+
+
+def test_overlapped_rollout_acts_one_update_behind(host_run: ppo.TrainResult) -> None:
+    # The first rollout is the same either way; the second acts with the initial policy
+    # (fresh noise) while the first update computes, so from there the runs part.
+    cfg = dataclasses.replace(CFG, num_iterations=3, overlap_update=False)
+    waiting = ppo.make_train(cfg, NumpyPointMassEnv(64))(jax.random.PRNGKey(0)).history
+    overlapped = host_run.history
+    assert overlapped[0]["reward/per_step"] == waiting[0]["reward/per_step"]
+    assert overlapped[1]["reward/per_step"] != waiting[1]["reward/per_step"]
+    assert all(np.isfinite(m["loss/policy"]) for m in overlapped)
 
 
 def test_same_seed_gives_identical_first_returns(host_run: ppo.TrainResult) -> None:
