@@ -94,6 +94,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         default=0.05,
         help="s without spi_data/state_estimator before damping (--robot cyberdog2)",
     )
+    parser.add_argument(
+        "--interpolate",
+        action="store_true",
+        help="move the 500 Hz targets linearly between policy steps instead of holding them "
+        "(--robot cyberdog2)",
+    )
     steer = parser.add_mutually_exclusive_group()
     steer.add_argument(
         "--keyboard", action="store_true", help="steer with the arrow keys (--robot cyberdog2)"
@@ -166,8 +172,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"policy file {args.policy} does not exist")
     if args.robot == "cyberdog2":
         return _run_lcm(args)
-    if args.keyboard or args.voice:
-        raise UserError("--keyboard and --voice steer --robot cyberdog2 only")
+    if args.keyboard or args.voice or args.interpolate:
+        raise UserError("--keyboard, --voice and --interpolate are --robot cyberdog2 options")
     if args.channel is None:
         raise UserError("--channel is required for CAN (or pass --robot cyberdog2 for LCM)")
     try:
@@ -257,7 +263,7 @@ def _run_lcm(args: argparse.Namespace) -> int:
         config = cd.LcmDeployConfig(
             command=tuple(command), gait=None if gait is None else tuple(gait),
             stand_time=args.stand_time, realtime_priority=args.rt_priority,
-            feedback_timeout=args.feedback_timeout,
+            feedback_timeout=args.feedback_timeout, interpolate=args.interpolate,
         )  # fmt: skip
         cd.check_policy(policy.metadata)
     except ValueError as err:

@@ -227,6 +227,78 @@ def _until(condition, timeout=5.0):
         time.sleep(0.001)
 
 
+class _Alternating:
+    """A stand-in policy: the real one's metadata, actions +/- ``size`` on alternate steps."""
+
+    def __init__(self, policy, size):
+        self.metadata, self.size, self.calls = policy.metadata, size, 0
+
+    def __call__(self, obs):
+        self.calls += 1
+        return np.full(12, self.size if self.calls % 2 else -self.size, np.float32)
+
+
+def _drive_frames(loop, frames):
+    """Run ``loop.frame`` by hand on an upright, perfectly tracking robot; the q_des sent."""
+    sent = []
+    loop.node.publish = lambda channel, data: sent.append(
+        np.asarray(motor_ctrl_lcmt.decode(data).q_des)
+    )
+    upright = state_estimator_lcmt()
+    upright.quat = [0.0, 0.0, 0.0, 1.0]
+    loop.imu = cd.body_state(upright)
+    loop.q = loop.default_pose.copy()
+    loop.qd = np.zeros(12)
+    loop.seen = dict.fromkeys(loop.seen, np.inf)  # fresh data on every channel
+    for k in range(frames):
+        loop.frame(k, loop.default_pose)
+        loop.q = cd.wire_to_policy(sent[-1], loop.index)  # the joints reach each target
+    return np.array(sent)  # (frames, 12) motor sense, SDK order
+
+
+@pytest.mark.parametrize("interpolate", [False, True])
+def test_targets_between_policy_steps_hold_or_interpolate_within_the_jump_limits(
+    trot_policy, interpolate
+):
+    # Actions +/-0.8 x action_scale 0.4: each policy step moves every joint 0.64 rad, more
+    # than any per-frame jump limit (8/10/12 deg = 0.14/0.17/0.21 rad).
+    config = cd.LcmDeployConfig(stand_time=0.0, interpolate=interpolate)
+    loop = cd.LcmDeployLoop(_Alternating(trot_policy, 0.8), _memq(), config)
+    every = loop.every
+    sent = _drive_frames(loop, 6 * every)
+    loop.close()
+    step = np.abs(np.diff(sent, axis=0))  # (frames - 1, 12) rad per board frame
+    assert (step <= cd.JUMP_LIMIT + 1e-6).all()  # never a jump the board would clamp
+    assert loop.counts["policy_steps"] == 6
+    joints = sent @ np.diag(cd.SIG)  # SDK joint sense
+    target = trot_policy.metadata["default_pose"][1] + 0.4 * 0.8 * np.array([1, -1] * 3)
+    if interpolate:
+        # Linear inside each policy step, 1/every of the step per frame, the step's target
+        # reached on its last frame, and nothing left for the jump clamp to do.
+        assert loop.counts["jump_clamps"] == 0
+        hip = joints[:, 1].reshape(6, every)
+        inside = np.diff(hip[1:], axis=1)  # frame to frame within steps 2..6
+        expected = np.sign(np.diff(target))[:, None] * 0.64 / every
+        np.testing.assert_allclose(inside, np.broadcast_to(expected, inside.shape), atol=1e-5)
+        np.testing.assert_allclose(hip[:, -1], target, atol=1e-5)
+    else:
+        # Held: the new target at once, limited by our jump clamp (counted), then constant.
+        assert loop.counts["jump_clamps"] > 0
+        hip = joints[:, 1].reshape(6, every)
+        np.testing.assert_allclose(hip[1:, 0] - hip[:-1, -1],
+                                   np.sign(np.diff(target)) * (cd.JUMP_LIMIT[1] - 1e-4),
+                                   atol=1e-5)  # fmt: skip
+        np.testing.assert_allclose(hip[:, -1], target, atol=1e-5)  # reached within the step
+
+
+def test_frame_target():
+    start, end = np.zeros(12), np.ones(12)
+    np.testing.assert_array_equal(cd.frame_target(start, end, 0, 10, False), end)
+    np.testing.assert_allclose(cd.frame_target(start, end, 0, 10, True), 0.1)
+    np.testing.assert_allclose(cd.frame_target(start, end, 4, 10, True), 0.5)
+    np.testing.assert_allclose(cd.frame_target(start, end, 9, 10, True), 1.0)
+
+
 def test_board_link_timeouts_and_wrong_messages_are_counted():
     urls = _memq()
     with cd.SimulatedCyberDog2(urls) as sim:
