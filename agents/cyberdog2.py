@@ -179,6 +179,33 @@ class LcmError(RuntimeError):
     """An LCM URL that cannot be opened, or a board that does not answer."""
 
 
+def open_lcm(url: str) -> Any:
+    """``lcm.LCM(url)``, or an LcmError in one line with the C library's reason and the route.
+
+    The lcm C library prints why a URL failed on file descriptor 2 and raises a bare
+    "Couldn't create LCM"; that text is caught here and goes into the one-line message.
+    """
+    import tempfile
+
+    import lcm  # PyPI lcm: the LCM project's own Python binding
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            return lcm.LCM(url)
+        except (RuntimeError, OSError) as err:
+            failure: BaseException | None = err
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        caught.seek(0)
+        said = " ".join(caught.read().decode(errors="replace").split())
+    reason = "; ".join(part for part in (said, str(failure)) if part)
+    raise LcmError(f"cannot open LCM URL {url!r} ({reason}); {ROUTE_HINT}")
+
+
 class _Endpoint:
     """One ``lcm.LCM`` per URL in this process, with the one thread that calls handle().
 
@@ -188,12 +215,7 @@ class _Endpoint:
     """
 
     def __init__(self, url: str) -> None:
-        import lcm
-
-        try:
-            self.lc = lcm.LCM(url)
-        except (RuntimeError, OSError) as err:
-            raise LcmError(f"cannot open LCM URL {url!r} ({err}); {ROUTE_HINT}") from None
+        self.lc = open_lcm(url)
         self.url = url
         self.users = 0
         self.callbacks: dict[str, list[Callable[[bytes], None]]] = {}
@@ -301,8 +323,21 @@ def channel_urls(board_url: str = BOARD_URL, state_url: str | None = None) -> di
     }
 
 
+# Every SDK type has fixed-size fields only, so each has one encoded size (fingerprint included).
+_SIZES = {
+    kind: len(kind().encode())
+    for kind in (motor_ctrl_lcmt, motor_ctrl_state_lcmt, spi_data_t, state_estimator_lcmt)
+}
+
+
 def _decode(kind: type, data: bytes) -> Any:
-    """Decode one message, None when the bytes are not a ``kind`` (wrong type or length)."""
+    """Decode one message, None when the bytes are not a ``kind`` (wrong type or length).
+
+    The generated decoder checks the fingerprint and a short buffer but not trailing bytes;
+    the length is checked here.
+    """
+    if len(data) != _SIZES[kind]:
+        return None
     try:
         return kind.decode(data)
     except (ValueError, struct.error):
@@ -542,6 +577,13 @@ class LcmDeployConfig:
             raise ValueError(f"deploy: damping_kd must be in (0, {KD_MAX}]")
 
 
+# What the deploy loop can build an observation from (spi_data, state_estimator, its own state).
+LCM_OBSERVATIONS = frozenset(
+    ("local_linvel", "gyro", "gravity", "joint_pos", "joint_vel", "last_action", "command",
+     "gait", "clock")
+)  # fmt: skip
+
+
 def frame_target(
     start: np.ndarray, end: np.ndarray, j: int, every: int, interpolate: bool
 ) -> np.ndarray:
@@ -556,8 +598,30 @@ def frame_target(
 
 
 def check_policy(meta: Mapping[str, Any]) -> np.ndarray:
-    """Refuse a policy that does not fit the CyberDog 2; its joints' SDK indices."""
+    """Refuse a policy that does not fit the CyberDog 2; its joints' SDK indices.
+
+    Each refusal is a ValueError naming the metadata field: joint_names, action_size,
+    default_pose, control_dt, kp / kd, observation_layout.
+    """
     index = policy_index(meta["joint_names"])
+    if int(meta["action_size"]) != 12:
+        raise ValueError(f"policy action_size {meta['action_size']} is not the CyberDog 2's 12")
+    pose = np.asarray(meta["default_pose"], dtype=np.float64)
+    ranges = JOINT_RANGES[index]
+    fits = pose.shape == (12,)
+    outside = np.flatnonzero((pose < ranges[:, 0]) | (pose > ranges[:, 1])) if fits else []
+    if not fits or len(outside):
+        i = int(outside[0]) if len(outside) else 0
+        raise ValueError(
+            f"policy default_pose {pose.tolist()} is not 12 angles inside the CyberDog 2's "
+            f"joint ranges (e.g. {meta['joint_names'][i]}: {ranges[i, 0]:g}..{ranges[i, 1]:g} rad)"
+        )
+    unknown = [i["name"] for i in meta["observation_layout"] if i["name"] not in LCM_OBSERVATIONS]
+    if unknown:
+        raise ValueError(
+            f"policy observation_layout needs {unknown}, which the CyberDog 2's messages do not "
+            f"give (they give {sorted(LCM_OBSERVATIONS)})"
+        )
     ratio = float(meta["control_dt"]) * BOARD_RATE
     if not (ratio >= 1 and abs(ratio - round(ratio)) < 1e-6):
         raise ValueError(

@@ -113,14 +113,17 @@ def test_sdk_ranges_are_the_model_ranges():
     np.testing.assert_allclose(ids.joint_range, cd.JOINT_RANGES, atol=0.01)
 
 
-def test_policy_that_does_not_fit_is_refused():
+def test_policy_that_does_not_fit_is_refused(trot_policy):
     with pytest.raises(ValueError, match="joint_names"):
         cd.policy_index(list(JOINT_NAMES[:11]) + ["tail"])
-    meta = {"joint_names": list(JOINT_NAMES), "control_dt": 0.003, "kp": 25.0, "kd": 0.5}
-    with pytest.raises(ValueError, match="control_dt"):
-        cd.check_policy(meta)
-    with pytest.raises(ValueError, match="kp"):
-        cd.check_policy({**meta, "control_dt": 0.02, "kp": 500.0})
+    meta = trot_policy.metadata
+    cd.check_policy(meta)  # the trained policy fits
+    for field, value in [("control_dt", 0.003), ("control_dt", 0.001), ("kp", 500.0),
+                         ("kd", 11.0), ("action_size", 8)]:  # fmt: skip
+        with pytest.raises(ValueError, match=field):
+            cd.check_policy({**meta, field: value})
+    with pytest.raises(ValueError, match="default_pose"):
+        cd.check_policy({**meta, "default_pose": [0.9] + meta["default_pose"][1:]})  # abad
 
 
 def test_body_state_frames():
@@ -334,10 +337,93 @@ def test_no_board_is_a_one_line_error_with_the_route(trot_policy):
     assert "\n" not in str(err.value)
 
 
-def test_bad_url_is_a_one_line_error():
-    with pytest.raises(cd.LcmError, match="cannot open LCM URL 'bogus://x'.*route") as err:
-        cd.LcmNode(cd.channel_urls("bogus://x"))
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("bogus://x", "Couldn't create LCM"),
+        ("udpm://999.1.1.1:7667", "Bad multicast IP address"),  # the C library's words
+        ("udpm://239.255.76.67:99999", "Bad multicast port"),
+    ],
+)
+def test_bad_url_is_a_one_line_error(url, reason, capfd):
+    with pytest.raises(cd.LcmError, match=f"cannot open LCM URL '{url}'.*route") as err:
+        cd.LcmNode(cd.channel_urls(url))
+    assert reason in str(err.value) and "auto_lcm_init.sh" in str(err.value)
     assert "\n" not in str(err.value)
+    assert capfd.readouterr().err == ""  # the library's own stderr lines went into the message
+
+
+def test_wrong_messages_on_every_channel_are_counted_and_skipped(trot_policy):
+    urls = _memq()
+    with cd.SimulatedCyberDog2(urls):
+        loop = cd.LcmDeployLoop(
+            trot_policy, urls, cd.LcmDeployConfig(stand_time=0.2, damping_time=0.1, **SLACK)
+        )
+        node = cd.LcmNode(urls)
+        spi = spi_data_t().encode()
+        bad = [
+            ("spi_data", b"junk"),
+            ("spi_data", spi[:-1]),  # one byte short
+            ("spi_data", spi + b"\0"),  # one byte long: the decoder alone would take it
+            ("spi_data", motor_ctrl_state_lcmt().encode()),  # another type
+            ("state_estimator", spi),
+            ("state_estimator", state_estimator_lcmt().encode()[:-4]),
+            ("motor_ctrl_state", motor_ctrl_lcmt().encode()),
+        ]
+
+        def inject(k):
+            if k == 50:
+                for channel, data in bad:
+                    node.publish(channel, data)
+
+        report = loop.run(0.4, on_frame=inject)
+        loop.close()
+        node.close()
+    assert report["bad_messages"] == len(bad)
+    assert report["watchdog"] is None  # skipped, never fatal
+    assert report["frames"] == 200
+
+
+def _with_metadata(policy, tmp_path, name, **changes):
+    """A copy of ``policy``'s file with metadata fields replaced (JSON values)."""
+    import json
+
+    import onnx
+
+    model = onnx.load(str(policy.path))
+    for prop in model.metadata_props:
+        if prop.key in changes:
+            prop.value = json.dumps(changes[prop.key])
+    out = tmp_path / name
+    onnx.save(model, str(out))
+    return str(out)
+
+
+def test_cli_refuses_a_policy_that_does_not_fit_before_anything_moves(
+    trot_policy, tmp_path, capsys
+):
+    from irondog.cli import main
+
+    meta = trot_policy.metadata
+    names = list(meta["joint_names"])
+    pose = list(meta["default_pose"])
+    layout = [*meta["observation_layout"], {"name": "height_scan", "size": 0, "unit": "m"}]
+    cases = {
+        "joint_names": {"joint_names": [*names[:11], "tail"]},
+        "control_dt": {"control_dt": 0.003},
+        "default_pose": {"default_pose": [*pose[:2], -3.0, *pose[3:]]},  # a knee at -3 rad
+        "kp": {"kp": 250.0},
+        "observation_layout": {"observation_layout": layout},
+    }
+    url = f"memq://?n=fit-{os.getpid()}"
+    with cd.SimulatedCyberDog2(cd.channel_urls(url)) as sim:
+        for field, change in cases.items():
+            path = _with_metadata(trot_policy, tmp_path, f"{field}.onnx", **change)
+            args = ["deploy", path, "--robot", "cyberdog2", "--lcm-url", url, "--command", "vx=0.5"]
+            assert main(args) == 2, field
+            err = capsys.readouterr().err
+            assert field in err and path in err and err.count("\n") == 1, err
+        assert sim.counts["commands"] == 0  # no motor_ctrl was ever sent
 
 
 # ------------------------------------------------------------------ command sources and CLI
