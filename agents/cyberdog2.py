@@ -964,43 +964,77 @@ class TerminalKeys:
     """Arrow keys in the terminal steer the command, as in ``irondog view``.
 
     Up/down: vx +/- 0.1 m/s; page up/down: vy +/- 0.1 m/s; left/right: yaw +/- 0.2 rad/s;
-    home or space: zero. Reads stdin in raw mode on a thread; ``restore()`` puts it back.
+    home or space: zero. Reads the terminal ``fd`` (stdin) in cbreak mode on a thread;
+    ``restore()`` puts it back. ``feed`` takes the bytes a terminal sends, so with
+    ``terminal=False`` the key handling runs without one.
     """
 
-    SEQUENCES = {"\x1b[A": 265, "\x1b[B": 264, "\x1b[C": 262, "\x1b[D": 263,
-                 "\x1b[5~": 266, "\x1b[6~": 267, "\x1b[H": 268, " ": 268}  # fmt: skip
+    SEQUENCES = {b"\x1b[A": 265, b"\x1b[B": 264, b"\x1b[C": 262, b"\x1b[D": 263,
+                 b"\x1b[5~": 266, b"\x1b[6~": 267, b"\x1b[H": 268, b"\x1bOH": 268,
+                 b"\x1b[1~": 268, b" ": 268}  # fmt: skip
 
-    def __init__(self, ranges: Mapping[str, Any]) -> None:
+    def __init__(
+        self, ranges: Mapping[str, Any], fd: int | None = None, terminal: bool = True
+    ) -> None:
+        from types import SimpleNamespace
+
+        self.ranges = ranges
+        self.limits = SimpleNamespace(
+            lin_vel_x=ranges["lin_vel_x"], lin_vel_y=ranges["lin_vel_y"],
+            yaw_rate=ranges["yaw_rate"],
+        )  # fmt: skip
+        self.command = np.zeros(3)
+        self.keys = 0  # keys understood so far
+        self._pending = b""
+        self._fd: int | None = None
+        self._saved: Any = None
+        if terminal:
+            try:
+                fd = sys.stdin.fileno() if fd is None else fd
+            except (OSError, ValueError, AttributeError):  # no stdin, or one without a file
+                raise ValueError("--keyboard needs a terminal on stdin") from None
+            self._attach(fd)
+
+    def _attach(self, fd: int) -> None:
         import termios
         import tty
 
-        if not sys.stdin.isatty():
+        if not os.isatty(fd):
             raise ValueError("--keyboard needs a terminal on stdin")
-        self.ranges = ranges
-        self.command = np.zeros(3)
-        self._fd = sys.stdin.fileno()
-        self._saved = termios.tcgetattr(self._fd)
-        tty.setcbreak(self._fd)
+        self._fd = fd
+        self._saved = termios.tcgetattr(fd)
+        tty.setcbreak(fd)
         threading.Thread(target=self._read, name="keys", daemon=True).start()
 
-    def _read(self) -> None:
-        from types import SimpleNamespace
-
+    def feed(self, data: bytes) -> np.ndarray:
+        """Apply the keys in ``data`` (a sequence may be split across calls); the command."""
         from irondog.cmd_view import apply_key
 
-        limits = SimpleNamespace(
-            lin_vel_x=self.ranges["lin_vel_x"], lin_vel_y=self.ranges["lin_vel_y"],
-            yaw_rate=self.ranges["yaw_rate"],
-        )  # fmt: skip
-        buffer = ""
-        while True:
-            buffer += os.read(self._fd, 8).decode(errors="ignore")
+        buffer = self._pending + data
+        while buffer:
             for seq, key in self.SEQUENCES.items():
-                if seq in buffer:
-                    self.command = apply_key(self.command, key, limits)
-                    buffer = ""
-            if len(buffer) > 8:
-                buffer = ""
+                if buffer.startswith(seq):
+                    self.command = apply_key(self.command, key, self.limits)
+                    self.keys += 1
+                    buffer = buffer[len(seq) :]
+                    break
+            else:
+                if any(seq.startswith(buffer) for seq in self.SEQUENCES):
+                    break  # the start of a sequence: wait for the rest
+                buffer = buffer[1:]  # a key we do not use
+        self._pending = buffer
+        return self.command
+
+    def _read(self) -> None:
+        assert self._fd is not None
+        while True:
+            try:
+                data = os.read(self._fd, 16)
+            except OSError:
+                return
+            if not data:
+                return
+            self.feed(data)
 
     def __call__(self, _t: float) -> np.ndarray:
         return self.command
@@ -1008,4 +1042,5 @@ class TerminalKeys:
     def restore(self) -> None:
         import termios
 
-        termios.tcsetattr(self._fd, termios.TCSADRAIN, self._saved)
+        if self._fd is not None:
+            termios.tcsetattr(self._fd, termios.TCSADRAIN, self._saved)

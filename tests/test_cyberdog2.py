@@ -454,6 +454,62 @@ def test_cli_no_board_and_bad_url_are_one_line_errors(trot_policy, capsys):
     assert "no spi_data or state_estimator from the board" in err and err.count("\n") == 1
     assert main([*base, "--simulate"]) == 2
     assert "sim-robot" in capsys.readouterr().err
+    assert main([*base, "--lcm-url", url, "--keyboard"]) == 2  # pytest's stdin is no terminal
+    assert "--keyboard needs a terminal" in capsys.readouterr().err
+
+
+RANGES = {"lin_vel_x": [-1.0, 1.5], "lin_vel_y": [-0.5, 0.5], "yaw_rate": [-1.5, 1.5]}
+UP, DOWN, RIGHT, LEFT, PAGE_UP, HOME = (
+    b"\x1b[A",
+    b"\x1b[B",
+    b"\x1b[C",
+    b"\x1b[D",
+    b"\x1b[5~",
+    b"\x1b[H",
+)
+
+
+def test_keyboard_keys_steer_the_command():
+    keys = cd.TerminalKeys(RANGES, terminal=False)
+    np.testing.assert_allclose(keys.feed(UP + UP + UP), [0.3, 0, 0])
+    np.testing.assert_allclose(keys.feed(LEFT + PAGE_UP + DOWN), [0.2, 0.1, 0.2])
+    np.testing.assert_allclose(keys.feed(b"\x1b["), [0.2, 0.1, 0.2])  # half a sequence waits
+    np.testing.assert_allclose(keys.feed(b"C"), [0.2, 0.1, 0.0])  # ... and completes
+    np.testing.assert_allclose(keys.feed(b"q" + RIGHT), [0.2, 0.1, -0.2])  # unknown key skipped
+    np.testing.assert_allclose(keys.feed(UP * 30), [1.5, 0.1, -0.2])  # clipped to the range
+    np.testing.assert_allclose(keys.feed(b" "), [0, 0, 0])  # space: stop
+    np.testing.assert_allclose(keys.feed(DOWN + HOME), [0, 0, 0])  # home: stop
+    assert keys.keys == 3 + 3 + 1 + 1 + 30 + 1 + 2
+    not_a_terminal = os.open(os.devnull, os.O_RDONLY)
+    try:
+        with pytest.raises(ValueError, match="--keyboard needs a terminal"):
+            cd.TerminalKeys(RANGES, fd=not_a_terminal)
+    finally:
+        os.close(not_a_terminal)
+
+
+def test_keyboard_on_a_terminal_steers_the_deploy_loop(trot_policy):
+    import termios
+
+    master, slave = os.openpty()  # a terminal the test types into
+    try:
+        before = termios.tcgetattr(slave)
+        keys = cd.TerminalKeys(RANGES, fd=slave)
+        assert not termios.tcgetattr(slave)[3] & termios.ICANON  # cbreak: key by key
+        config = cd.LcmDeployConfig(stand_time=0.0)
+        loop = cd.LcmDeployLoop(trot_policy, _memq(), config, command=keys)
+        _drive_frames(loop, loop.every)
+        np.testing.assert_allclose(loop.command, [0, 0, 0])
+        os.write(master, UP * 4 + LEFT)
+        _until(lambda: keys.keys == 5)
+        _drive_frames(loop, loop.every)  # the next policy step reads the keys
+        np.testing.assert_allclose(loop.command, [0.4, 0, 0.2])
+        loop.close()
+        keys.restore()
+        assert termios.tcgetattr(slave) == before
+    finally:
+        os.close(master)
+        os.close(slave)
 
 
 @pytest.mark.slow
