@@ -74,6 +74,12 @@ ERR_JUMP = {0: 0x04, 1: 0x08, 2: 0x10}  # a q_des jump clamped on an abad / hip 
 MOTOR_FAULT_MASK = 0x3FFFFFFF
 LINK_DECAY_S, LINK_LOST_S = 0.010, 0.500
 LOST_KD = 10.0  # N m s/rad, the board's high-damping mode
+# Feet folded under the trunk (SDK joint sense, per leg abad, hip, knee; inside every range).
+# The stand-up ramp passes through it: from the sprawl the simulated robot sinks into under
+# the board's damping (hips at their -1.33 rad stop, legs forward), a straight joint-space
+# ramp to the standing pose flipped it onto its back; through this pose it stands up.
+TUCK_POSE = np.tile([0.0, 1.0, -2.45], 4)
+TUCK_FROM = 0.5  # rad: a start pose this far from the default pose stands up through the tuck
 
 ROUTE_HINT = (
     "connect the PC to the robot's Ethernet port at 192.168.44.100/24 and add the multicast "
@@ -171,6 +177,7 @@ def body_state(msg: state_estimator_lcmt) -> dict[str, np.ndarray]:
         "local_linvel": np.asarray(msg.vBody, dtype=np.float64),
         "quat": quat,
         "rpy": np.asarray(msg.rpy, dtype=np.float64),
+        "position": np.asarray(msg.p, dtype=np.float64),  # world frame, the robot's odometry
     }
 
 
@@ -552,7 +559,7 @@ class LcmDeployConfig:
 
     command: tuple[float, float, float] = (0.0, 0.0, 0.0)  # vx m/s, vy m/s, yaw rad/s
     gait: tuple[float, ...] | None = None
-    stand_time: float = 1.0  # s, ramp from the measured pose to the default pose
+    stand_time: float = 1.0  # s, ramp from the measured pose (through TUCK_POSE) to the default
     board_timeout: float = 2.0  # s to wait for the board's first spi_data / state_estimator
     feedback_timeout: float = 0.05  # s without spi_data or state_estimator trips the watchdog
     zero_frames: int = 10  # all-zero frames that put the board into low-level mode
@@ -564,6 +571,10 @@ class LcmDeployConfig:
     # frame target linearly from the previous policy target to the new one, reaching it on
     # the step's last frame (smoother q_des, half a policy step of extra lag on average).
     interpolate: bool = False
+    # The stand-up ramp goes measured pose -> TUCK_POSE -> default pose, half the time each,
+    # when a joint starts more than TUCK_FROM rad from the default pose (a robot that lies or
+    # hangs); a robot that already stands ramps straight. False: always straight.
+    tuck: bool = True
 
     def __post_init__(self) -> None:
         for name in ("board_timeout", "feedback_timeout", "damping_time"):
@@ -640,8 +651,9 @@ class LcmDeployLoop:
 
     The policy runs at its control rate (50 Hz); between policy steps the loop holds the
     target, or with ``interpolate`` moves it linearly to the new one (``frame_target``), and
-    sends ``motor_ctrl`` at the board's 500 Hz. Safety: all-zero start frames;
-    a ramp from the measured to the default pose; targets clamped to the joint ranges, to
+    sends ``motor_ctrl`` at the board's 500 Hz. Safety: all-zero start frames; a ramp from
+    the measured pose (through a tucked one) to the default pose; targets clamped to the joint
+    ranges, to
     ``|Kp (q* - q)| <= torque_limit`` and to the per-frame jump limits (each clamp counted);
     err_flag bit 1 (link lost), any motor flag in 0x3FFFFFFF, missing spi_data or body state,
     or a NaN latch damping (kp 0, kd ``damping_kd``) for ``damping_time`` and then stop.
@@ -812,6 +824,18 @@ class LcmDeployLoop:
                 "refusing to start"
             )
 
+    def stand_target(self, t: float, start_pose: np.ndarray) -> np.ndarray:
+        """The ramp's target ``t`` s in: start -> tucked -> default pose (or start -> default)."""
+        blend = min(t / self.cfg.stand_time, 1.0) if self.cfg.stand_time else 1.0
+        if not self.cfg.tuck:
+            return (1.0 - blend) * start_pose + blend * self.default_pose
+        tucked = TUCK_POSE[self.index]
+        if not np.max(np.abs(start_pose - self.default_pose)) > TUCK_FROM:
+            return (1.0 - blend) * start_pose + blend * self.default_pose
+        if blend < 0.5:
+            return start_pose + (tucked - start_pose) * (2.0 * blend)
+        return tucked + (self.default_pose - tucked) * (2.0 * blend - 1.0)
+
     def frame(self, k: int, start_pose: np.ndarray) -> None:
         """Board frame ``k``: the policy every ``self.every`` frames, a command every frame."""
         now = time.perf_counter()
@@ -829,12 +853,14 @@ class LcmDeployLoop:
         t = k / BOARD_RATE
         first_policy_frame = round(self.cfg.stand_time * BOARD_RATE)
         if k < first_policy_frame:
-            blend = t / self.cfg.stand_time if self.cfg.stand_time else 1.0
-            self.target = (1.0 - blend) * start_pose + blend * self.default_pose
+            self.target = self.stand_target(t, start_pose)
         else:
             j = (k - first_policy_frame) % self.every  # frame within the policy step
             if j == 0:
                 assert imu is not None
+                observe = getattr(self.command_at, "observe", None)
+                if observe is not None:  # a plan followed on odometry (PlanFollower)
+                    observe(imu["position"], float(imu["rpy"][2]))
                 self.command = np.asarray(self.command_at(t - self.cfg.stand_time), np.float64)
                 readings = {**imu, "joint_pos": q, "joint_vel": qd}
                 meta = self.policy.metadata
@@ -958,6 +984,83 @@ def plan_schedule(
         return values[i].copy() if i < len(values) else np.zeros(3)
 
     return command_at
+
+
+class PlanFollower:
+    """A timed plan (voice segments) followed on the robot's own odometry.
+
+    A segment that moves ends when the trunk has gone its distance (duration_s x its planned
+    speed) from where the segment began, by ``state_estimator``'s position ``p``; a turn on
+    the spot ends when the heading (yaw of ``rpy``) has turned its angle; anything else after
+    its ``duration_s``. A segment the robot cannot finish (a policy that walks slower than
+    told, a command clipped to zero by the trained ranges) ends after ``timeout_factor`` x
+    its duration. Open loop, in time alone, a robot that tracks 0.46 of a commanded 0.5 m/s
+    and needs half a second to get going stops short of "two meters" (``plan_schedule``).
+    The deploy loop calls ``observe`` before each policy step and then the follower.
+    """
+
+    def __init__(
+        self,
+        segments: list[Any] | tuple[Any, ...],
+        ranges: Mapping[str, Any] | None = None,
+        timeout_factor: float = 2.0,
+    ) -> None:
+        planned = np.array([[s.vx, s.vy, s.yaw_rate] for s in segments], np.float64)
+        self.durations = np.array([float(s.duration_s) for s in segments])
+        self.values = planned.reshape(-1, 3).copy()
+        if ranges is not None and len(self.values):
+            for i, name in enumerate(("lin_vel_x", "lin_vel_y", "yaw_rate")):
+                self.values[:, i] = np.clip(self.values[:, i], *ranges[name])
+        speed = np.hypot(planned[:, 0], planned[:, 1]) if len(planned) else np.zeros(0)
+        self.goals = []  # (kind, amount): distance m, angle rad or time s
+        for k in range(len(planned)):
+            if speed[k] > 0:
+                self.goals.append(("distance", float(self.durations[k] * speed[k])))
+            elif planned[k, 2] != 0:
+                self.goals.append(("angle", float(self.durations[k] * abs(planned[k, 2]))))
+            else:
+                self.goals.append(("time", float(self.durations[k])))
+        self.timeout_factor = timeout_factor
+        self.index = -1
+        self.position = np.zeros(2)
+        self.yaw = 0.0
+        self.turned = 0.0
+        self._last_yaw = 0.0
+        self._began = (0.0, np.zeros(2))  # t, position where the segment began
+        self.done: list[dict[str, Any]] = []  # one record per finished segment
+
+    def observe(self, position_xy: np.ndarray, yaw: float) -> None:
+        """The trunk's position (m, world xy) and heading (rad) from the state estimator."""
+        self.position = np.asarray(position_xy, np.float64)[:2]
+        step = (float(yaw) - self._last_yaw + np.pi) % (2 * np.pi) - np.pi
+        self.turned += step
+        self._last_yaw = self.yaw = float(yaw)
+
+    def _progress(self, t: float) -> float:
+        kind, _ = self.goals[self.index]
+        if kind == "distance":
+            return float(np.linalg.norm(self.position - self._began[1]))
+        if kind == "angle":
+            return abs(self.turned)
+        return t - self._began[0]
+
+    def __call__(self, t: float) -> np.ndarray:
+        """The command at ``t`` s into the plan; zero once every segment is done."""
+        while self.index < len(self.goals):
+            if self.index >= 0:
+                kind, goal = self.goals[self.index]
+                progress = self._progress(t)
+                elapsed = t - self._began[0]
+                timeout = self.timeout_factor * self.durations[self.index]
+                if progress < goal and elapsed < max(timeout, self.durations[self.index]):
+                    return self.values[self.index].copy()
+                self.done.append({"segment": self.index, "goal": kind, "target": round(goal, 3),
+                                  "reached": round(progress, 3), "seconds": round(elapsed, 2),
+                                  "timed_out": bool(progress < goal)})  # fmt: skip
+            self.index += 1
+            self._began = (t, self.position.copy())
+            self.turned = 0.0
+        return np.zeros(3)
 
 
 class TerminalKeys:

@@ -269,7 +269,7 @@ def _run_lcm(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise UserError(f"{args.policy}: {err}") from None
     ranges = policy.metadata["command_ranges"]
-    steer = None
+    steer = plan = None
     if args.voice is not None:
         from irondog.voice.pipeline import VoicePipeline
 
@@ -280,7 +280,7 @@ def _run_lcm(args: argparse.Namespace) -> int:
         if not heard.accepted:
             raise UserError(f"--voice {args.voice}: {heard.reason} ({heard.transcript!r})")
         print(f"deploy: heard {heard.text!r}", flush=True)
-        steer = cd.plan_schedule(heard.segments, ranges)
+        steer = plan = cd.PlanFollower(heard.segments, ranges)
     keys = None
     if args.keyboard:
         try:
@@ -302,5 +302,7 @@ def _run_lcm(args: argparse.Namespace) -> int:
         loop.close()
         if keys is not None:
             keys.restore()
+    if plan is not None:
+        report["plan"] = plan.done
     print_report(report, args.json)
     return 0 if report["watchdog"] is None else 1

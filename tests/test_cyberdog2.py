@@ -185,6 +185,31 @@ def test_trot_policy_walks_forward_through_the_simulated_board(trot_policy):
     assert sim.counts["bad_messages"] == 0 and report["bad_messages"] == 0
 
 
+@pytest.mark.parametrize("tuck", [True, False])
+def test_stand_up_from_lying_in_the_boards_damping(trot_policy, tuck):
+    urls = _memq()
+    with cd.SimulatedCyberDog2(urls) as sim:
+        # No low-level control yet: the board damps (kp 0, kd 10) and the robot sinks into
+        # a sprawl, hips at their stop, as it lies before a real first run.
+        _until(lambda: sim.sim_time() > 3.0, timeout=30.0)
+        assert sim.robot.fallen()
+        config = cd.LcmDeployConfig(stand_time=1.0, tuck=tuck, **SLACK)
+        loop = cd.LcmDeployLoop(trot_policy, urls, config)
+        marks = []
+
+        def mark(k):  # the policy's first frame and 1 s into it
+            if k in (500, 1000):
+                up = cd.rotation(sim.robot.data.qpos[3:7])[2, 2]  # trunk z axis . world z
+                marks.append((float(sim.robot.data.qpos[2]), up, sim.robot.fallen()))
+
+        loop.run(2.0, on_frame=mark)
+        loop.close()
+    if tuck:
+        assert all(not fallen and up > 0.9 for _, up, fallen in marks), marks
+    else:  # what the tuck is for: the straight ramp flips the robot over
+        assert any(up < 0.5 for _, up, _ in marks), marks
+
+
 def test_motor_fault_means_damping_and_stop(trot_policy):
     urls = _memq()
     with cd.SimulatedCyberDog2(urls) as sim:
@@ -512,44 +537,96 @@ def test_keyboard_on_a_terminal_steers_the_deploy_loop(trot_policy):
         os.close(slave)
 
 
+def test_plan_follower_ends_moves_on_odometry_not_time():
+    from irondog.voice.commands import Segment
+
+    plan = [Segment(4.0, 0.5, 0.0, 0.0, {}), Segment(0.0, 0, 0, 0, {}),
+            Segment(np.pi / 2 / 0.8, 0.0, 0.0, 0.8, {}), Segment(1.0, 0, 0, 0, {})]  # fmt: skip
+    follow = cd.PlanFollower(plan, RANGES)
+    x, yaw, t = 0.0, 3.0, 0.0  # the heading starts near +pi: the turn wraps past it
+    follow.observe([x, 0.0], yaw)
+    while t < 4.0:  # the robot walks at 0.4 m/s, slower than told
+        np.testing.assert_allclose(follow(t), [0.5, 0, 0])
+        t, x = t + 0.02, x + 0.4 * 0.02
+        follow.observe([x, 0.0], yaw)
+    np.testing.assert_allclose(follow(t), [0.5, 0, 0])  # 1.6 m at 4 s: not there yet
+    while x < 2.0:
+        t, x = t + 0.02, x + 0.4 * 0.02
+        follow.observe([x, 0.0], yaw)
+    np.testing.assert_allclose(follow(t), [0, 0, 0.8])  # 2 m walked: the turn
+    assert follow.done[0]["goal"] == "distance" and follow.done[0]["reached"] >= 2.0
+    while True:
+        t, yaw = t + 0.02, (yaw + 0.6 * 0.02 + np.pi) % (2 * np.pi) - np.pi
+        follow.observe([x, 0.0], yaw)
+        if not follow(t)[2]:
+            break
+    assert 1.55 < follow.done[2]["reached"] < 1.6 and not follow.done[2]["timed_out"]
+    end = t + 1.0
+    while t < end - 1e-9:  # then 1 s of standing, by time
+        np.testing.assert_allclose(follow(t), [0, 0, 0])
+        t += 0.02
+    follow(t + 0.02)
+    assert len(follow.done) == 4
+    stuck = cd.PlanFollower([Segment(4.0, 0.5, 0, 0, {})], RANGES)  # never moves
+    stuck.observe([0, 0], 0.0)
+    assert stuck(0.0)[0] == 0.5 and stuck(7.9)[0] == 0.5
+    assert not stuck(8.0).any() and stuck.done[0]["timed_out"]  # 2x its 4 s
+
+
+@pytest.fixture(scope="module")
+def joystick_policy(tmp_path_factory):
+    path = tmp_path_factory.mktemp("lcm") / "joystick.onnx"
+    export.export_checkpoint(ROOT / "examples/joystick_cpu/checkpoint_00002000.msgpack", path)
+    return OnnxPolicy(path)
+
+
 @pytest.mark.slow
-def test_voice_walks_about_two_metres_then_turns(trot_policy, tmp_path):
+def test_voice_walks_about_two_metres_then_turns(joystick_policy, tmp_path, capsys):
     import shutil
 
-    from irondog.voice.pipeline import VoicePipeline
+    from irondog.cli import main
 
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed")
     wav = tmp_path / "walk.wav"
     subprocess.run(["espeak-ng", "-w", str(wav), "walk forward two meters then turn left"],
                    check=True)  # fmt: skip
-    heard = VoicePipeline().understand_file(wav)
-    assert heard.accepted, heard
-    ranges = trot_policy.metadata["command_ranges"]
-    steer = cd.plan_schedule(heard.segments, ranges)
-    plan_s = sum(s.duration_s for s in heard.segments)
-    urls = _memq()
-    marks = {}
-    with cd.SimulatedCyberDog2(urls) as sim:
-        config = cd.LcmDeployConfig(stand_time=0.5, **SLACK)
-        loop = cd.LcmDeployLoop(trot_policy, urls, config, command=steer)
-        turn_k = round((0.5 + heard.segments[0].duration_s) * cd.BOARD_RATE)
+    url = f"memq://?n=voice-{os.getpid()}"
+    # As on the robot, the board runs (and the robot lies in its damping) while the voice
+    # pipeline listens; the loop stands it up (1 s, through the tuck) and follows the plan.
+    with cd.SimulatedCyberDog2(cd.channel_urls(url)) as sim:
+        args = ["deploy", str(joystick_policy.path), "--robot", "cyberdog2", "--lcm-url", url,
+                "--voice", str(wav), "--feedback-timeout", "0.5", "--duration", "12",
+                "--json"]  # fmt: skip
+        marks = {}
+        original = cd.PlanFollower.__call__
 
-        def mark(k):
-            if k in (250, turn_k):
-                marks[k] = (sim.trunk_position(), sim.trunk_yaw(), sim.sim_time())
+        def spy(self, t):  # the simulated body where each segment begins
+            command = original(self, t)
+            marks.setdefault(self.index, (sim.trunk_position(), sim.trunk_yaw()))
+            return command
 
-        report = loop.run(0.5 + plan_s, on_frame=mark)
-        loop.close()
-        end = (sim.trunk_position(), sim.trunk_yaw(), sim.sim_time())
+        cd.PlanFollower.__call__ = spy
+        try:
+            assert main(args) == 0
+        finally:
+            cd.PlanFollower.__call__ = original
+    import json
+
+    out = capsys.readouterr().out
+    report = json.loads(out[out.index("{") :])
     assert report["watchdog"] is None
-    (p0, _, t0), (p1, yaw1, t1) = marks[250], marks[turn_k]
-    # The loaded test machine may run the simulation slower than the wall clock: distance
-    # over the simulated time scaled to the plan's 4 s.
-    walked = (p1 - p0)[0] * heard.segments[0].duration_s / max(t1 - t0, 1e-9)
-    assert 1.4 < walked < 2.6, walked
-    if ranges["yaw_rate"][1] >= 0.5:  # trot_cpu was trained on yaw 0 only: it cannot turn
-        assert end[1] - yaw1 > 0.3  # turned left
+    walk, turn, *_ = report["plan"]
+    assert walk["goal"] == "distance" and walk["target"] == 2.0, walk
+    assert not walk["timed_out"] and 1.9 < walk["reached"] < 2.2, walk
+    assert turn["goal"] == "angle" and not turn["timed_out"], turn
+    # The simulated body, not the odometry: about 2 m walked, then a left quarter turn.
+    (p0, _), (p1, yaw1), (_, yaw2) = marks[0], marks[1], marks[2]
+    moved = np.linalg.norm((p1 - p0)[:2])
+    assert 1.8 < moved < 2.3, moved
+    turned = (yaw2 - yaw1 + np.pi) % (2 * np.pi) - np.pi
+    assert 1.2 < turned < 2.0, turned
+    print(f"voice: {walk} {turn}; the body walked {moved:.2f} m, then turned {turned:.2f} rad")
 
 
 def test_sim_robot_cli_serves_and_reports(capsys):
