@@ -1027,10 +1027,12 @@ class PlanFollower:
     A segment that moves ends when the trunk has gone its distance (duration_s x its planned
     speed) from where the segment began, by ``state_estimator``'s position ``p``; a turn on
     the spot ends when the heading (yaw of ``rpy``) has turned its angle; anything else after
-    its ``duration_s``. A segment the robot cannot finish (a policy that walks slower than
-    told, a command clipped to zero by the trained ranges) ends after ``timeout_factor`` x
-    its duration. Open loop, in time alone, a robot that tracks 0.46 of a commanded 0.5 m/s
-    and needs half a second to get going stops short of "two meters" (``plan_schedule``).
+    its ``duration_s``. A segment the robot cannot finish (a command clipped to zero by the
+    trained ranges, a robot that is stuck) ends once ``timeout_factor`` x its duration has
+    passed and the last second brought less than 5% of its goal; one still making progress
+    (a robot slower than told) goes on, up to ``limit_factor`` x its duration. Open loop, in
+    time alone, a robot that tracks 0.46 of a commanded 0.5 m/s and needs half a second to
+    get going stops short of "two meters" (``plan_schedule``).
     The deploy loop calls ``observe`` before each policy step and then the follower.
     """
 
@@ -1039,6 +1041,7 @@ class PlanFollower:
         segments: list[Any] | tuple[Any, ...],
         ranges: Mapping[str, Any] | None = None,
         timeout_factor: float = 2.0,
+        limit_factor: float = 5.0,
     ) -> None:
         planned = np.array([[s.vx, s.vy, s.yaw_rate] for s in segments], np.float64)
         self.durations = np.array([float(s.duration_s) for s in segments])
@@ -1056,6 +1059,8 @@ class PlanFollower:
             else:
                 self.goals.append(("time", float(self.durations[k])))
         self.timeout_factor = timeout_factor
+        self.limit_factor = limit_factor
+        self._history: list[tuple[float, float]] = []  # (t, progress) in this segment
         self.index = -1
         self.position = np.zeros(2)
         self.yaw = 0.0
@@ -1086,8 +1091,17 @@ class PlanFollower:
                 kind, goal = self.goals[self.index]
                 progress = self._progress(t)
                 elapsed = t - self._began[0]
-                timeout = self.timeout_factor * self.durations[self.index]
-                if progress < goal and elapsed < max(timeout, self.durations[self.index]):
+                duration = self.durations[self.index]
+                self._history.append((t, progress))
+                while self._history and self._history[0][0] < t - 1.0:
+                    self._history.pop(0)
+                gained = progress - self._history[0][1]  # over the last second
+                stalled = gained < 0.05 * goal and elapsed >= self.timeout_factor * duration
+                if kind == "time":
+                    going = elapsed < duration
+                else:
+                    going = progress < goal and not stalled
+                if going and elapsed < self.limit_factor * max(duration, 1e-9):
                     return self.values[self.index].copy()
                 self.done.append({"segment": self.index, "goal": kind, "target": round(goal, 3),
                                   "reached": round(progress, 3), "seconds": round(elapsed, 2),
@@ -1095,6 +1109,7 @@ class PlanFollower:
             self.index += 1
             self._began = (t, self.position.copy())
             self.turned = 0.0
+            self._history = []
         return np.zeros(3)
 
 

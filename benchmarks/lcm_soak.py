@@ -14,6 +14,9 @@ sum, it counts the frames that were dropped or late:
 - ``board_decay_ticks``: board frames that saw no command for > 10 ms (err_flag bit 0), the
   drop a real board would act on (its gains decay);
 - ``bad_messages``, watchdog trips, and whether the robot was down at each minute mark.
+
+In the per-minute rows ``board_decay_flags`` is the running total; the other counts are
+that minute's.
 """
 
 from __future__ import annotations

@@ -571,8 +571,15 @@ def test_plan_follower_ends_moves_on_odometry_not_time():
     assert len(follow.done) == 4
     stuck = cd.PlanFollower([Segment(4.0, 0.5, 0, 0, {})], RANGES)  # never moves
     stuck.observe([0, 0], 0.0)
-    assert stuck(0.0)[0] == 0.5 and stuck(7.9)[0] == 0.5
-    assert not stuck(8.0).any() and stuck.done[0]["timed_out"]  # 2x its 4 s
+    for t in np.arange(0.0, 8.0, 0.02):
+        assert stuck(t)[0] == 0.5
+    assert not stuck(8.0).any() and stuck.done[0]["timed_out"]  # 2x its 4 s, no progress
+    slow = cd.PlanFollower([Segment(4.0, 0.5, 0, 0, {})], RANGES)  # 0.15 m/s: slow, not stuck
+    for t in np.arange(0.0, 13.3, 0.02):
+        slow.observe([0.15 * t, 0.0], 0.0)
+        assert slow(t)[0] == 0.5, t  # still going past 8 s: each second brings 0.15 m
+    slow.observe([0.15 * 13.4, 0.0], 0.0)
+    assert not slow(13.4).any() and not slow.done[0]["timed_out"]  # 2 m, at 13.3 s
 
 
 @pytest.fixture(scope="module")
@@ -598,7 +605,7 @@ def test_voice_walks_about_two_metres_then_turns(joystick_policy, tmp_path, caps
     # pipeline listens; the loop stands it up (1 s, through the tuck) and follows the plan.
     with cd.SimulatedCyberDog2(cd.channel_urls(url)) as sim:
         args = ["deploy", str(joystick_policy.path), "--robot", "cyberdog2", "--lcm-url", url,
-                "--voice", str(wav), "--feedback-timeout", "0.5", "--duration", "12",
+                "--voice", str(wav), "--feedback-timeout", "0.5", "--duration", "20",
                 "--json"]  # fmt: skip
         marks = {}
         original = cd.PlanFollower.__call__
