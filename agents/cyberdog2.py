@@ -74,6 +74,12 @@ ERR_JUMP = {0: 0x04, 1: 0x08, 2: 0x10}  # a q_des jump clamped on an abad / hip 
 MOTOR_FAULT_MASK = 0x3FFFFFFF
 LINK_DECAY_S, LINK_LOST_S = 0.010, 0.500
 LOST_KD = 10.0  # N m s/rad, the board's high-damping mode
+# Feet folded under the trunk (SDK joint sense, per leg abad, hip, knee; inside every range).
+# The stand-up ramp passes through it: from the sprawl the simulated robot sinks into under
+# the board's damping (hips at their -1.33 rad stop, legs forward), a straight joint-space
+# ramp to the standing pose flipped it onto its back; through this pose it stands up.
+TUCK_POSE = np.tile([0.0, 1.0, -2.45], 4)
+TUCK_FROM = 0.5  # rad: a start pose this far from the default pose stands up through the tuck
 
 ROUTE_HINT = (
     "connect the PC to the robot's Ethernet port at 192.168.44.100/24 and add the multicast "
@@ -171,12 +177,40 @@ def body_state(msg: state_estimator_lcmt) -> dict[str, np.ndarray]:
         "local_linvel": np.asarray(msg.vBody, dtype=np.float64),
         "quat": quat,
         "rpy": np.asarray(msg.rpy, dtype=np.float64),
+        "position": np.asarray(msg.p, dtype=np.float64),  # world frame, the robot's odometry
     }
 
 
 # --------------------------------------------------------------------- LCM endpoints
 class LcmError(RuntimeError):
     """An LCM URL that cannot be opened, or a board that does not answer."""
+
+
+def open_lcm(url: str) -> Any:
+    """``lcm.LCM(url)``, or an LcmError in one line with the C library's reason and the route.
+
+    The lcm C library prints why a URL failed on file descriptor 2 and raises a bare
+    "Couldn't create LCM"; that text is caught here and goes into the one-line message.
+    """
+    import tempfile
+
+    import lcm  # PyPI lcm: the LCM project's own Python binding
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            return lcm.LCM(url)
+        except (RuntimeError, OSError) as err:
+            failure: BaseException | None = err
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        caught.seek(0)
+        said = " ".join(caught.read().decode(errors="replace").split())
+    reason = "; ".join(part for part in (said, str(failure)) if part)
+    raise LcmError(f"cannot open LCM URL {url!r} ({reason}); {ROUTE_HINT}")
 
 
 class _Endpoint:
@@ -188,12 +222,7 @@ class _Endpoint:
     """
 
     def __init__(self, url: str) -> None:
-        import lcm
-
-        try:
-            self.lc = lcm.LCM(url)
-        except (RuntimeError, OSError) as err:
-            raise LcmError(f"cannot open LCM URL {url!r} ({err}); {ROUTE_HINT}") from None
+        self.lc = open_lcm(url)
         self.url = url
         self.users = 0
         self.callbacks: dict[str, list[Callable[[bytes], None]]] = {}
@@ -301,8 +330,21 @@ def channel_urls(board_url: str = BOARD_URL, state_url: str | None = None) -> di
     }
 
 
+# Every SDK type has fixed-size fields only, so each has one encoded size (fingerprint included).
+_SIZES = {
+    kind: len(kind().encode())
+    for kind in (motor_ctrl_lcmt, motor_ctrl_state_lcmt, spi_data_t, state_estimator_lcmt)
+}
+
+
 def _decode(kind: type, data: bytes) -> Any:
-    """Decode one message, None when the bytes are not a ``kind`` (wrong type or length)."""
+    """Decode one message, None when the bytes are not a ``kind`` (wrong type or length).
+
+    The generated decoder checks the fingerprint and a short buffer but not trailing bytes;
+    the length is checked here.
+    """
+    if len(data) != _SIZES[kind]:
+        return None
     try:
         return kind.decode(data)
     except (ValueError, struct.error):
@@ -517,29 +559,89 @@ class LcmDeployConfig:
 
     command: tuple[float, float, float] = (0.0, 0.0, 0.0)  # vx m/s, vy m/s, yaw rad/s
     gait: tuple[float, ...] | None = None
-    stand_time: float = 1.0  # s, ramp from the measured pose to the default pose
+    stand_time: float = 1.0  # s, ramp from the measured pose (through TUCK_POSE) to the default
     board_timeout: float = 2.0  # s to wait for the board's first spi_data / state_estimator
     feedback_timeout: float = 0.05  # s without spi_data or state_estimator trips the watchdog
     zero_frames: int = 10  # all-zero frames that put the board into low-level mode
+    # s of further all-zero frames while the board still reports err_flag bit 1: the SDK
+    # clears it only once the robot has lain for 2 s. Still set after this: damping and stop.
+    zero_wait: float = 3.0
     damping_kd: float = 1.0  # N m s/rad, our damping after a trip or at the end
     damping_time: float = 0.5  # s of damping frames before the loop stops
     realtime_priority: int = 0
+    # Between policy steps: False holds the policy's target for all its board frames (as the
+    # simulation the policy was trained in holds it over its physics steps); True moves the
+    # frame target linearly from the previous policy target to the new one, reaching it on
+    # the step's last frame (smoother q_des, half a policy step of extra lag on average).
+    interpolate: bool = False
+    # The stand-up ramp goes measured pose -> TUCK_POSE -> default pose, half the time each,
+    # when a joint starts more than TUCK_FROM rad from the default pose (a robot that lies or
+    # hangs); a robot that already stands ramps straight. False: always straight.
+    tuck: bool = True
+    # Sleep until this long before each frame, then busy-wait on the clock: Python's sleep
+    # wakes late by the scheduler's latency, the spin does not (costs up to spin_s of CPU
+    # per 2 ms frame). 0: sleep only.
+    spin_s: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("board_timeout", "feedback_timeout", "damping_time"):
+        for name in ("board_timeout", "feedback_timeout", "damping_time", "zero_wait"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"deploy: {name} must be > 0")
         if self.stand_time < 0:
             raise ValueError("deploy: stand_time must be >= 0")
         if not 1 <= self.zero_frames <= 500:
             raise ValueError("deploy: zero_frames must be in 1..500")
+        if not 0 <= self.spin_s < 1.0 / BOARD_RATE:
+            raise ValueError(f"deploy: spin_s must be in [0, {1.0 / BOARD_RATE:g}) s")
         if not 0 < self.damping_kd <= KD_MAX:
             raise ValueError(f"deploy: damping_kd must be in (0, {KD_MAX}]")
 
 
+# What the deploy loop can build an observation from (spi_data, state_estimator, its own state).
+LCM_OBSERVATIONS = frozenset(
+    ("local_linvel", "gyro", "gravity", "joint_pos", "joint_vel", "last_action", "command",
+     "gait", "clock")
+)  # fmt: skip
+
+
+def frame_target(
+    start: np.ndarray, end: np.ndarray, j: int, every: int, interpolate: bool
+) -> np.ndarray:
+    """The target of frame ``j`` (0..every-1) of a policy step that moves ``start`` -> ``end``.
+
+    Holding gives ``end`` on every frame; interpolating gives start + (end - start) (j+1)/every,
+    so the step's last frame reaches ``end`` and no frame moves more than 1/every of the step.
+    """
+    if not interpolate:
+        return end
+    return start + (end - start) * (min(j, every - 1) + 1) / every
+
+
 def check_policy(meta: Mapping[str, Any]) -> np.ndarray:
-    """Refuse a policy that does not fit the CyberDog 2; its joints' SDK indices."""
+    """Refuse a policy that does not fit the CyberDog 2; its joints' SDK indices.
+
+    Each refusal is a ValueError naming the metadata field: joint_names, action_size,
+    default_pose, control_dt, kp / kd, observation_layout.
+    """
     index = policy_index(meta["joint_names"])
+    if int(meta["action_size"]) != 12:
+        raise ValueError(f"policy action_size {meta['action_size']} is not the CyberDog 2's 12")
+    pose = np.asarray(meta["default_pose"], dtype=np.float64)
+    ranges = JOINT_RANGES[index]
+    fits = pose.shape == (12,)
+    outside = np.flatnonzero((pose < ranges[:, 0]) | (pose > ranges[:, 1])) if fits else []
+    if not fits or len(outside):
+        i = int(outside[0]) if len(outside) else 0
+        raise ValueError(
+            f"policy default_pose {pose.tolist()} is not 12 angles inside the CyberDog 2's "
+            f"joint ranges (e.g. {meta['joint_names'][i]}: {ranges[i, 0]:g}..{ranges[i, 1]:g} rad)"
+        )
+    unknown = [i["name"] for i in meta["observation_layout"] if i["name"] not in LCM_OBSERVATIONS]
+    if unknown:
+        raise ValueError(
+            f"policy observation_layout needs {unknown}, which the CyberDog 2's messages do not "
+            f"give (they give {sorted(LCM_OBSERVATIONS)})"
+        )
     ratio = float(meta["control_dt"]) * BOARD_RATE
     if not (ratio >= 1 and abs(ratio - round(ratio)) < 1e-6):
         raise ValueError(
@@ -557,8 +659,10 @@ class LcmDeployLoop:
     """Runs an ONNX policy on a CyberDog 2 (or the simulated board) over its LCM messages.
 
     The policy runs at its control rate (50 Hz); between policy steps the loop holds the
-    target and sends ``motor_ctrl`` at the board's 500 Hz. Safety: all-zero start frames;
-    a ramp from the measured to the default pose; targets clamped to the joint ranges, to
+    target, or with ``interpolate`` moves it linearly to the new one (``frame_target``), and
+    sends ``motor_ctrl`` at the board's 500 Hz. Safety: all-zero start frames; a ramp from
+    the measured pose (through a tucked one) to the default pose; targets clamped to the joint
+    ranges, to
     ``|Kp (q* - q)| <= torque_limit`` and to the per-frame jump limits (each clamp counted);
     err_flag bit 1 (link lost), any motor flag in 0x3FFFFFFF, missing spi_data or body state,
     or a NaN latch damping (kp 0, kd ``damping_kd``) for ``damping_time`` and then stop.
@@ -599,7 +703,9 @@ class LcmDeployLoop:
         self.err_flag = 0
         self.seen = {"spi_data": -np.inf, "state_estimator": -np.inf, "motor_ctrl_state": -np.inf}
         self.last_action = np.zeros(12)
-        self.target: np.ndarray | None = None  # policy order, rad
+        self.target: np.ndarray | None = None  # policy order, rad, this frame's target
+        self.step_from: np.ndarray | None = None  # the frame target when the last step began
+        self.step_to: np.ndarray | None = None  # the last policy step's target
         self.sent_q: np.ndarray | None = None  # policy order, the last q_des sent
         self.tripped: str | None = None
         self.counts = dict.fromkeys(
@@ -609,6 +715,13 @@ class LcmDeployLoop:
         )  # fmt: skip
         self.jitter: list[float] = []  # s, frame start minus its schedule
         self.latency: list[float] = []  # s, newest spi_data arrival to the command sent
+        self.compute: list[float] = []  # s, frame start to its command sent
+        self.policy_time: list[float] = []  # s, one ONNX policy call
+        # s, the newest state_estimator's own timestamp to the command sent: end to end, from
+        # the board's publish; only where the board stamps with this machine's monotonic
+        # clock (the simulated board), so kept only when it is plausible (0..1 s).
+        self.end_to_end: list[float] = []
+        self.state_stamp = -np.inf  # s, timestamp of the newest state_estimator
         self._lock = threading.Lock()
         self.node = LcmNode(urls or channel_urls())
         self.node.subscribe("spi_data", self._on_spi)
@@ -637,6 +750,7 @@ class LcmDeployLoop:
         imu = body_state(msg)
         with self._lock:
             self.imu = imu
+            self.state_stamp = msg.timestamp * 1e-6
             self.seen["state_estimator"] = time.perf_counter()
             self.counts["state_estimator"] += 1
 
@@ -727,13 +841,25 @@ class LcmDeployLoop:
                 "refusing to start"
             )
 
+    def stand_target(self, t: float, start_pose: np.ndarray) -> np.ndarray:
+        """The ramp's target ``t`` s in: start -> tucked -> default pose (or start -> default)."""
+        blend = min(t / self.cfg.stand_time, 1.0) if self.cfg.stand_time else 1.0
+        if not self.cfg.tuck:
+            return (1.0 - blend) * start_pose + blend * self.default_pose
+        tucked = TUCK_POSE[self.index]
+        if not np.max(np.abs(start_pose - self.default_pose)) > TUCK_FROM:
+            return (1.0 - blend) * start_pose + blend * self.default_pose
+        if blend < 0.5:
+            return start_pose + (tucked - start_pose) * (2.0 * blend)
+        return tucked + (self.default_pose - tucked) * (2.0 * blend - 1.0)
+
     def frame(self, k: int, start_pose: np.ndarray) -> None:
         """Board frame ``k``: the policy every ``self.every`` frames, a command every frame."""
         now = time.perf_counter()
         self.counts["frames"] += 1
         with self._lock:
             q, qd, flags, err, imu = self.q, self.qd, self.flags, self.err_flag, self.imu
-            received = self.seen["spi_data"]
+            received, stamp = self.seen["spi_data"], self.state_stamp
         self.counts["board_decay_flags"] += bool(err & ERR_LINK_10MS)
         self.counts["board_jump_flags"] += bool(err & 0x1C)
         if self.tripped is None:
@@ -742,36 +868,52 @@ class LcmDeployLoop:
             self._send_damping()
             return
         t = k / BOARD_RATE
-        if t < self.cfg.stand_time:
-            blend = t / self.cfg.stand_time if self.cfg.stand_time else 1.0
-            self.target = (1.0 - blend) * start_pose + blend * self.default_pose
-        elif (k - round(self.cfg.stand_time * BOARD_RATE)) % self.every == 0:
-            assert imu is not None
-            self.command = np.asarray(self.command_at(t - self.cfg.stand_time), np.float64)
-            readings = {**imu, "joint_pos": q, "joint_vel": qd}
-            meta = self.policy.metadata
-            obs = build_observation(
-                meta["observation_layout"], readings, self.default_pose, self.last_action,
-                self.command, self.gait, self.phase,
-            )  # fmt: skip
-            if not np.isfinite(obs).all():
-                self.trip("NaN or infinity in the observation")
-                return self._send_damping()
-            action = self.policy(obs).astype(np.float64)
-            if not np.isfinite(action).all():
-                self.trip("NaN or infinity in the policy's action")
-                return self._send_damping()
-            action = np.clip(action, -self.action_clip, self.action_clip)
-            self.last_action = action
-            self.counts["policy_steps"] += 1
-            if self.gait is not None:
-                self.phase = (self.phase + self.gait[0] * self.dt) % 1.0
-            self.target = self.default_pose + self.action_scale * action
+        first_policy_frame = round(self.cfg.stand_time * BOARD_RATE)
+        if k < first_policy_frame:
+            self.target = self.stand_target(t, start_pose)
+        else:
+            j = (k - first_policy_frame) % self.every  # frame within the policy step
+            if j == 0:
+                assert imu is not None
+                observe = getattr(self.command_at, "observe", None)
+                if observe is not None:  # a plan followed on odometry (PlanFollower)
+                    observe(imu["position"], float(imu["rpy"][2]))
+                self.command = np.asarray(self.command_at(t - self.cfg.stand_time), np.float64)
+                readings = {**imu, "joint_pos": q, "joint_vel": qd}
+                meta = self.policy.metadata
+                obs = build_observation(
+                    meta["observation_layout"], readings, self.default_pose, self.last_action,
+                    self.command, self.gait, self.phase,
+                )  # fmt: skip
+                if not np.isfinite(obs).all():
+                    self.trip("NaN or infinity in the observation")
+                    return self._send_damping()
+                called = time.perf_counter()
+                action = self.policy(obs).astype(np.float64)
+                self.policy_time.append(time.perf_counter() - called)
+                if not np.isfinite(action).all():
+                    self.trip("NaN or infinity in the policy's action")
+                    return self._send_damping()
+                action = np.clip(action, -self.action_clip, self.action_clip)
+                self.last_action = action
+                self.counts["policy_steps"] += 1
+                if self.gait is not None:
+                    self.phase = (self.phase + self.gait[0] * self.dt) % 1.0
+                self.step_from = self.default_pose if self.target is None else self.target
+                self.step_to = self.default_pose + self.action_scale * action
+            assert self.step_from is not None and self.step_to is not None
+            self.target = frame_target(
+                self.step_from, self.step_to, j, self.every, self.cfg.interpolate
+            )
         assert self.target is not None
         q_des = self.safe_targets(self.target, q)
         self._send(q_des, self.kp, self.kd)
         self.sent_q = q_des
-        self.latency.append(time.perf_counter() - received)
+        sent = time.perf_counter()
+        self.latency.append(sent - received)
+        self.compute.append(sent - now)
+        if 0.0 <= sent - stamp < 1.0:
+            self.end_to_end.append(sent - stamp)
 
     def run(
         self, duration: float | None = None, on_frame: Callable[[int], None] | None = None
@@ -779,6 +921,7 @@ class LcmDeployLoop:
         """Zero frames, ramp, policy for ``duration`` s (None: until Ctrl-C), damping; a report."""
         self.wait_for_board()
         frame = 1.0 / BOARD_RATE
+        spin = self.cfg.spin_s
         interrupted = False
         previous_switch = sys.getswitchinterval()
         sys.setswitchinterval(2e-4)
@@ -791,7 +934,7 @@ class LcmDeployLoop:
             for _ in range(self.cfg.zero_frames):  # into low-level mode, link errors cleared
                 self._send_zero()
                 time.sleep(frame)
-            deadline = time.perf_counter() + 0.5
+            deadline = time.perf_counter() + self.cfg.zero_wait
             while self.err_flag & ERR_LINK_500MS and time.perf_counter() < deadline:
                 self._send_zero()
                 time.sleep(frame)
@@ -802,8 +945,10 @@ class LcmDeployLoop:
             while duration is None or k * frame < duration:
                 scheduled = start + k * frame
                 delay = scheduled - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
+                if delay > spin:
+                    time.sleep(delay - spin)
+                while time.perf_counter() < scheduled:  # the busy-wait tail (spin_s)
+                    pass
                 late = time.perf_counter() - scheduled
                 self.jitter.append(late)
                 if late > frame:
@@ -834,6 +979,9 @@ class LcmDeployLoop:
         """Counts, watchdog state, loop jitter and state-to-command latency."""
         from irondog.agents.deploy import jitter_report
 
+        def ms(values: list[float], q: float) -> float | None:
+            return float(np.percentile(values, q) * 1e3) if values else None
+
         latency = np.asarray(self.latency or [0.0]) * 1e3
         return {
             **self.counts,
@@ -842,6 +990,12 @@ class LcmDeployLoop:
             **jitter_report(self.jitter),
             "latency_ms_p50": float(np.percentile(latency, 50)),
             "latency_ms_p99": float(np.percentile(latency, 99)),
+            "end_to_end_ms_p50": ms(self.end_to_end, 50),
+            "end_to_end_ms_p99": ms(self.end_to_end, 99),
+            "frame_compute_ms_p50": ms(self.compute, 50),
+            "frame_compute_ms_p99": ms(self.compute, 99),
+            "policy_ms_p50": ms(self.policy_time, 50),
+            "policy_ms_p99": ms(self.policy_time, 99),
         }
 
 
@@ -867,47 +1021,173 @@ def plan_schedule(
     return command_at
 
 
+class PlanFollower:
+    """A timed plan (voice segments) followed on the robot's own odometry.
+
+    A segment that moves ends when the trunk has gone its distance (duration_s x its planned
+    speed) from where the segment began, by ``state_estimator``'s position ``p``; a turn on
+    the spot ends when the heading (yaw of ``rpy``) has turned its angle; anything else after
+    its ``duration_s``. A segment the robot cannot finish (a command clipped to zero by the
+    trained ranges, a robot that is stuck) ends once ``timeout_factor`` x its duration has
+    passed and the last second brought less than 5% of its goal; one still making progress
+    (a robot slower than told) goes on, up to ``limit_factor`` x its duration. Open loop, in
+    time alone, a robot that tracks 0.46 of a commanded 0.5 m/s and needs half a second to
+    get going stops short of "two meters" (``plan_schedule``).
+    The deploy loop calls ``observe`` before each policy step and then the follower.
+    """
+
+    def __init__(
+        self,
+        segments: list[Any] | tuple[Any, ...],
+        ranges: Mapping[str, Any] | None = None,
+        timeout_factor: float = 2.0,
+        limit_factor: float = 5.0,
+    ) -> None:
+        planned = np.array([[s.vx, s.vy, s.yaw_rate] for s in segments], np.float64)
+        self.durations = np.array([float(s.duration_s) for s in segments])
+        self.values = planned.reshape(-1, 3).copy()
+        if ranges is not None and len(self.values):
+            for i, name in enumerate(("lin_vel_x", "lin_vel_y", "yaw_rate")):
+                self.values[:, i] = np.clip(self.values[:, i], *ranges[name])
+        speed = np.hypot(planned[:, 0], planned[:, 1]) if len(planned) else np.zeros(0)
+        self.goals = []  # (kind, amount): distance m, angle rad or time s
+        for k in range(len(planned)):
+            if speed[k] > 0:
+                self.goals.append(("distance", float(self.durations[k] * speed[k])))
+            elif planned[k, 2] != 0:
+                self.goals.append(("angle", float(self.durations[k] * abs(planned[k, 2]))))
+            else:
+                self.goals.append(("time", float(self.durations[k])))
+        self.timeout_factor = timeout_factor
+        self.limit_factor = limit_factor
+        self._history: list[tuple[float, float]] = []  # (t, progress) in this segment
+        self.index = -1
+        self.position = np.zeros(2)
+        self.yaw = 0.0
+        self.turned = 0.0
+        self._last_yaw = 0.0
+        self._began = (0.0, np.zeros(2))  # t, position where the segment began
+        self.done: list[dict[str, Any]] = []  # one record per finished segment
+
+    def observe(self, position_xy: np.ndarray, yaw: float) -> None:
+        """The trunk's position (m, world xy) and heading (rad) from the state estimator."""
+        self.position = np.asarray(position_xy, np.float64)[:2]
+        step = (float(yaw) - self._last_yaw + np.pi) % (2 * np.pi) - np.pi
+        self.turned += step
+        self._last_yaw = self.yaw = float(yaw)
+
+    def _progress(self, t: float) -> float:
+        kind, _ = self.goals[self.index]
+        if kind == "distance":
+            return float(np.linalg.norm(self.position - self._began[1]))
+        if kind == "angle":
+            return abs(self.turned)
+        return t - self._began[0]
+
+    def __call__(self, t: float) -> np.ndarray:
+        """The command at ``t`` s into the plan; zero once every segment is done."""
+        while self.index < len(self.goals):
+            if self.index >= 0:
+                kind, goal = self.goals[self.index]
+                progress = self._progress(t)
+                elapsed = t - self._began[0]
+                duration = self.durations[self.index]
+                self._history.append((t, progress))
+                while self._history and self._history[0][0] < t - 1.0:
+                    self._history.pop(0)
+                gained = progress - self._history[0][1]  # over the last second
+                stalled = gained < 0.05 * goal and elapsed >= self.timeout_factor * duration
+                if kind == "time":
+                    going = elapsed < duration
+                else:
+                    going = progress < goal and not stalled
+                if going and elapsed < self.limit_factor * max(duration, 1e-9):
+                    return self.values[self.index].copy()
+                self.done.append({"segment": self.index, "goal": kind, "target": round(goal, 3),
+                                  "reached": round(progress, 3), "seconds": round(elapsed, 2),
+                                  "timed_out": bool(progress < goal)})  # fmt: skip
+            self.index += 1
+            self._began = (t, self.position.copy())
+            self.turned = 0.0
+            self._history = []
+        return np.zeros(3)
+
+
 class TerminalKeys:
     """Arrow keys in the terminal steer the command, as in ``irondog view``.
 
     Up/down: vx +/- 0.1 m/s; page up/down: vy +/- 0.1 m/s; left/right: yaw +/- 0.2 rad/s;
-    home or space: zero. Reads stdin in raw mode on a thread; ``restore()`` puts it back.
+    home or space: zero. Reads the terminal ``fd`` (stdin) in cbreak mode on a thread;
+    ``restore()`` puts it back. ``feed`` takes the bytes a terminal sends, so with
+    ``terminal=False`` the key handling runs without one.
     """
 
-    SEQUENCES = {"\x1b[A": 265, "\x1b[B": 264, "\x1b[C": 262, "\x1b[D": 263,
-                 "\x1b[5~": 266, "\x1b[6~": 267, "\x1b[H": 268, " ": 268}  # fmt: skip
+    SEQUENCES = {b"\x1b[A": 265, b"\x1b[B": 264, b"\x1b[C": 262, b"\x1b[D": 263,
+                 b"\x1b[5~": 266, b"\x1b[6~": 267, b"\x1b[H": 268, b"\x1bOH": 268,
+                 b"\x1b[1~": 268, b" ": 268}  # fmt: skip
 
-    def __init__(self, ranges: Mapping[str, Any]) -> None:
+    def __init__(
+        self, ranges: Mapping[str, Any], fd: int | None = None, terminal: bool = True
+    ) -> None:
+        from types import SimpleNamespace
+
+        self.ranges = ranges
+        self.limits = SimpleNamespace(
+            lin_vel_x=ranges["lin_vel_x"], lin_vel_y=ranges["lin_vel_y"],
+            yaw_rate=ranges["yaw_rate"],
+        )  # fmt: skip
+        self.command = np.zeros(3)
+        self.keys = 0  # keys understood so far
+        self._pending = b""
+        self._fd: int | None = None
+        self._saved: Any = None
+        if terminal:
+            try:
+                fd = sys.stdin.fileno() if fd is None else fd
+            except (OSError, ValueError, AttributeError):  # no stdin, or one without a file
+                raise ValueError("--keyboard needs a terminal on stdin") from None
+            self._attach(fd)
+
+    def _attach(self, fd: int) -> None:
         import termios
         import tty
 
-        if not sys.stdin.isatty():
+        if not os.isatty(fd):
             raise ValueError("--keyboard needs a terminal on stdin")
-        self.ranges = ranges
-        self.command = np.zeros(3)
-        self._fd = sys.stdin.fileno()
-        self._saved = termios.tcgetattr(self._fd)
-        tty.setcbreak(self._fd)
+        self._fd = fd
+        self._saved = termios.tcgetattr(fd)
+        tty.setcbreak(fd)
         threading.Thread(target=self._read, name="keys", daemon=True).start()
 
-    def _read(self) -> None:
-        from types import SimpleNamespace
-
+    def feed(self, data: bytes) -> np.ndarray:
+        """Apply the keys in ``data`` (a sequence may be split across calls); the command."""
         from irondog.agents.joystick_keys import apply_key
 
-        limits = SimpleNamespace(
-            lin_vel_x=self.ranges["lin_vel_x"], lin_vel_y=self.ranges["lin_vel_y"],
-            yaw_rate=self.ranges["yaw_rate"],
-        )  # fmt: skip
-        buffer = ""
-        while True:
-            buffer += os.read(self._fd, 8).decode(errors="ignore")
+        buffer = self._pending + data
+        while buffer:
             for seq, key in self.SEQUENCES.items():
-                if seq in buffer:
-                    self.command = apply_key(self.command, key, limits)
-                    buffer = ""
-            if len(buffer) > 8:
-                buffer = ""
+                if buffer.startswith(seq):
+                    self.command = apply_key(self.command, key, self.limits)
+                    self.keys += 1
+                    buffer = buffer[len(seq) :]
+                    break
+            else:
+                if any(seq.startswith(buffer) for seq in self.SEQUENCES):
+                    break  # the start of a sequence: wait for the rest
+                buffer = buffer[1:]  # a key we do not use
+        self._pending = buffer
+        return self.command
+
+    def _read(self) -> None:
+        assert self._fd is not None
+        while True:
+            try:
+                data = os.read(self._fd, 16)
+            except OSError:
+                return
+            if not data:
+                return
+            self.feed(data)
 
     def __call__(self, _t: float) -> np.ndarray:
         return self.command
@@ -915,4 +1195,5 @@ class TerminalKeys:
     def restore(self) -> None:
         import termios
 
-        termios.tcsetattr(self._fd, termios.TCSADRAIN, self._saved)
+        if self._fd is not None:
+            termios.tcsetattr(self._fd, termios.TCSADRAIN, self._saved)

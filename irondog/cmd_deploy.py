@@ -94,6 +94,19 @@ def register(parser: argparse.ArgumentParser) -> None:
         default=0.05,
         help="s without spi_data/state_estimator before damping (--robot cyberdog2)",
     )
+    parser.add_argument(
+        "--interpolate",
+        action="store_true",
+        help="move the 500 Hz targets linearly between policy steps instead of holding them "
+        "(--robot cyberdog2)",
+    )
+    parser.add_argument(
+        "--spin-ms",
+        type=in_range(0, 2, integer=False),
+        default=0.0,
+        help="busy-wait this long before each 2 ms frame instead of sleeping (--robot "
+        "cyberdog2; benchmarks/RESULTS.md says when it helps)",
+    )
     steer = parser.add_mutually_exclusive_group()
     steer.add_argument(
         "--keyboard", action="store_true", help="steer with the arrow keys (--robot cyberdog2)"
@@ -167,8 +180,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"policy file {args.policy} does not exist")
     if args.robot == "cyberdog2":
         return _run_lcm(args)
-    if args.keyboard or args.voice:
-        raise UserError("--keyboard and --voice steer --robot cyberdog2 only")
+    if args.keyboard or args.voice or args.interpolate or args.spin_ms:
+        raise UserError(
+            "--keyboard, --voice, --interpolate and --spin-ms are --robot cyberdog2 options"
+        )
     if args.channel is None:
         raise UserError("--channel is required for CAN (or pass --robot cyberdog2 for LCM)")
     try:
@@ -259,13 +274,14 @@ def _run_lcm(args: argparse.Namespace) -> int:
         config = cd.LcmDeployConfig(
             command=tuple(command), gait=None if gait is None else tuple(gait),
             stand_time=args.stand_time, realtime_priority=args.rt_priority,
-            feedback_timeout=args.feedback_timeout,
+            feedback_timeout=args.feedback_timeout, interpolate=args.interpolate,
+            spin_s=args.spin_ms * 1e-3,
         )  # fmt: skip
         cd.check_policy(policy.metadata)
     except ValueError as err:
         raise UserError(f"{args.policy}: {err}") from None
     ranges = policy.metadata["command_ranges"]
-    steer = None
+    steer = plan = None
     if args.voice is not None:
         from irondog.voice.pipeline import VoicePipeline
 
@@ -276,7 +292,7 @@ def _run_lcm(args: argparse.Namespace) -> int:
         if not heard.accepted:
             raise UserError(f"--voice {args.voice}: {heard.reason} ({heard.transcript!r})")
         print(f"deploy: heard {heard.text!r}", flush=True)
-        steer = cd.plan_schedule(heard.segments, ranges)
+        steer = plan = cd.PlanFollower(heard.segments, ranges)
     keys = None
     if args.keyboard:
         try:
@@ -298,5 +314,7 @@ def _run_lcm(args: argparse.Namespace) -> int:
         loop.close()
         if keys is not None:
             keys.restore()
+    if plan is not None:
+        report["plan"] = plan.done
     print_report(report, args.json)
     return 0 if report["watchdog"] is None else 1

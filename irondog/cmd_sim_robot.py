@@ -19,6 +19,8 @@ from typing import Any
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``irondog sim-robot``."""
+    from irondog.argtypes import in_range
+
     parser.add_argument("--robot", choices=("cyberdog2",), default="cyberdog2", help="robot")
     parser.add_argument(
         "--lcm-url",
@@ -32,6 +34,12 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--duration", type=float, default=None, help="seconds to run; default until Ctrl-C"
+    )
+    parser.add_argument(
+        "--rt-priority",
+        type=in_range(0, 99, integer=True),
+        default=0,
+        help="SCHED_FIFO priority 1-99 for the board's threads (needs root); 0 = off",
     )
     parser.add_argument("--json", action="store_true", help="print the counts as JSON")
 
@@ -50,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--duration must be > 0, got {args.duration}")
     urls = cd.channel_urls(args.lcm_url, args.state_lcm_url)
     try:
-        sim = cd.SimulatedCyberDog2(urls)
+        sim = cd.SimulatedCyberDog2(urls, realtime_priority=args.rt_priority)
     except cd.LcmError as err:
         raise UserError(str(err)) from None
     signal.signal(signal.SIGINT, signal.default_int_handler)
