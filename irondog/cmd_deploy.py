@@ -195,8 +195,6 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--imu sim needs --simulate")
     if imu_kind is None:
         raise UserError("no IMU source: pass --imu none for a motor bench test (not for walking)")
-    if args.duration is not None and args.duration <= 0:
-        raise UserError(f"--duration must be > 0, got {args.duration}")
 
     import can
 
@@ -265,8 +263,6 @@ def _run_lcm(args: argparse.Namespace) -> int:
 
     if args.simulate or args.imu is not None:
         raise UserError("--simulate and --imu are CAN options; run `irondog sim-robot` instead")
-    if args.duration is not None and args.duration <= 0:
-        raise UserError(f"--duration must be > 0, got {args.duration}")
     try:
         policy = OnnxPolicy(args.policy)
         command = parse_command(args.velocity_command, policy.metadata["command_ranges"])

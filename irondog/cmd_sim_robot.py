@@ -19,7 +19,7 @@ from typing import Any
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``irondog sim-robot``."""
-    from irondog.argtypes import in_range
+    from irondog.argtypes import in_range, positive
 
     parser.add_argument("--robot", choices=("cyberdog2",), default="cyberdog2", help="robot")
     parser.add_argument(
@@ -33,7 +33,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="LCM URL of state_estimator (default: port 7669 of --lcm-url's group)",
     )
     parser.add_argument(
-        "--duration", type=float, default=None, help="seconds to run; default until Ctrl-C"
+        "--duration", type=positive, default=None, help="seconds to run; default until Ctrl-C"
     )
     parser.add_argument(
         "--rt-priority",
@@ -54,8 +54,6 @@ def run(args: argparse.Namespace) -> int:
     from irondog.cli import print_report
     from irondog.errors import UserError
 
-    if args.duration is not None and args.duration <= 0:
-        raise UserError(f"--duration must be > 0, got {args.duration}")
     urls = cd.channel_urls(args.lcm_url, args.state_lcm_url)
     try:
         sim = cd.SimulatedCyberDog2(urls, realtime_priority=args.rt_priority)

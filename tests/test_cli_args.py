@@ -26,6 +26,7 @@ BAD_ARGUMENTS = [
     ["motor", "trot", "--out", "d.npz", "--duration", "0"],
     ["train", "--num-processes", "0"],
     ["bench-env", "--seconds", "0"],
+    ["sim-robot", "--duration", "0"],
 ]
 MISSING_FILES = [
     ["play-onnx", "missing.onnx"],
