@@ -374,3 +374,8 @@ def scripted_trot(
         min_height=float(heights.min()),
         mean_height=float(heights.mean()),
     )
+
+
+def simulate_scripted_trot(params: CyberGearParams) -> Duty:
+    """The scripted trot's duty on 12 motors of ``params`` (masses and armature included)."""
+    return scripted_trot(params, apply_motor(params)).duty
