@@ -13,8 +13,10 @@ torque range (``irondog.motors.duty.apply_motor``) and the motor law its paramet
 Physics step: the environment applies the motor's PD law explicitly once per physics step.
 A light motor has a small reflected rotor inertia, and at the training step of 4 ms the
 damping term ``Kd dt / I`` of a knee then exceeds the explicit stability bound: the joints
-chatter (a simulation artefact; the real drive closes its loop at kHz rates). The co-design
-simulations therefore use ``SIM_DT`` = 2 ms, where the CyberGear's results are unchanged.
+chatter (a simulation artefact; the real drive closes its loop at kHz rates). Each simulation
+therefore takes the step its motors need (``irondog.motors.duty.motor_env_config``: the
+policy's own step while the PD law stays within half its bound, else the largest
+``ctrl_dt / n`` that does); the CyberGear keeps 4 ms.
 """
 
 from __future__ import annotations
@@ -27,9 +29,8 @@ from typing import Any
 import numpy as np
 
 from irondog.motors.cybergear import CyberGearParams
-from irondog.motors.duty import Duty, apply_motor
+from irondog.motors.duty import Duty, apply_motor, motor_env_config
 
-SIM_DT = 0.002  # s, physics step of the co-design simulations (see the module docstring)
 COMMAND = (0.5, 0.0, 0.0)  # vx m/s, vy m/s, yaw rad/s: the trot benchmark's command
 
 
@@ -45,12 +46,13 @@ def policy_rollout(
     episodes: int = 8,
     seconds: float = 8.0,
     command: tuple[float, float, float] = COMMAND,
-    sim_dt: float | None = SIM_DT,
+    sim_dt: float | None = None,
     seed: int = 0,
     randomize: bool = False,
 ) -> tuple[dict[str, Any], Any]:
     """(eval metrics, trace) of the policy on 12 motors of ``params`` (None: the CyberGear
-    model of the MJCF, as trained). ``sim_dt`` None keeps the policy's own physics step.
+    model of the MJCF, as trained). ``sim_dt`` None: the physics step the motors need (the
+    policy's own where it is stable enough, see the module docstring).
 
     The robot is the nominal one unless ``randomize``: the training's randomisation (motor
     strength x0.9-1.1, masses, friction) would put torques above the motor's own limit.
@@ -63,14 +65,16 @@ def policy_rollout(
         cfg = dataclasses.replace(
             cfg, randomization=dataclasses.replace(cfg.randomization, enabled=False)
         )
-    if sim_dt is not None:
-        cfg = dataclasses.replace(cfg, sim_dt=sim_dt)
     model = None
     if params is not None:
         if cfg.terrain != "flat":
             raise ValueError(f"{checkpoint}: only a flat-ground policy can take another motor")
         cfg = dataclasses.replace(cfg, motor=params)
         model = apply_motor(params)
+    if sim_dt is not None:
+        cfg = dataclasses.replace(cfg, sim_dt=sim_dt)
+    elif model is not None:
+        cfg = motor_env_config(cfg, model)
     return evaluate.evaluate(
         selected.act,
         cfg,
@@ -120,3 +124,14 @@ def policy_simulator(
         return duty
 
     return simulate
+
+
+def auto_sim_dt(checkpoint: str | Path, params: CyberGearParams | None) -> float:
+    """The physics step (s) ``policy_rollout`` takes for the policy on motors ``params``."""
+    from irondog.agents import policy
+
+    cfg = policy.select(str(checkpoint), None).env_config
+    if params is None:
+        return float(cfg.sim_dt)
+    cfg = dataclasses.replace(cfg, motor=params)
+    return float(motor_env_config(cfg, apply_motor(params)).sim_dt)

@@ -39,7 +39,7 @@ def test_eval_cli_motor(capsys) -> None:
 
     argv = ["eval", "--policy", "zero", "--episodes", "1", "--seconds", "0.4"]
     assert main([*argv, "--motor", str(LIGHT)]) == 0
-    assert "(240.3 g each)" in capsys.readouterr().out
+    assert "(240.3 g each, physics step 2.5 ms)" in capsys.readouterr().out
 
 
 def test_eval_cli_motor_bad_input(tmp_path: Path, capsys) -> None:
