@@ -49,6 +49,8 @@ def policy_rollout(
     sim_dt: float | None = None,
     seed: int = 0,
     randomize: bool = False,
+    payload: float = 0.0,
+    gait: str | None = None,
 ) -> tuple[dict[str, Any], Any]:
     """(eval metrics, trace) of the policy on 12 motors of ``params`` (None: the CyberGear
     model of the MJCF, as trained). ``sim_dt`` None: the physics step the motors need (the
@@ -56,6 +58,8 @@ def policy_rollout(
 
     The robot is the nominal one unless ``randomize``: the training's randomisation (motor
     strength x0.9-1.1, masses, friction) would put torques above the motor's own limit.
+    ``payload`` kg rides on the trunk (``add_payload``); ``gait`` (a gait policy's
+    ``--gait`` text, e.g. ``bound``) commands its gait.
     """
     from irondog.agents import evaluate, policy
 
@@ -71,10 +75,24 @@ def policy_rollout(
             raise ValueError(f"{checkpoint}: only a flat-ground policy can take another motor")
         cfg = dataclasses.replace(cfg, motor=params)
         model = apply_motor(params)
+    if payload > 0:
+        import mujoco
+
+        from irondog.motors.duty import robot_xml
+
+        if model is None:
+            model = mujoco.MjModel.from_xml_path(str(robot_xml()))
+        add_payload(model, payload)
     if sim_dt is not None:
         cfg = dataclasses.replace(cfg, sim_dt=sim_dt)
     elif model is not None:
         cfg = motor_env_config(cfg, model)
+    schedule = None
+    if gait is not None:
+        from irondog.agents import gait_schedule
+
+        gait_schedule.check_policy_takes_gaits(cfg)
+        schedule = gait_schedule.parse(gait, cfg.gaits.ranges)
     return evaluate.evaluate(
         selected.act,
         cfg,
@@ -84,7 +102,20 @@ def policy_rollout(
         seed=seed,
         env_check=selected.env_check,
         model=model,
+        gait_schedule=schedule,
     )
+
+
+def add_payload(model: Any, kg: float, body: str = "trunk") -> Any:
+    """``model`` with ``kg`` more on ``body`` (in place): mass added at the body's centre of
+    mass and its inertia scaled with it (a payload spread like the trunk). Returns ``model``."""
+    if kg < 0:
+        raise ValueError(f"payload: must be >= 0 kg, got {kg}")
+    b = model.body(body).id
+    scale = (model.body_mass[b] + kg) / model.body_mass[b]
+    model.body_mass[b] += kg
+    model.body_inertia[b] *= scale
+    return model
 
 
 def duty_from_trace(trace: Any, warmup: float = 1.0, source: str = "policy") -> Duty:
