@@ -152,8 +152,11 @@ def with_motor(env_config: EnvConfig, motor_path: str | Path) -> tuple[EnvConfig
     """(env config, MjModel) for 12 motors of a motor YAML (``irondog motor optimize``).
 
     The config's motor law gets the YAML's parameters; the model gets the motors' masses,
-    reflected inertia and torque range (``irondog.motors.optimize.motor_model``).
+    reflected inertia and torque range (``irondog.motors.optimize.motor_model``); the physics
+    step shortens where the motors' reflected inertia needs it
+    (``irondog.motors.duty.motor_env_config``).
     """
+    from irondog.motors.duty import motor_env_config
     from irondog.motors.optimize import motor_model
 
     if env_config.terrain != "flat":
@@ -162,7 +165,7 @@ def with_motor(env_config: EnvConfig, motor_path: str | Path) -> tuple[EnvConfig
             f"(this policy's terrain is {env_config.terrain!r})"
         )
     model, params = motor_model(motor_path)
-    return dataclasses.replace(env_config, motor=params), model
+    return motor_env_config(dataclasses.replace(env_config, motor=params), model), model
 
 
 def robot_mass(model: Any) -> float:

@@ -11,9 +11,9 @@ trot_gait_cpu.yaml``: the trot contact schedule in the reward, torque peaks kept
 
 Walks as well: tracking error within 10% of the baseline and no more falls. The robot is the
 nominal one (no domain randomisation; pushes off), so that torques stay within each motor's
-limit. The physics step
-is 2 ms for every row except the first (see irondog.motors.policy_duty: at the trained 4 ms a
-light motor's small reflected inertia makes the explicit PD law chatter).
+limit. Each motor is run at the trained 4 ms and at 2 ms; the co-design passes at the step
+their motors need (``irondog.motors.duty.motor_env_config``: at the trained 4 ms a light
+motor's small reflected inertia makes the explicit PD law chatter).
 
 Run: python benchmarks/motor_codesign_policy.py [--episodes 16] [--seconds 10]  (3-5 minutes)
 """
@@ -31,6 +31,7 @@ from irondog.motors import policy_duty as pd
 
 CHECKPOINT = Path("examples/trot_gait_cpu")  # a run folder: its latest checkpoint
 MOTORS = ("configs/motor/cybergear.yaml", "configs/motor/trot_optimized.yaml")
+FINE_DT = 0.002  # s, the second physics step every motor is run at
 
 
 def row(label: str, mass_g: float, sim_dt: float, params, metrics: dict, duty: du.Duty) -> dict:
@@ -61,12 +62,12 @@ def main() -> None:
     t0 = time.perf_counter()
     rows = []
     base = md.to_params(md.evaluate(md.CYBERGEAR))  # the design model's CyberGear, for thermal
-    for sim_dt in (0.004, pd.SIM_DT):
+    for sim_dt in (0.004, FINE_DT):
         duty, m = pd.policy_duty(args.checkpoint, None, sim_dt=sim_dt, **opts)
         rows.append(row("stock robot (CyberGear, as trained)", 317.0, sim_dt, base, m, duty))
     for path in MOTORS:
         _, params = mo.load_motor(path)
-        for sim_dt in (0.004, pd.SIM_DT):
+        for sim_dt in (0.004, FINE_DT):
             duty, m = pd.policy_duty(args.checkpoint, params, sim_dt=sim_dt, **opts)
             rows.append(row(path, 1e3 * params.mass, sim_dt, params, m, duty))
     t_eval = time.perf_counter() - t0
@@ -93,11 +94,11 @@ def main() -> None:
         rows.append(
             row(
                 f"co-design pass {step.iteration} ({'feasible' if res.feasible else 'INFEASIBLE'})",
-                1e3 * res.perf.mass, pd.SIM_DT, params, m, d,
+                1e3 * res.perf.mass, pd.auto_sim_dt(args.checkpoint, params), params, m, d,
             )
         )  # fmt: skip
         print(f"wrote {path}")
-    ref = next(r for r in rows if r["sim_dt_ms"] == 1e3 * pd.SIM_DT)["tracking"]
+    ref = next(r for r in rows if r["sim_dt_ms"] == 1e3 * FINE_DT)["tracking"]
     ref4 = rows[0]["tracking"]
 
     print(f"\npolicy {args.checkpoint}: {args.episodes} episodes x {args.seconds:.0f} s at 0.5 m/s")

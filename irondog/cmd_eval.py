@@ -167,7 +167,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"policy: {selected.label}")
         if args.motor is not None:
-            print(f"motor: {args.motor} ({1e3 * env_config.motor.mass:.1f} g each)")
+            print(
+                f"motor: {args.motor} ({1e3 * env_config.motor.mass:.1f} g each, physics step "
+                f"{1e3 * env_config.sim_dt:.3g} ms)"
+            )
         print(evaluate.format_table(metrics))
         if json_path is not None:
             print(f"metrics JSON: {json_path}")

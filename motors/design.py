@@ -21,6 +21,7 @@ design point (``CYBERGEAR``) reproduces the FACTS.md datasheet; each fitted one 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import Any
 
@@ -181,6 +182,13 @@ class MotorPerformance:
     peak_torque_saturation: float  # N m, where more current gives no more torque
     drag_torque: float  # N m at the output
     gear_face: float  # m
+    # Added for the physical limits (see ``physical_limits``).
+    magnet_flux_fraction: float = 1.0  # pole flux after magnet leakage, relative to CyberGear's
+    pole_pitch: float = 0.0  # m, at the bore
+    wire_area: float = 0.0  # m^2, copper cross-section of one conductor
+    sun_diameter: float = 0.0  # m, pitch diameter
+    sun_tangential_force: float = 0.0  # N per planet mesh at the gear's peak torque
+    planet_to_sun: float = 0.0  # u = d_planet / d_sun
 
     @property
     def mass(self) -> float:
@@ -218,6 +226,24 @@ def _soft_min(x: float, cap: float, sharpness: float = 6.0) -> float:
     return x / (1.0 + (x / cap) ** sharpness) ** (1.0 / sharpness)
 
 
+def magnet_leakage(
+    airgap_diameter: float, magnet_thickness: float, constants: DesignConstants
+) -> float:
+    """Magnet leakage factor f >= 1 of a surface-magnet rotor: gap flux = magnet flux / f.
+
+    The flux-tube estimate of Hanselman ("Brushless Permanent Magnet Motor Design", 2nd ed.,
+    the magnetic-circuit chapter): leakage from each magnet edge to its neighbour across the
+    inter-magnet gap, as a permeance in parallel with the air gap,
+    f = 1 + 4 l_m / (pi mu_r alpha_m tau_p) ln(1 + pi g / ((1 - alpha_m) tau_p)).
+    It grows quickly once the pole pitch tau_p nears a few magnet thicknesses.
+    """
+    c = constants
+    tau_p = math.pi * airgap_diameter / (2 * c.pole_pairs)  # m
+    arc = c.magnet_arc
+    k = 4.0 * magnet_thickness / (math.pi * c.magnet_recoil_permeability * arc * tau_p)
+    return 1.0 + k * math.log(1.0 + math.pi * c.airgap / ((1.0 - arc) * tau_p))
+
+
 def evaluate(
     design: MotorDesign, constants: DesignConstants = DEFAULT_CONSTANTS
 ) -> MotorPerformance:
@@ -232,6 +258,11 @@ def evaluate(
     tau_pole = math.pi * d.airgap_diameter / (2 * p)  # m, pole pitch
     b_fund = 4.0 / math.pi * b_gap * math.sin(c.magnet_arc * math.pi / 2)  # T
     phi_pole = 2.0 / math.pi * b_fund * tau_pole * d.stack_length  # Wb
+    # Magnet-to-magnet leakage grows as the pole pitch shrinks; the calibration above holds at
+    # the CyberGear's pole pitch, so only the change from its leakage enters.
+    flux_fraction = magnet_leakage(CYBERGEAR.airgap_diameter, CYBERGEAR.magnet_thickness, c)
+    flux_fraction /= magnet_leakage(d.airgap_diameter, d.magnet_thickness, c)
+    phi_pole *= flux_fraction
     # Teeth are sized for the gap flux; the yoke and rotor back iron carry half a pole's flux.
     tooth_fraction = min(max(b_gap / c.tooth_flux_density, 0.2), 0.8)
     b_yoke = 0.5 * phi_pole / (d.back_iron_thickness * d.stack_length)  # T
@@ -359,7 +390,7 @@ def evaluate(
         mass_breakdown={k: float(v) for k, v in masses.items()},
         outer_diameter=outer_d,
         length=length,
-        airgap_flux_density=b_gap * choke,
+        airgap_flux_density=b_gap * choke * flux_fraction,
         iron_flux_density=max(b_yoke, c.tooth_flux_density),
         flux_linkage=psi,
         kt=kt_rms,
@@ -378,6 +409,12 @@ def evaluate(
         peak_torque_saturation=tau_sat,
         drag_torque=drag,
         gear_face=face,
+        magnet_flux_fraction=flux_fraction,
+        pole_pitch=tau_pole,
+        wire_area=wire_area,
+        sun_diameter=d_sun,
+        sun_tangential_force=f_tangential,
+        planet_to_sun=u,
     )
 
 
@@ -583,6 +620,107 @@ def overload_time(
         else:
             hi = mid
     return float(0.5 * (lo + hi))
+
+
+# ------------------------------------------------------------------------------------------
+# Physical limits: loadings beyond which the first-order model (or the hardware) is not
+# trusted. ``physical_limits`` gives each one's value and bound.
+
+# Spur-gear rating data (textbook values): a 17-tooth sun, the fewest a 20 deg full-depth
+# involute cuts without undercut; its Lewis form factor; the elastic and zone factors of
+# ISO 6336 / AGMA 2001 for steel on steel at 20 deg.
+SUN_TEETH = 17
+LEWIS_FORM_FACTOR = 0.303  # Y for 17 teeth, 20 deg full depth (Lewis table)
+ELASTIC_COEFFICIENT = 189.8e3  # Z_E, sqrt(Pa) (189.8 sqrt(MPa)), steel on steel
+ZONE_FACTOR = 2.495  # Z_H for 20 deg spur gears
+
+
+@dataclasses.dataclass(frozen=True)
+class DesignLimits:
+    """Bounds on electromagnetic and gear loading.
+
+    Peak shear stress and both current densities are bounded at ``cybergear_factor`` times the
+    calibrated CyberGear's own (its FACTS.md datasheet point): the saturation and thermal
+    coefficients are fitted there, so a design loaded far beyond it is an extrapolation. The
+    continuous shear stress is bounded by published servo practice: Hendershot and Miller
+    ("Design of Brushless Permanent-Magnet Machines") give a torque per rotor volume
+    TRV = 2 x shear stress of 15-50 kN m/m^3 for high-performance servo motors, so at most
+    25 kPa (the CyberGear: 11.8 kPa). The sun gear's bounds are the AGMA 2001 allowables of
+    carburised and hardened grade 1 steel: contact 1240 MPa (180 ksi), bending 380 MPa (55 ksi).
+    """
+
+    cybergear_factor: float = 1.25
+    continuous_shear_stress: float = 25e3  # Pa
+    sun_contact_stress: float = 1240e6  # Pa
+    sun_bending_stress: float = 380e6  # Pa
+
+
+DEFAULT_LIMITS = DesignLimits()
+
+
+def loadings(perf: MotorPerformance) -> dict[str, float]:
+    """Air-gap shear stress (Pa), current density (A/m^2 rms) and sun-gear stresses (Pa).
+
+    Shear stress sigma = T_motor / (2 pi r^2 L) with r the bore radius and L the stack length
+    (the rotor's tangential force per gap area); peak at the peak torque, continuous at the
+    rated (continuous) torque. Current density: the rms current of that torque over one
+    conductor's copper area. Sun gear at the gear's peak torque, per planet mesh F_t: Lewis
+    bending F_t / (b m Y), Hertz contact Z_E Z_H sqrt(F_t (u + 1) / (b d_sun u)).
+    """
+    d = perf.design
+    r = 0.5 * d.airgap_diameter
+    to_motor = 1.0 / (d.gear_ratio * perf.constants.gear_efficiency)
+    area_moment = 2.0 * math.pi * r**2 * d.stack_length  # m^3
+    peak_em = perf.peak_torque + perf.drag_torque  # N m, output, before drag
+    cont = perf.rated_torque
+    i_peak = float(current_from_torque(perf, peak_em)) / math.sqrt(2.0)  # A rms
+    i_cont = float(current_from_torque(perf, cont)) / math.sqrt(2.0)
+    module = perf.sun_diameter / SUN_TEETH  # m
+    f_t, b, u = perf.sun_tangential_force, perf.gear_face, perf.planet_to_sun
+    return {
+        "peak_shear_stress": peak_em * to_motor / area_moment,
+        "continuous_shear_stress": cont * to_motor / area_moment,
+        "peak_current_density": i_peak / perf.wire_area,
+        "continuous_current_density": i_cont / perf.wire_area,
+        "sun_contact_stress": ELASTIC_COEFFICIENT
+        * ZONE_FACTOR
+        * math.sqrt(f_t * (u + 1) / (b * perf.sun_diameter * u)),
+        "sun_bending_stress": f_t / (b * module * LEWIS_FORM_FACTOR),
+    }
+
+
+@functools.lru_cache(maxsize=8)
+def limit_values(
+    constants: DesignConstants = DEFAULT_CONSTANTS, limits: DesignLimits = DEFAULT_LIMITS
+) -> dict[str, float]:
+    """The bound on each of ``loadings`` (same keys and units)."""
+    ref = loadings(evaluate(CYBERGEAR, constants))
+    out = {k: limits.cybergear_factor * v for k, v in ref.items() if not k.startswith("sun_")}
+    out["continuous_shear_stress"] = limits.continuous_shear_stress
+    out["sun_contact_stress"] = limits.sun_contact_stress
+    out["sun_bending_stress"] = limits.sun_bending_stress
+    return out
+
+
+def physical_limits(
+    perf: MotorPerformance, limits: DesignLimits = DEFAULT_LIMITS
+) -> dict[str, tuple[float, float]]:
+    """Each physical limit's (value, bound); met when value <= bound."""
+    bound = limit_values(perf.constants, limits)
+    return {k: (v, bound[k]) for k, v in loadings(perf).items()}
+
+
+def limit_violations(perf: MotorPerformance, limits: DesignLimits = DEFAULT_LIMITS) -> list[str]:
+    """One line per violated physical limit, naming it (empty when all are met)."""
+    units = {"stress": (1e-3, "kPa"), "density": (1e-6, "A/mm^2")}
+    lines = []
+    for name, (value, bound) in physical_limits(perf, limits).items():
+        if value > bound * (1 + 1e-9):
+            scale, unit = units["density" if "density" in name else "stress"]
+            if name.startswith("sun_"):
+                scale, unit = 1e-6, "MPa"
+            lines.append(f"{name} {value * scale:.4g} {unit} exceeds {bound * scale:.4g} {unit}")
+    return lines
 
 
 # ------------------------------------------------------------------------------------------

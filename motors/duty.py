@@ -373,3 +373,79 @@ def scripted_trot(
         min_height=float(heights.min()),
         mean_height=float(heights.mean()),
     )
+
+
+def simulate_scripted_trot(params: CyberGearParams) -> Duty:
+    """The scripted trot's duty on 12 motors of ``params`` (masses and armature included)."""
+    return scripted_trot(params, apply_motor(params)).duty
+
+
+# ------------------------------------------------------------------------------------------
+# The physics step a motor needs.
+
+
+def joint_inertia(model: Any) -> np.ndarray:
+    """(12,) effective inertia (kg m^2) of each leg joint at the home pose, armature included.
+
+    1 / (M^-1)_ii of the joint-space mass matrix: the inertia the joint's own torque sees with
+    every other joint and the floating base free to move (smaller than M_ii).
+    """
+    import mujoco
+
+    data = mujoco.MjData(model)
+    mujoco.mj_resetDataKeyframe(model, data, model.key("home").id)
+    mujoco.mj_forward(model, data)
+    full = np.zeros((model.nv, model.nv))
+    mujoco.mj_fullM(model, data, full)  # MuJoCo 4: (m, d, dst)
+    inv = np.linalg.inv(full)
+    return 1.0 / np.diag(inv)[6 : 6 + NUM_JOINTS]
+
+
+def pd_step_load(inertia: np.ndarray, kp: float, kd: float, dt: float) -> float:
+    """How close the explicit PD law is to its stability bound at physics step ``dt`` (s).
+
+    A joint of inertia I under tau = -kp q - kd qd, applied once per step (semi-implicit
+    Euler, as MuJoCo steps a control torque), is stable for 2 kd dt / I + kp dt^2 / I < 4;
+    this returns the left side over 4 for the worst joint (1: the bound; above it, chatter).
+    """
+    i = float(np.min(inertia))
+    return (2.0 * kd * dt / i + kp * dt**2 / i) / 4.0
+
+
+# Half the explicit bound: the stock CyberDog 2 (its MJCF's CyberGear armature) sits at 0.34
+# at the training's 4 ms, the CyberGear design model (2.3e-3 kg m^2 reflected) at 0.40.
+MAX_PD_STEP_LOAD = 0.5
+
+
+def stable_sim_dt(
+    model: Any,
+    kp: float,
+    kd: float,
+    ctrl_dt: float,
+    max_load: float = MAX_PD_STEP_LOAD,
+    max_substeps: int = 64,
+) -> float:
+    """The largest physics step ``ctrl_dt / n`` (s) at which ``model``'s PD law stays within
+    ``max_load`` of its explicit stability bound (``pd_step_load``).
+
+    Light motors have a small reflected inertia, so the same PD gains need a shorter step
+    (the real drive closes its loop at kHz rates); the CyberGear keeps the training's 4 ms.
+    """
+    inertia = joint_inertia(model)
+    for n in range(1, max_substeps + 1):
+        dt = ctrl_dt / n
+        if pd_step_load(inertia, kp, kd, dt) <= max_load:
+            return dt
+    raise ValueError(
+        f"no physics step down to ctrl_dt / {max_substeps} keeps the PD law stable "
+        f"(joint inertia {inertia.min():.3g} kg m^2)"
+    )
+
+
+def motor_env_config(env_config: Any, model: Any) -> Any:
+    """``env_config`` with the physics step ``model``'s motors need: its own ``sim_dt`` when
+    that is within ``MAX_PD_STEP_LOAD``, else the largest ``ctrl_dt / n`` that is."""
+    c = env_config
+    if pd_step_load(joint_inertia(model), c.kp, c.kd, c.sim_dt) <= MAX_PD_STEP_LOAD:
+        return c
+    return dataclasses.replace(c, sim_dt=stable_sim_dt(model, c.kp, c.kd, c.ctrl_dt))

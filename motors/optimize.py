@@ -9,7 +9,10 @@ Minimise mass over the ``MotorDesign`` variables subject to (each with a stated 
 - ``winding_temp``: hottest winding over the mission (cycle repeated, 30 minutes, from
   ambient) <= the insulation limit less ``temp_margin``;
 - ``outer_diameter`` and ``length`` within the joint's envelope;
-- optionally ``continuous_torque`` and ``efficiency`` floors (datasheet-style specs, Pareto).
+- optionally ``continuous_torque`` and ``efficiency`` floors (datasheet-style specs, Pareto);
+- the physical limits of ``design.physical_limits`` (always): ``peak_shear_stress``,
+  ``continuous_shear_stress``, ``peak_current_density``, ``continuous_current_density``,
+  ``sun_contact_stress``, ``sun_bending_stress``.
 
 The optimiser is CMA-ES (the ``cma`` package) on the box-normalised variables, constraints as
 a penalty. An infeasible problem ends with a report naming each violated constraint.
@@ -20,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -202,6 +206,16 @@ class Assessment:
                 )
         return "\n".join(lines) if lines else "all constraints met"
 
+    def table(self) -> str:
+        """Every constraint, one line each: met or VIOLATED, the design's value and the bound."""
+        lines = []
+        for name, (have, need, viol) in self.constraints.items():
+            state = "VIOLATED" if viol > 1e-9 else "met"
+            lines.append(
+                f"  {name:28s} {state:8s} {_fmt(name, have):>18s}  (needs {_fmt(name, need, True)})"
+            )
+        return "\n".join(lines)
+
 
 _UNITS = {
     "peak_torque": ("N m", 1.0),
@@ -212,12 +226,31 @@ _UNITS = {
     "outer_diameter": ("mm", 1e3),
     "length": ("mm", 1e3),
     "efficiency": ("", 1.0),
+    "peak_shear_stress": ("kPa", 1e-3),
+    "continuous_shear_stress": ("kPa", 1e-3),
+    "peak_current_density": ("A/mm^2 rms", 1e-6),
+    "continuous_current_density": ("A/mm^2 rms", 1e-6),
+    "sun_contact_stress": ("MPa", 1e-6),
+    "sun_bending_stress": ("MPa", 1e-6),
+}
+# Constraints that are upper bounds (the rest are floors).
+_UPPER = {
+    "outer_diameter",
+    "length",
+    "winding_temp",
+    "duty_envelope",
+    "peak_shear_stress",
+    "continuous_shear_stress",
+    "peak_current_density",
+    "continuous_current_density",
+    "sun_contact_stress",
+    "sun_bending_stress",
 }
 
 
 def _fmt(name: str, value: float, need: bool = False) -> str:
     unit, scale = _UNITS.get(name, ("", 1.0))
-    upper = name in ("outer_diameter", "length", "winding_temp", "duty_envelope")
+    upper = name in _UPPER
     prefix = "<= " if need and upper else ""
     return f"{prefix}{value * scale:.3g} {unit}".strip()
 
@@ -274,6 +307,8 @@ def assess(perf: md.MotorPerformance, req: Requirements, config: OptimizeConfig)
         perf.outer_diameter / config.max_outer_diameter - 1,
     )
     c["length"] = (perf.length, config.max_length, perf.length / config.max_length - 1)
+    for name, (value, bound) in md.physical_limits(perf).items():
+        c[name] = (value, bound, value / bound - 1)
     return Assessment(perf, c, mission_temp, efficiency)
 
 
@@ -329,8 +364,8 @@ class OptimizeResult:
             f"({self.evaluations} evaluations, {self.seconds:.1f} s)"
         )
         if not a.feasible:
-            return head + "\nviolated constraints:\n" + a.explain()
-        return head + f"\nbinding constraints: {', '.join(a.binding()) or 'none'}"
+            return head + "\nviolated constraints:\n" + a.explain() + "\n" + a.table()
+        return head + f"\nbinding constraints: {', '.join(a.binding()) or 'none'}\n" + a.table()
 
 
 def objective(
@@ -341,14 +376,25 @@ def objective(
     constants: md.DesignConstants,
 ) -> float:
     """Mass (kg) plus the penalty for constraint violations; invalid geometry scores badly."""
+    return _score(u, start, req, config, constants)[0]
+
+
+def _score(
+    u: np.ndarray,
+    start: md.MotorDesign,
+    req: Requirements,
+    config: OptimizeConfig,
+    constants: md.DesignConstants,
+) -> tuple[float, bool]:
+    """(objective, feasible) of the box-normalised point ``u``."""
     try:
         perf = md.evaluate(_decode(u, start, config), constants)
         a = assess(perf, req, config)
     except (ValueError, ZeroDivisionError, FloatingPointError, OverflowError):
-        return 100.0
+        return 100.0, False
     if not math.isfinite(a.violation):
-        return 100.0
-    return perf.mass + config.penalty * a.violation
+        return 100.0, False
+    return perf.mass + config.penalty * a.violation, a.feasible
 
 
 def optimize(
@@ -368,6 +414,9 @@ def optimize(
     rng = np.random.default_rng(config.seed)
     runs = 1 + config.restarts
     best_u, best_f, evals, history = None, math.inf, 0, []
+    # The penalty lets a point just past a limit score below every feasible one; the feasible
+    # point of least mass is kept apart and wins whenever one was seen.
+    feasible_u, feasible_f = None, math.inf
     with np.errstate(all="ignore"):
         for run in range(runs):
             x0 = _encode(start, config) if run == 0 else rng.uniform(0.1, 0.9, len(VARIABLES))
@@ -385,14 +434,18 @@ def optimize(
             )
             while not es.stop():
                 xs = es.ask()
-                fs = [objective(np.asarray(x), start, req, config, constants) for x in xs]
+                scored = [_score(np.asarray(x), start, req, config, constants) for x in xs]
+                fs = [f for f, _ in scored]
                 es.tell(xs, fs)
                 evals += len(xs)
                 k = int(np.argmin(fs))
                 if fs[k] < best_f:
                     best_f, best_u = fs[k], np.asarray(xs[k])
-                history.append(best_f)
-    design = _decode(best_u, start, config)
+                for x, (f, ok) in zip(xs, scored, strict=True):
+                    if ok and f < feasible_f:
+                        feasible_f, feasible_u = f, np.asarray(x)
+                history.append(feasible_f if feasible_u is not None else best_f)
+    design = _decode(feasible_u if feasible_u is not None else best_u, start, config)
     perf = md.evaluate(design, constants)
     return OptimizeResult(
         design=design,
@@ -480,9 +533,15 @@ def save_motor(
 
 
 def load_motor(path: str | Path) -> tuple[md.MotorDesign, CyberGearParams]:
-    """Read a motor YAML strictly: (design, simulation parameters)."""
+    """Read a motor YAML strictly: (design, simulation parameters).
+
+    A design past a physical limit (``design.physical_limits``) loads, with a warning that
+    names each limit it violates.
+    """
     data = read_yaml(path)
     motor = from_dict(MotorFile, data, source=str(path))
+    for line in md.limit_violations(md.evaluate(motor.design)):
+        warnings.warn(f"{path}: design violates a physical limit: {line}", stacklevel=2)
     params = motor.params if motor.params is not None else md.to_params(motor.design)
     return motor.design, params
 

@@ -13,8 +13,10 @@ torque range (``irondog.motors.duty.apply_motor``) and the motor law its paramet
 Physics step: the environment applies the motor's PD law explicitly once per physics step.
 A light motor has a small reflected rotor inertia, and at the training step of 4 ms the
 damping term ``Kd dt / I`` of a knee then exceeds the explicit stability bound: the joints
-chatter (a simulation artefact; the real drive closes its loop at kHz rates). The co-design
-simulations therefore use ``SIM_DT`` = 2 ms, where the CyberGear's results are unchanged.
+chatter (a simulation artefact; the real drive closes its loop at kHz rates). Each simulation
+therefore takes the step its motors need (``irondog.motors.duty.motor_env_config``: the
+policy's own step while the PD law stays within half its bound, else the largest
+``ctrl_dt / n`` that does); the CyberGear keeps 4 ms.
 """
 
 from __future__ import annotations
@@ -27,9 +29,8 @@ from typing import Any
 import numpy as np
 
 from irondog.motors.cybergear import CyberGearParams
-from irondog.motors.duty import Duty, apply_motor
+from irondog.motors.duty import Duty, apply_motor, motor_env_config
 
-SIM_DT = 0.002  # s, physics step of the co-design simulations (see the module docstring)
 COMMAND = (0.5, 0.0, 0.0)  # vx m/s, vy m/s, yaw rad/s: the trot benchmark's command
 
 
@@ -45,15 +46,20 @@ def policy_rollout(
     episodes: int = 8,
     seconds: float = 8.0,
     command: tuple[float, float, float] = COMMAND,
-    sim_dt: float | None = SIM_DT,
+    sim_dt: float | None = None,
     seed: int = 0,
     randomize: bool = False,
+    payload: float = 0.0,
+    gait: str | None = None,
 ) -> tuple[dict[str, Any], Any]:
     """(eval metrics, trace) of the policy on 12 motors of ``params`` (None: the CyberGear
-    model of the MJCF, as trained). ``sim_dt`` None keeps the policy's own physics step.
+    model of the MJCF, as trained). ``sim_dt`` None: the physics step the motors need (the
+    policy's own where it is stable enough, see the module docstring).
 
     The robot is the nominal one unless ``randomize``: the training's randomisation (motor
     strength x0.9-1.1, masses, friction) would put torques above the motor's own limit.
+    ``payload`` kg rides on the trunk (``add_payload``); ``gait`` (a gait policy's
+    ``--gait`` text, e.g. ``bound``) commands its gait.
     """
     from irondog.agents import evaluate, policy
 
@@ -63,14 +69,30 @@ def policy_rollout(
         cfg = dataclasses.replace(
             cfg, randomization=dataclasses.replace(cfg.randomization, enabled=False)
         )
-    if sim_dt is not None:
-        cfg = dataclasses.replace(cfg, sim_dt=sim_dt)
     model = None
     if params is not None:
         if cfg.terrain != "flat":
             raise ValueError(f"{checkpoint}: only a flat-ground policy can take another motor")
         cfg = dataclasses.replace(cfg, motor=params)
         model = apply_motor(params)
+    if payload > 0:
+        import mujoco
+
+        from irondog.motors.duty import robot_xml
+
+        if model is None:
+            model = mujoco.MjModel.from_xml_path(str(robot_xml()))
+        add_payload(model, payload)
+    if sim_dt is not None:
+        cfg = dataclasses.replace(cfg, sim_dt=sim_dt)
+    elif model is not None:
+        cfg = motor_env_config(cfg, model)
+    schedule = None
+    if gait is not None:
+        from irondog.agents import gait_schedule
+
+        gait_schedule.check_policy_takes_gaits(cfg)
+        schedule = gait_schedule.parse(gait, cfg.gaits.ranges)
     return evaluate.evaluate(
         selected.act,
         cfg,
@@ -80,7 +102,20 @@ def policy_rollout(
         seed=seed,
         env_check=selected.env_check,
         model=model,
+        gait_schedule=schedule,
     )
+
+
+def add_payload(model: Any, kg: float, body: str = "trunk") -> Any:
+    """``model`` with ``kg`` more on ``body`` (in place): mass added at the body's centre of
+    mass and its inertia scaled with it (a payload spread like the trunk). Returns ``model``."""
+    if kg < 0:
+        raise ValueError(f"payload: must be >= 0 kg, got {kg}")
+    b = model.body(body).id
+    scale = (model.body_mass[b] + kg) / model.body_mass[b]
+    model.body_mass[b] += kg
+    model.body_inertia[b] *= scale
+    return model
 
 
 def duty_from_trace(trace: Any, warmup: float = 1.0, source: str = "policy") -> Duty:
@@ -120,3 +155,14 @@ def policy_simulator(
         return duty
 
     return simulate
+
+
+def auto_sim_dt(checkpoint: str | Path, params: CyberGearParams | None) -> float:
+    """The physics step (s) ``policy_rollout`` takes for the policy on motors ``params``."""
+    from irondog.agents import policy
+
+    cfg = policy.select(str(checkpoint), None).env_config
+    if params is None:
+        return float(cfg.sim_dt)
+    cfg = dataclasses.replace(cfg, motor=params)
+    return float(motor_env_config(cfg, apply_motor(params)).sim_dt)

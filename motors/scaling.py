@@ -12,10 +12,16 @@ with textbook rules of thumb, each stated in ``DraftRules``:
 4. magnet thickness = 5 air gaps;
 5. back iron sized for 1.2 T in the yoke at no load (well below the 1.8 T knee);
 6. turns such that the no-load speed at the bus voltage is 5% above the spec (battery sag);
-7. slot depth such that the continuous current runs at 6 A/mm^2 rms in the copper
-   (totally enclosed, naturally cooled: 4-8 A/mm^2);
+7. slot depth such that the continuous current runs at 17.4 A/mm^2 rms in the copper: the
+   current density of the calibrated CyberGear at its own 4 N m continuous rating
+   (``design.loadings``), so the draft is sized for the continuous torque it is asked for and
+   not, as with a textbook 4-8 A/mm^2 for a totally enclosed motor in this thermal model, for
+   about twice it;
 8. slot fill 55% (the CyberGear's technology) and the same 23 A driver;
-9. a 3 mm aluminium housing wall.
+9. the CyberGear's 1.5 mm aluminium housing wall.
+
+The rules are the CyberGear's technology applied to the spec, so the draft and the optimised
+design differ only by what the optimiser chose.
 
 Scaling laws at constant current density and radial build (FACTS.md): torque ~ r^2 l, mass and
 copper loss ~ r l, rotor inertia ~ r^3 l; ``scaled`` applies them to a design.
@@ -40,9 +46,9 @@ class DraftRules:
     magnet_gaps: float = 5.0  # magnet thickness in air gaps
     yoke_flux_density: float = 1.2  # T at no load
     speed_headroom: float = 1.05  # no-load speed / spec
-    current_density: float = 6e6  # A/m^2 rms at the continuous current
+    current_density: float = 17.4e6  # A/m^2 rms at the continuous current (the CyberGear's)
     slot_fill: float = 0.55
-    housing_thickness: float = 0.003  # m
+    housing_thickness: float = 0.0015  # m, the CyberGear's wall
     peak_current: float = 23.0  # A, the driver
 
     def __post_init__(self) -> None:

@@ -85,7 +85,10 @@ def test_first_draft_follows_its_rules_and_meets_the_spec():
     assert perf.no_load_speed == pytest.approx(rules.speed_headroom * 296 * RPM, rel=1e-3)
     assert perf.peak_torque >= 12.0
     assert perf.rated_torque >= 4.0
-    assert perf.mass > md.evaluate(md.CYBERGEAR).mass  # a draft is heavier than the product
+    # sized for the spec it is asked for, not twice it (the CyberGear's current density)
+    assert perf.rated_torque < 1.1 * 4.0
+    assert md.loadings(perf)["continuous_current_density"] == pytest.approx(17.4e6, rel=0.05)
+    assert rules.housing_thickness == md.CYBERGEAR.housing_thickness
     with pytest.raises(ConfigError, match="continuous_torque"):
         sc.first_draft(-1.0, 30.0)
 
