@@ -62,9 +62,9 @@ def test_spoken_command_walks_the_trained_dog(tmp_path):
 
 
 def test_what_the_policy_cannot_do_is_said() -> None:
-    from irondog.voice.locomotion import beyond_policy
     from irondog.envs.config import CommandConfig, EnvConfig
     from irondog.voice.commands import parse_canonical, plan
+    from irondog.voice.locomotion import beyond_policy
 
     forward_only = EnvConfig(
         command=CommandConfig(lin_vel_x=(0.5, 0.5), lin_vel_y=(0.0, 0.0), yaw_rate=(0.0, 0.0))
