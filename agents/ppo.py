@@ -575,20 +575,27 @@ def make_train(
         # callback come once the next rollout has been collected.
         act = host_policy(learner)
         pending = None  # (learner, metrics, started, callback seconds) of the update in flight
+
+        def finish_pending(end: float | None = None) -> None:
+            """Report the update in flight; its time runs to ``end`` (default: once it is done)."""
+            done_learner, done_metrics, began, callback_s = pending
+            if end is None:
+                jax.block_until_ready(done_metrics)
+                end = time.perf_counter()
+            finish(done_learner, done_metrics, end - began - callback_s)
+
         for _ in range(start, num_iterations):
             started = time.perf_counter()
             try:
                 env_state, host, host_metrics = host_rollout(act, env_state)
             except KeyboardInterrupt:  # the update in flight is finished work: report it
                 if pending is not None:
-                    jax.block_until_ready(pending[1])
-                    seconds = time.perf_counter() - pending[2] - pending[3]
-                    finish(pending[0], pending[1], seconds)
+                    finish_pending()
                 raise
             callback_s = 0.0
             if pending is not None:
                 collected = time.perf_counter()
-                finish(pending[0], pending[1], started - pending[2] - pending[3])
+                finish_pending(end=started)
                 callback_s = time.perf_counter() - collected
             rollout = Rollout(
                 **distributed.shard(mesh, host, axis=1),
@@ -603,8 +610,7 @@ def make_train(
                 act = host_policy(learner)  # waits for the update
             pending = (learner, metrics, started, callback_s)
         if pending is not None:
-            jax.block_until_ready(pending[1])
-            finish(pending[0], pending[1], time.perf_counter() - pending[2] - pending[3])
+            finish_pending()
         return TrainResult(learner, history)
 
     train.num_iterations = num_iterations  # type: ignore[attr-defined]
