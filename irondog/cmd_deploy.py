@@ -169,6 +169,26 @@ def open_bus(interface: str, channel: str, bitrate: int) -> Any:
         raise UserError(bus_error_message(err, interface, channel, bitrate)) from None
 
 
+def _policy_and_command(args: argparse.Namespace) -> tuple[Any, tuple, tuple | None]:
+    """The policy file, the --command clamped to its ranges and the --gait vector (or None).
+
+    ValueError on a file, command or gait the policy cannot take; both transports use it.
+    """
+    from irondog.agents.onnx_runner import OnnxPolicy, gait_command, parse_command
+
+    policy = OnnxPolicy(args.policy)
+    command = parse_command(args.velocity_command, policy.metadata["command_ranges"])
+    gait = gait_command(policy.metadata, args.gait)
+    return policy, tuple(command), None if gait is None else tuple(gait)
+
+
+def _catch_stop_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM (e.g. systemd stop) both end the loop through its
+    KeyboardInterrupt path, which stops the motors; SIGINT even where the shell ignored it."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the loop; print counts, watchdog state and jitter."""
     from pathlib import Path
@@ -199,24 +219,17 @@ def run(args: argparse.Namespace) -> int:
     import can
 
     from irondog.agents.deploy import DeployConfig, DeployLoop, SimulatedCanRobot, still_imu
-    from irondog.agents.onnx_runner import OnnxPolicy, gait_command, parse_command
 
     try:
-        policy = OnnxPolicy(args.policy)
-        command = parse_command(args.velocity_command, policy.metadata["command_ranges"])
-        gait = gait_command(policy.metadata, args.gait)
+        policy, command, gait = _policy_and_command(args)
         config = DeployConfig(
-            motor_ids=motor_ids, host_id=args.host_id, command=tuple(command),
-            gait=None if gait is None else tuple(gait),
+            motor_ids=motor_ids, host_id=args.host_id, command=command, gait=gait,
             stand_time=args.stand_time, realtime_priority=args.rt_priority,
         )  # fmt: skip
     except ValueError as err:
         raise UserError(str(err)) from None
 
-    # Ctrl-C (SIGINT) and SIGTERM (e.g. systemd stop) both end the loop through its
-    # KeyboardInterrupt path, which stops the motors; SIGINT even where the shell ignored it.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _interrupt)
+    _catch_stop_signals()
     sim = None
     if args.simulate:
         try:
@@ -257,18 +270,15 @@ def run(args: argparse.Namespace) -> int:
 def _run_lcm(args: argparse.Namespace) -> int:
     """The CyberDog 2 over its motor SDK's LCM messages."""
     from irondog.agents import cyberdog2 as cd
-    from irondog.agents.onnx_runner import OnnxPolicy, gait_command, parse_command
     from irondog.cli import print_report
     from irondog.errors import UserError
 
     if args.simulate or args.imu is not None:
         raise UserError("--simulate and --imu are CAN options; run `irondog sim-robot` instead")
     try:
-        policy = OnnxPolicy(args.policy)
-        command = parse_command(args.velocity_command, policy.metadata["command_ranges"])
-        gait = gait_command(policy.metadata, args.gait)
+        policy, command, gait = _policy_and_command(args)
         config = cd.LcmDeployConfig(
-            command=tuple(command), gait=None if gait is None else tuple(gait),
+            command=command, gait=gait,
             stand_time=args.stand_time, realtime_priority=args.rt_priority,
             feedback_timeout=args.feedback_timeout, interpolate=args.interpolate,
             spin_s=args.spin_ms * 1e-3,
@@ -295,8 +305,7 @@ def _run_lcm(args: argparse.Namespace) -> int:
             keys = steer = cd.TerminalKeys(ranges)
         except ValueError as err:
             raise UserError(str(err)) from None
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _interrupt)
+    _catch_stop_signals()
     urls = cd.channel_urls(args.lcm_url or cd.BOARD_URL, args.state_lcm_url)
     try:
         loop = cd.LcmDeployLoop(policy, urls, config, command=steer)
