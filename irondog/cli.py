@@ -31,6 +31,20 @@ COMMANDS: dict[str, str] = {
 }
 
 
+def interrupt(signum: int, frame: object) -> None:
+    """A signal handler that ends the command as Ctrl-C does (raises KeyboardInterrupt)."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM (kill, systemd stop) both raise KeyboardInterrupt, the path
+    on which a loop stops its motors; SIGINT even where the shell ignored it."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def print_report(report: dict, as_json: bool) -> None:
     """Print a flat report as indented JSON or as aligned ``key: value`` lines."""
     if as_json:

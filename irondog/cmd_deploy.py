@@ -15,7 +15,6 @@ as the 12 motors, and feeds the loop its simulated IMU. Ctrl-C stops the motors.
 from __future__ import annotations
 
 import argparse
-import signal
 from typing import Any
 
 
@@ -120,10 +119,6 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")  # fmt: skip
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def bus_error_message(err: BaseException, interface: str, channel: str, bitrate: int) -> str:
     """One line saying why the CAN bus ``interface``/``channel`` did not open, and the fix."""
     import errno
@@ -182,18 +177,11 @@ def _policy_and_command(args: argparse.Namespace) -> tuple[Any, tuple, tuple | N
     return policy, tuple(command), None if gait is None else tuple(gait)
 
 
-def _catch_stop_signals() -> None:
-    """Ctrl-C (SIGINT) and SIGTERM (e.g. systemd stop) both end the loop through its
-    KeyboardInterrupt path, which stops the motors; SIGINT even where the shell ignored it."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _interrupt)
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the loop; print counts, watchdog state and jitter."""
     from pathlib import Path
 
-    from irondog.cli import print_report
+    from irondog.cli import print_report, stop_on_signals
     from irondog.errors import UserError
 
     if not Path(args.policy).is_file():  # before importing MuJoCo, onnxruntime, python-can
@@ -229,7 +217,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise UserError(str(err)) from None
 
-    _catch_stop_signals()
+    stop_on_signals()
     sim = None
     if args.simulate:
         try:
@@ -270,7 +258,7 @@ def run(args: argparse.Namespace) -> int:
 def _run_lcm(args: argparse.Namespace) -> int:
     """The CyberDog 2 over its motor SDK's LCM messages."""
     from irondog.agents import cyberdog2 as cd
-    from irondog.cli import print_report
+    from irondog.cli import print_report, stop_on_signals
     from irondog.errors import UserError
 
     if args.simulate or args.imu is not None:
@@ -305,7 +293,7 @@ def _run_lcm(args: argparse.Namespace) -> int:
             keys = steer = cd.TerminalKeys(ranges)
         except ValueError as err:
             raise UserError(str(err)) from None
-    _catch_stop_signals()
+    stop_on_signals()
     urls = cd.channel_urls(args.lcm_url or cd.BOARD_URL, args.state_lcm_url)
     try:
         loop = cd.LcmDeployLoop(policy, urls, config, command=steer)

@@ -12,9 +12,7 @@ this machine. Ctrl-C stops it and prints its counts.
 from __future__ import annotations
 
 import argparse
-import signal
 import time
-from typing import Any
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -44,14 +42,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the counts as JSON")
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def run(args: argparse.Namespace) -> int:
     """Serve until --duration or Ctrl-C; print the board's counts."""
     from irondog.agents import cyberdog2 as cd
-    from irondog.cli import print_report
+    from irondog.cli import print_report, stop_on_signals
     from irondog.errors import UserError
 
     urls = cd.channel_urls(args.lcm_url, args.state_lcm_url)
@@ -59,8 +53,7 @@ def run(args: argparse.Namespace) -> int:
         sim = cd.SimulatedCyberDog2(urls, realtime_priority=args.rt_priority)
     except cd.LcmError as err:
         raise UserError(str(err)) from None
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _interrupt)
+    stop_on_signals()
     print(f"sim-robot: {args.robot} on {args.lcm_url} (Ctrl-C stops)", flush=True)
     start = sim.trunk_position()
     sim.start()

@@ -175,8 +175,7 @@ def _stop_on_sigterm() -> Any:
     if threading.current_thread() is not threading.main_thread():
         return None
 
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
+    from irondog.cli import interrupt
 
     return signal.signal(signal.SIGTERM, interrupt)
 
