@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything irondog needs on a fresh Debian-based machine: the Debian packages
-# (offscreen GL for rendering, espeak-ng/sox/flac for the voice evaluation set, Chromium for
-# the report test) and the Python package with its pinned dependencies, all from wheels.
+# (offscreen GL for rendering, espeak-ng/sox/flac for the voice development sets, festival and
+# three of its voices for the held-out voice evaluation, Chromium for the report test) and the Python package with its pinned dependencies, all from wheels.
 # Run from the repository root: bash install.sh
 # IRONDOG_EXTRAS=llm bash install.sh also installs the optional llama.cpp parser (the [llm]
 # extra: a compiler and cmake, and about 5 more minutes compiling llama-cpp-python).
@@ -11,6 +11,7 @@ cd "$(dirname "$0")"
 DEBIAN_PACKAGES=(
   libosmesa6 libegl1 libgl1 libglx-mesa0 libegl-mesa0
   espeak-ng sox libsndfile1 flac ffmpeg
+  festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
   chromium xvfb xdotool
 )
 EXTRAS="dev"

@@ -226,6 +226,21 @@ WHISPER_PROMPT = (
     "counterclockwise, turn clockwise. go back, reverse for two secs. switch to trotting, "
     "speed up. halt. emergency stop. come over here and lie down."
 )
+# The prompt's everyday function and number words: heard in ordinary speech, they say nothing
+# about the prompt leaking into a transcript ("for", "the", "two").
+PROMPT_COMMON_WORDS = frozenset(
+    "the to for and a of that after then next over here back go one two three four five "
+    "six seven eight nine ten forty right left".split()
+)
+
+
+def prompt_words_not_said(transcript: str, said: str = "") -> set[str]:
+    """Words of the Whisper prompt in ``transcript`` that are neither common words nor in
+    ``said``: the prompt leaking into what was heard."""
+    from irondog.voice.corpus import normalise
+
+    prompt = set(normalise(WHISPER_PROMPT).split()) - PROMPT_COMMON_WORDS
+    return (set(normalise(transcript).split()) & prompt) - set(normalise(said).split())
 
 
 def drop_repeats(text: str) -> str:

@@ -1,0 +1,77 @@
+"""The held-out acoustic evaluation: festival voices, held-out noise beds, and their apartness
+from every training and development set."""
+
+import numpy as np
+import pytest
+
+from irondog.voice import audio, evalset, noise, tts
+
+needs_festival = pytest.mark.skipif(not tts.have_festival(), reason="festival not installed")
+
+
+@needs_festival
+def test_festival_speaks_every_voice_and_stretch_slows_diphone_speech() -> None:
+    for voice in tts.FESTIVAL_VOICES:
+        clip = tts.speak_festival("walk forward two metres", voice)
+        assert clip.dtype == np.float32 and clip.ndim == 1
+        assert 0.8 < clip.size / audio.SAMPLE_RATE < 4.0  # 16 kHz after resampling
+        assert audio.power(clip) > 1e-4
+    fast = tts.speak_festival("walk forward two metres", "kal_diphone", 0.9)
+    slow = tts.speak_festival("walk forward two metres", "kal_diphone", 1.3)
+    assert slow.size > 1.3 * fast.size
+
+
+def test_festival_rejects_bad_voice_and_stretch() -> None:
+    with pytest.raises(ValueError, match="festival voice must be one of"):
+        tts.speak_festival("stop", "en-us")
+    with pytest.raises(ValueError, match="stretch must be"):
+        tts.speak_festival("stop", "kal_diphone", 5.0)
+
+
+def test_street_noise_is_unit_rms_reproducible_and_has_pass_bys() -> None:
+    a = noise.make_noise("street", 12.0, np.random.default_rng(1))
+    b = noise.make_noise("street", 12.0, np.random.default_rng(1))
+    c = noise.make_noise("street", 12.0, np.random.default_rng(2))
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert abs(float(np.sqrt(np.mean(a.astype(np.float64) ** 2))) - 1.0) < 1e-3
+    # Loudness varies as cars pass: the 0.5 s RMS envelope spans more than 2:1.
+    frames = a[: a.size // 8000 * 8000].reshape(-1, 8000)
+    env = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1))
+    assert env.max() / env.min() > 2.0
+    with pytest.raises(ValueError, match="street"):
+        noise.make_noise("rain", 1.0, np.random.default_rng(0))
+
+
+def test_heldout_voices_are_festival_round_robin_and_reproducible() -> None:
+    items = [("walk forward", None), ("stop", None), ("sit down", None), ("turn left", None)]
+    a, b = evalset.heldout_voiced(items), evalset.heldout_voiced(items)
+    assert a == b
+    assert {u.engine for u in a} == {"festival"}
+    assert [u.voice for u in a[:3]] == list(tts.FESTIVAL_VOICES)
+    assert all(u.stretch == 1.0 for u in a if u.voice in evalset.HTS_VOICES)
+    assert not set(tts.FESTIVAL_VOICES) & set(tts.VOICES)
+
+
+def test_heldout_babble_and_noise_kinds_are_apart_from_training() -> None:
+    from irondog.voice.train_parser import training_texts
+
+    held = set(evalset.HELDOUT_BABBLE_SENTENCES)
+    assert not held & set(noise.BABBLE_SENTENCES)
+    assert not held & set(evalset.CHATTER)
+    assert not held & training_texts()
+    assert "street" in evalset.HELDOUT_NOISE_TYPES and "street" not in noise.NOISE_TYPES
+
+
+@needs_festival
+def test_heldout_beds_are_cached_exactly_and_differ_from_development_beds(tmp_path) -> None:
+    beds = evalset.heldout_noise_beds(seconds=2.0, cache=tmp_path)
+    again = evalset.heldout_noise_beds(seconds=2.0, cache=tmp_path)
+    assert sorted(beds) == sorted(evalset.HELDOUT_NOISE_TYPES)
+    for kind, bed in beds.items():
+        assert bed.size == 2 * audio.SAMPLE_RATE
+        assert np.array_equal(bed, again[kind])  # cached as float, not clipped to 16 bits
+        assert np.abs(bed).max() > 1.0  # unit-RMS noise has peaks past full scale
+    dev = evalset.noise_beds(seconds=2.0)
+    for kind in ("wind", "motor"):
+        corr = np.corrcoef(dev[kind], beds[kind])[0, 1]
+        assert abs(corr) < 0.2, (kind, corr)
