@@ -34,19 +34,26 @@ def main() -> None:
     duty = du.load_duty(args.duty)
     reduced = du.reduce_duty(duty, args.samples)
     ratio = np.sqrt(np.mean(reduced.joint_torque**2, 0) / np.mean(duty.joint_torque**2, 0))
-    print(f"duty {duty.joint_torque.shape[0]} rows -> {reduced.joint_torque.shape[0]}; RMS "
-          f"torque ratio per joint {ratio.min():.3f}..{ratio.max():.3f}")  # fmt: skip
+    print(
+        f"duty {duty.joint_torque.shape[0]} rows -> {reduced.joint_torque.shape[0]}; RMS "
+        f"torque ratio per joint {ratio.min():.3f}..{ratio.max():.3f}"
+    )
     config = mo.load_config(args.config)
     req = mo.requirements_from_mission(duty, config, samples=args.samples)
     full = mo.requirements_from_mission(duty, config, samples=duty.joint_torque.shape[0])
     base = mo.assess(md.evaluate(md.CYBERGEAR, config.constants()), full, config)
-    print(f"CyberGear model {1e3 * base.perf.mass:.1f} g: winding {base.mission_winding_temp:.1f} C "
-          f"after 30 min on the full duty, {'meets' if base.feasible else 'misses'} the spec")  # fmt: skip
+    print(
+        f"CyberGear model {1e3 * base.perf.mass:.1f} g: winding "
+        f"{base.mission_winding_temp:.1f} C after 30 min on the full duty, "
+        f"{'meets' if base.feasible else 'misses'} the spec"
+    )
     res = mo.optimize(req, config)
     print(res.report())
     check = mo.assess(res.perf, full, config)
-    print(f"on the full duty: winding {check.mission_winding_temp:.1f} C, "
-          f"{'feasible' if check.feasible else 'INFEASIBLE: ' + check.explain()}")  # fmt: skip
+    print(
+        f"on the full duty: winding {check.mission_winding_temp:.1f} C, "
+        f"{'feasible' if check.feasible else 'INFEASIBLE: ' + check.explain()}"
+    )
     perf = res.perf
     extra = {
         "feasible": bool(res.feasible),
@@ -57,11 +64,13 @@ def main() -> None:
         "g_per_Nm_continuous": round(1e3 * perf.mass / perf.rated_torque, 2),
     }
     out = mo.save_motor(args.out, Path(args.out).stem, res.design, extra)
-    print(f"wrote {out}: {1e3 * perf.mass:.1f} g, peak {perf.peak_torque:.2f} N m, continuous "
-          f"{perf.rated_torque:.2f} N m ({1e3 * perf.mass / perf.peak_torque:.1f} g/N m peak, "
-          f"{1e3 * perf.mass / perf.rated_torque:.1f} g/N m continuous); CyberGear model "
-          f"{1e3 * base.perf.mass / base.perf.peak_torque:.1f} and "
-          f"{1e3 * base.perf.mass / base.perf.rated_torque:.1f}")  # fmt: skip
+    print(
+        f"wrote {out}: {1e3 * perf.mass:.1f} g, peak {perf.peak_torque:.2f} N m, continuous "
+        f"{perf.rated_torque:.2f} N m ({1e3 * perf.mass / perf.peak_torque:.1f} g/N m peak, "
+        f"{1e3 * perf.mass / perf.rated_torque:.1f} g/N m continuous); CyberGear model "
+        f"{1e3 * base.perf.mass / base.perf.peak_torque:.1f} and "
+        f"{1e3 * base.perf.mass / base.perf.rated_torque:.1f}"
+    )
 
 
 if __name__ == "__main__":
