@@ -117,8 +117,9 @@ def reduce_duty(duty: Duty, samples: int = 3000, seed: int = 0) -> Duty:
     each of ``samples`` equal blocks of time (stratified, so every part of a mission keeps its
     share), plus the rows that hold each joint's peak |torque| and peak |speed|, in time order.
 
-    Peaks are kept exactly; mean-square torque (the copper loss) is an unbiased estimate, within
-    about 2% per joint at 3000 rows of the 30-minute mission (``tests/test_motor_mission.py``).
+    Peaks are kept exactly; mean-square torque (the copper loss) is an unbiased estimate: RMS torque
+    within 5% per joint at 3000 rows of the 30-minute mission (measured 0.978-1.051,
+    ``benchmarks/RESULTS.md``; ``tests/test_motor_mission.py`` holds the 5%).
     The ``dt`` stays the original's: the rows are no longer evenly spaced, so only order-free
     reductions (peaks, RMS, envelope points) are meaningful on the result.
     """
