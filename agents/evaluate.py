@@ -438,6 +438,7 @@ def evaluate(
     model: Any = None,
     gait_schedule: Any = None,
     progress: Progress = QUIET,
+    pushes: bool = False,
 ) -> tuple[dict[str, Any], Trace]:
     """Metrics and trace of ``episodes`` parallel episodes of ``act`` (on ``model`` if given:
     see ``with_motor``); a bar on ``progress`` while it runs.
@@ -445,9 +446,10 @@ def evaluate(
     ``gait_schedule`` (an ``irondog.agents.gait_schedule.GaitSchedule``, gait policies only)
     commands gaits over time; the metrics then also judge each commanded gait
     (``gait_by_command``: strides, fidelity, classifier votes; see ``agents.gait_fidelity``).
+    ``pushes``: keep ``env_config``'s push randomisation (off by default).
     """
     first = gait_schedule.names[0] if gait_schedule is not None else None
-    cfg = eval_env_config(env_config, episodes, seconds, command, first_gait=first)
+    cfg = eval_env_config(env_config, episodes, seconds, command, pushes, first_gait=first)
     env = make_env(cfg, model)
     if env_check is not None:
         env_check(env)

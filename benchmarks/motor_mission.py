@@ -6,7 +6,8 @@ hottest joint, and the winding temperature over the mission (environment thermal
 within 10% of the CyberGear's (+0.01 m/s), winding <= 110 C.
 
 Run: python benchmarks/motor_mission.py [MOTOR.yaml ...] [--episodes 4] [--seconds 5]
-(about 40 s a motor on 2 cores)
+[--save-duty runs/mission_cybergear.npz] (about 2 minutes a motor on 2 cores); the saved
+CyberGear mission duty is what ``irondog motor optimize --mission NPZ`` designs against.
 """
 
 from __future__ import annotations
@@ -56,10 +57,13 @@ def main() -> None:
     parser.add_argument("motors", nargs="*", help="motor YAMLs")
     parser.add_argument("--episodes", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--save-duty", metavar="NPZ", help="save the CyberGear's mission duty")
     args = parser.parse_args()
     t0 = time.perf_counter()
     opts = {"episodes": args.episodes, "seconds": args.seconds}
     base_duty, base_rows = mi.mission_duty(None, **opts)
+    if args.save_duty:
+        print(f"wrote {du.save_duty(args.save_duty, base_duty)}")
     report("stock robot (CyberGear)", CyberGearParams(), base_duty, base_rows, base_rows)
     for path in args.motors:
         with warnings.catch_warnings(record=True) as caught:

@@ -172,6 +172,44 @@ def requirements_from_spec(
     )
 
 
+# The CyberGear's own datasheet figures (FACTS.md): the peak spec a mission design keeps.
+CYBERGEAR_PEAK_TORQUE = 12.0  # N m
+CYBERGEAR_NO_LOAD_SPEED = 296.0 * 2.0 * math.pi / 60.0  # rad/s at 24 V
+
+
+def requirements_from_mission(
+    duty: Duty,
+    config: OptimizeConfig,
+    samples: int = 3000,
+    peak_torque: float = CYBERGEAR_PEAK_TORQUE,
+    no_load_speed: float = CYBERGEAR_NO_LOAD_SPEED,
+    label: str = "mission",
+) -> Requirements:
+    """Requirements from a mission duty recorded on the CyberGear.
+
+    Peak: the CyberGear's own ``peak_torque`` and ``no_load_speed`` (the policies ride its
+    12 N m limit, so a saturated sample only says they wanted at least that much). Operating
+    points: the duty's speed-binned maxima, each capped at the CyberGear model's hot envelope
+    at that speed (what the CyberGear delivered, the new motor must deliver). Thermal: the duty
+    itself, cut to ``samples`` rows (``duty.reduce_duty``), so one optimiser run takes minutes.
+    The config's margins apply on top; ``configs/motor/mission.yaml`` sets them to 1 (the spec
+    is the CyberGear's own) and the design is checked by re-simulating the mission
+    (``benchmarks/motor_mission.py``).
+    """
+    from irondog.motors.duty import reduce_duty
+
+    req = requirements_from_duty(reduce_duty(duty, samples), config, label=label)
+    cybergear = md.evaluate(md.CYBERGEAR, config.constants())
+    cap = md.torque_speed_envelope(cybergear, req.envelope_speed, config.winding_temp_limit)
+    return dataclasses.replace(
+        req,
+        peak_torque=peak_torque,
+        peak_speed=0.0,
+        no_load_speed=no_load_speed,
+        envelope_torque=np.minimum(req.envelope_torque, cap),
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class Assessment:
     """A design checked against requirements: each constraint's value and whether it holds."""

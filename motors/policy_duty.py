@@ -51,6 +51,7 @@ def policy_rollout(
     randomize: bool = False,
     payload: float = 0.0,
     gait: str | None = None,
+    pushes: tuple[float, float] | None = None,
 ) -> tuple[dict[str, Any], Any]:
     """(eval metrics, trace) of the policy on 12 motors of ``params`` (None: the CyberGear
     model of the MJCF, as trained). ``sim_dt`` None: the physics step the motors need (the
@@ -59,7 +60,8 @@ def policy_rollout(
     The robot is the nominal one unless ``randomize``: the training's randomisation (motor
     strength x0.9-1.1, masses, friction) would put torques above the motor's own limit.
     ``payload`` kg rides on the trunk (``add_payload``); ``gait`` (a gait policy's
-    ``--gait`` text, e.g. ``bound``) commands its gait.
+    ``--gait`` text, e.g. ``bound``) commands its gait. ``pushes`` (interval s, velocity m/s):
+    the environment's push randomisation on the nominal robot (``push_only``).
     """
     from irondog.agents import evaluate, policy
 
@@ -70,6 +72,8 @@ def policy_rollout(
             cfg, randomization=dataclasses.replace(cfg.randomization, enabled=False)
         )
     model = None
+    if pushes is not None:
+        cfg = dataclasses.replace(cfg, randomization=push_only(cfg.randomization, *pushes))
     if params is not None:
         if cfg.terrain != "flat":
             raise ValueError(f"{checkpoint}: only a flat-ground policy can take another motor")
@@ -103,6 +107,31 @@ def policy_rollout(
         env_check=selected.env_check,
         model=model,
         gait_schedule=schedule,
+        pushes=pushes is not None,
+    )
+
+
+def push_only(rand: Any, interval: float, velocity: float) -> Any:
+    """``rand`` (a ``RandomizationConfig``) with pushes every ``interval`` s of up to
+    ``velocity`` m/s per horizontal axis and every other range at the MJCF's nominal value (feet
+    friction 0.8, joint friction loss 0.05 N m, no added mass, offsets or latency)."""
+    if not (interval > 0 and velocity > 0):
+        raise ValueError(f"pushes: interval and velocity must be > 0, got {interval}, {velocity}")
+    return dataclasses.replace(
+        rand,
+        enabled=True,
+        friction=(0.8, 0.8),  # the MJCF's foot and floor friction
+        link_mass_scale=(1.0, 1.0),
+        trunk_added_mass=(0.0, 0.0),
+        trunk_com_offset=0.0,
+        motor_strength=(1.0, 1.0),
+        kp_scale=(1.0, 1.0),
+        kd_scale=(1.0, 1.0),
+        joint_friction=(0.05, 0.05),  # the MJCF's frictionloss
+        armature_scale=(1.0, 1.0),
+        latency_substeps=(0, 0),
+        push_interval=interval,
+        push_velocity=velocity,
     )
 
 
