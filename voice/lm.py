@@ -10,7 +10,8 @@
   the same command language (``command_gbnf``). Any other local GGUF plugs in by path.
 - ``RuleParser``: keyword rules, the baseline behind "Whisper + keyword rules".
 
-Every parser takes a transcript or an n-best list and returns a ``Parse``.
+Every parser takes a transcript or an n-best list and returns a ``Parse``; each first rewords
+the transcript (``voice/wording.py``) and rejects read-out number lists.
 """
 
 from __future__ import annotations
