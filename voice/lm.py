@@ -10,7 +10,8 @@
   the same command language (``command_gbnf``). Any other local GGUF plugs in by path.
 - ``RuleParser``: keyword rules, the baseline behind "Whisper + keyword rules".
 
-Every parser takes a transcript or an n-best list and returns a ``Parse``.
+Every parser takes a transcript or an n-best list and returns a ``Parse``; each first rewords
+the transcript (``voice/wording.py``) and rejects read-out number lists.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from irondog.voice import phrases
+from irondog.voice import phrases, wording
 from irondog.voice.commands import (
     ANGLES_DEG,
     DISTANCES_M,
@@ -332,6 +333,23 @@ def _join_pieces(transcript: str, pieces: list, read_rest) -> Parse:
     return Parse(parse_canonical(text), confidence, text, transcript)
 
 
+def _reworded(transcript: str, read, coverage=None, min_coverage: float = 0.0) -> Parse:  # noqa: ANN001
+    """Every parser's first steps on one transcript: a read-out number list is rejected;
+    the rest is reworded (``wording.rewrite``), its ``phrases`` pieces read by rules and the
+    other words by ``read``; the answer keeps the transcript as heard."""
+    if wording.is_number_list(transcript):
+        return _reject(transcript)
+    text = wording.rewrite(transcript)
+    pieces = phrases.read(text)
+    if pieces is None:
+        parse = read(text)
+    elif coverage is not None and coverage(text) < min_coverage:
+        return _reject(transcript)
+    else:
+        parse = _join_pieces(text, pieces, read)
+    return dataclasses.replace(parse, transcript=transcript)
+
+
 class RuleParser:
     """Keyword rules over the normalised transcript (the baseline)."""
 
@@ -341,11 +359,8 @@ class RuleParser:
         self.threshold = threshold
 
     def parse_one(self, transcript: str) -> Parse:
-        """Parse one transcript (``phrases`` first, as the trained parser does)."""
-        pieces = phrases.read(transcript)
-        if pieces is not None:
-            return _join_pieces(transcript, pieces, self.read_rules)
-        return self.read_rules(transcript)
+        """Parse one transcript (``wording`` and ``phrases`` first, as the trained parser does)."""
+        return _reworded(transcript, self.read_rules)
 
     def read_rules(self, transcript: str) -> Parse:
         """The keyword rules' reading of one transcript."""
@@ -655,14 +670,10 @@ class TrainedParser:
         return sum(w in known for w in words) / len(words) if words else 0.0
 
     def parse_one(self, transcript: str) -> Parse:
-        """Parse one transcript: forms the decoder cannot name by ``phrases`` (the rest of
-        their pieces decoded), any other transcript decoded whole (``decode``)."""
-        pieces = phrases.read(transcript)
-        if pieces is None:
-            return self.decode(transcript)
-        if self.coverage(transcript) < self.min_coverage:
-            return _reject(transcript)
-        return _join_pieces(transcript, pieces, self.decode)
+        """Parse one transcript, reworded (``wording``): forms the decoder cannot name by
+        ``phrases`` (the rest of their pieces decoded), any other transcript decoded whole
+        (``decode``)."""
+        return _reworded(transcript, self.decode, self.coverage, self.min_coverage)
 
     def decode(self, transcript: str) -> Parse:
         """Constrained greedy decoding of one transcript; rejected when too few of its words
@@ -774,11 +785,8 @@ class LlamaParser:
         )
 
     def parse_one(self, transcript: str) -> Parse:
-        """Parse one transcript (``phrases`` first, as the other parsers do)."""
-        pieces = phrases.read(transcript)
-        if pieces is not None:
-            return _join_pieces(transcript, pieces, self.read_model)
-        return self.read_model(transcript)
+        """Parse one transcript (``wording`` and ``phrases`` first, as the other parsers do)."""
+        return _reworded(transcript, self.read_model)
 
     def read_model(self, transcript: str) -> Parse:
         """Greedy completion for one transcript, grammar-constrained when needed."""

@@ -1,0 +1,52 @@
+"""Transcript rewriting (voice/wording.py) and the rejection of read-out numbers."""
+
+import pytest
+
+from irondog.voice import wording
+from irondog.voice.lm import make_parser
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("um could you please proceed five m thank you", "go forward five metres"),
+        ("i'd like you to pivot to your left", "turn left"),
+        ("have a seat followed by get back up", "sit down then stand up"),
+        ("eight meters forward", "go forward eight metres"),
+        ("for ten secs go left", "step left ten seconds"),
+        ("swivel right one eighty deg", "turn right one hundred and eighty degrees"),
+        ("change your gait to pace for me", "switch to pacing"),
+        ("back up a metre", "back up one metre"),
+        ("keep um going forward", "go forward"),
+        ("right, sit down, turn left", "sit down then turn left"),
+    ],
+)
+def test_rewrite_brings_wording_to_the_corpus(said: str, expected: str) -> None:
+    assert wording.rewrite(said) == expected
+
+
+def test_rewrite_leaves_corpus_wording_alone() -> None:
+    assert wording.rewrite("walk forward two metres then turn left") == (
+        "walk forward two metres then turn left"
+    )
+
+
+@pytest.mark.parametrize(
+    "said", ["one two three four", "forty two", "my number is five five five one two", "0 0 7"]
+)
+def test_number_lists_are_number_lists(said: str) -> None:
+    assert wording.is_number_list(said)
+
+
+@pytest.mark.parametrize("said", ["walk forward two metres", "turn left ninety degrees", ""])
+def test_commands_are_not_number_lists(said: str) -> None:
+    assert not wording.is_number_list(said)
+
+
+@pytest.mark.parametrize("name", ["rules", "trained"])
+def test_parsers_reject_number_lists_and_read_reworded_commands(name: str) -> None:
+    parser = make_parser(name)
+    assert not parser.parse("nine eight seven six five four").accepted
+    parse = parser.parse("could you please have a seat")
+    assert parse.text == "sit"
+    assert parse.transcript == "could you please have a seat"  # as heard, not as reworded
