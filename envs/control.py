@@ -342,6 +342,22 @@ class Task:
         latency = info.latency
         winding, housing = info.winding_temp, info.housing_temp
 
+        if xp is np:  # native: the same law in place, no temporaries per physics step
+            law = cybergear.MitSubsteps(kp, kd, cfg.motor, winding, strength)
+            use = np.empty_like(law.tau)
+            late = (latency > np.arange(cfg.substeps)[:, None])[:, :, None]  # (substeps, n, 1)
+            torque_qd = np.empty_like(law.tau)
+
+            def substep_numpy(carry: tuple, k: Any, q: Any, qd: Any) -> tuple:
+                loss, power = carry  # W, summed over the physics steps; updated in place
+                np.copyto(use, target)
+                np.copyto(use, previous_target, where=late[k])
+                tau = law.torque(use, q, qd)
+                law.add_copper_loss(loss)
+                np.multiply(tau, qd, out=torque_qd)
+                power += np.sum(torque_qd, axis=1)
+                return (loss, power), tau
+
         def substep(carry: tuple, k: Any, q: Any, qd: Any) -> tuple:
             loss, power = carry  # W, summed over the physics steps
             use = xp.where((k < latency)[:, None], previous_target, target)
@@ -356,7 +372,8 @@ class Task:
         time_before = xp.asarray(time_before) + 0.0  # native: a copy of the live view
         zero_loss = xp.zeros((n, NUM_JOINTS), dtype=self.dtype)
         physics, (loss, power), tau, contact = back.advance(
-            physics, substep, (zero_loss, xp.zeros(n, dtype=self.dtype)), cfg.substeps,
+            physics, substep_numpy if xp is np else substep,
+            (zero_loss, xp.zeros(n, dtype=self.dtype)), cfg.substeps,
             self.record_substep_contact,
         )  # fmt: skip
         power = power / cfg.substeps

@@ -190,3 +190,78 @@ def thermal_step(
 def mechanical_power(tau: Any, qd: Any) -> Any:
     """Shaft power, W (positive when the motor does work)."""
     return tau * qd
+
+
+class MitSubsteps:
+    """The MIT law and its copper loss over one control step's physics steps, NumPy, in place.
+
+    The native back end evaluates ``mit_torque`` and ``copper_loss`` at every physics step
+    with the gains, winding temperature and strength of the control step. This computes the
+    parts that do not change within the control step once (the envelope's gain and peak, the
+    copper loss's resistance factor), keeps (n, 12) buffers, and writes with ``out=`` ufuncs,
+    so a physics step allocates nothing. Every value is the same expression, operation for
+    operation, as ``mit_torque`` with ``tau_ff = qd_target = 0`` followed by ``copper_loss``
+    (tests/test_motor_law.py checks equality bit for bit). A new instance per control step:
+    the returned torque is a buffer of its own that the next control step does not touch.
+    """
+
+    def __init__(
+        self, kp: Any, kd: Any, params: CyberGearParams, winding_temp: Any, strength: Any
+    ) -> None:
+        shape = np.broadcast_shapes(np.shape(kp), np.shape(kd), np.shape(winding_temp))
+        self.kp, self.kd, self.params = kp, kd, params
+        factor = _resistance_factor(winding_temp, params)  # (n, 12)
+        r = params.resistance * factor
+        self.gain = params.kt / r  # N m per volt
+        self.strength = strength
+        self.peak = params.torque_limit * strength
+        self.neg_peak = -self.peak
+        k_lin, self.cubic = params.current_coefficients
+        self.k_lin = k_lin
+        self.loss_factor = factor
+        self.friction = bool(params.viscous_friction or params.coulomb_friction)
+        self.tau = np.empty(shape)
+        self.lower = np.empty(shape)
+        self.upper = np.empty(shape)
+        self.scratch = np.empty(shape)
+
+    def torque(self, q_target: Any, q: Any, qd: Any) -> np.ndarray:
+        """(n, 12) N m: ``mit_torque(q_target, q, qd, kp, kd, params, winding_temp, strength)``."""
+        p, tau, lower, upper, s = self.params, self.tau, self.lower, self.upper, self.scratch
+        # command = kp * (q* - q) + kd * (0 - qd) + 0
+        np.subtract(q_target, q, out=tau)
+        np.multiply(self.kp, tau, out=tau)
+        np.subtract(0.0, qd, out=s)
+        np.multiply(self.kd, s, out=s)
+        np.add(tau, s, out=tau)
+        np.add(tau, 0.0, out=tau)
+        # upper = min(gain (V - ke qd) strength, peak)
+        # lower = max(gain (-V - ke qd) strength, -peak)
+        np.multiply(p.ke, qd, out=s)  # ke qd
+        np.subtract(p.drive_voltage, s, out=upper)
+        np.multiply(self.gain, upper, out=upper)
+        np.multiply(upper, self.strength, out=upper)
+        np.minimum(upper, self.peak, out=upper)
+        np.subtract(-p.drive_voltage, s, out=lower)
+        np.multiply(self.gain, lower, out=lower)
+        np.multiply(lower, self.strength, out=lower)
+        np.maximum(lower, self.neg_peak, out=lower)
+        np.maximum(upper, lower, out=upper)
+        np.clip(tau, lower, upper, out=tau)
+        if self.friction:
+            tau[:] = tau - p.viscous_friction * qd - p.coulomb_friction * np.tanh(qd / 0.05)
+        return tau
+
+    def add_copper_loss(self, loss: np.ndarray) -> None:
+        """``loss += copper_loss(tau, params, winding_temp)`` for the last ``torque``, W."""
+        m, s = self.lower, self.upper  # free once the torque is clipped
+        np.abs(self.tau, out=m)
+        np.divide(m, self.k_lin, out=s)  # |tau| / k_lin
+        np.multiply(self.cubic, m, out=self.scratch)
+        np.multiply(self.scratch, m, out=self.scratch)
+        np.multiply(self.scratch, m, out=self.scratch)
+        np.add(s, self.scratch, out=s)  # current, A
+        np.multiply(self.params.copper_loss_coeff, s, out=m)
+        np.multiply(m, s, out=m)
+        np.multiply(m, self.loss_factor, out=m)
+        np.add(loss, m, out=loss)

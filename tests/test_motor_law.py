@@ -93,3 +93,31 @@ def test_thermal_model_heats_under_load_and_cools_at_rest():
 def test_invalid_motor_parameters_name_the_field():
     with pytest.raises(ConfigError, match="kt"):
         CyberGearParams(kt=-1.0)
+
+
+def test_in_place_substep_law_equals_mit_torque_and_copper_loss_bit_for_bit():
+    from irondog.motors.cybergear import MitSubsteps
+
+    rng = np.random.default_rng(7)
+    n = 64
+    for params in (CyberGearParams(), CyberGearParams(viscous_friction=0.02, coulomb_friction=0.1)):
+        kp = 20.0 * rng.uniform(0.8, 1.2, (n, 1)) * np.ones((1, 12))  # (n, 12) N m/rad
+        kd = 0.5 * rng.uniform(0.8, 1.2, (n, 1)) * np.ones((1, 12))
+        winding = rng.uniform(25.0, 110.0, (n, 12))  # C
+        strength = rng.uniform(0.8, 1.2, (n, 1))
+        law = MitSubsteps(kp, kd, params, winding, strength)
+        loss_in_place = np.zeros((n, 12))
+        loss = np.zeros((n, 12))
+        for _ in range(3):  # buffers reused across physics steps
+            target = rng.uniform(-1.5, 1.5, (n, 12))
+            q = rng.uniform(-1.5, 1.5, (n, 12))
+            qd = rng.uniform(-40.0, 40.0, (n, 12))  # past the no-load speed too
+            expected = mit_torque(
+                target, q, qd, kp, kd, params, winding_temp=winding, strength=strength
+            )
+            tau = law.torque(target, q, qd)
+            assert np.array_equal(tau, expected)
+            assert np.array_equal(np.signbit(tau), np.signbit(expected))
+            law.add_copper_loss(loss_in_place)
+            loss = loss + copper_loss(expected, params, winding)
+            assert np.array_equal(loss_in_place, loss)
