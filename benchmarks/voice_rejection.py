@@ -19,10 +19,9 @@ import random
 import numpy as np
 
 from irondog.voice import evalset, heldout, tts
-from irondog.voice.asr import WHISPER_PROMPT
+from irondog.voice.asr import prompt_words_not_said
 from irondog.voice.audio import SAMPLE_RATE
 from irondog.voice.commands import to_json
-from irondog.voice.corpus import normalise
 from irondog.voice.pipeline import VoicePipeline
 
 READ = (
@@ -36,12 +35,6 @@ READ = (
     "scientists say the river has been rising for three days",
     "one two three four five six seven eight nine ten",
     "and now the news at six o clock",
-)
-
-
-COMMON = (
-    "the to for and a of that after then next over here back go one two three four five "
-    "six seven eight nine ten forty right left"
 )
 
 
@@ -69,18 +62,14 @@ def main() -> None:
     pipeline = VoicePipeline()
     chunks = np.array_split(stream, max(1, stream.size // 8000))
     heard = list(pipeline.stream(chunks))
-    # The prompt's own words, less everyday function and number words ("for", "the", "two").
-    common = set(COMMON.split())
-    prompt_words = set(normalise(WHISPER_PROMPT).split()) - common
     false_accepts, found, leaked = [], 0, []
     for start, end, kind, text, command in spans:
         inside = [r for s, r in heard if start - 0.5 <= s < end]
         accepted = [r for r in inside if r.accepted]
         if kind == "other":
             false_accepts += [(text, r.text) for r in accepted]
-            spoken = set(normalise(text).split())
             for r in inside:
-                extra = (set(normalise(r.transcript).split()) & prompt_words) - spoken
+                extra = prompt_words_not_said(r.transcript, text)
                 if extra:
                     leaked.append((text, r.transcript, sorted(extra)))
         elif any(to_json(r.command) == to_json(command) for r in accepted):
