@@ -589,6 +589,77 @@ def winding_temp_after(
     return steady[0] + np.sum(weights[0] * np.exp(lam * t), axis=-1)
 
 
+def winding_peak_over_segments(
+    perf: MotorPerformance,
+    segment_loss_ref: Any,
+    segment_seconds: Any,
+    start_temp: float | None = None,
+) -> tuple[float, int]:
+    """(hottest winding C, segment it happens in) over segments laid end to end, in order.
+
+    ``segment_loss_ref`` (S, J) W at the reference temperature: each joint's mean copper loss
+    in each segment; ``segment_seconds`` (S,) their lengths. Each segment is the exact solution
+    of the two-node model at a constant loss (the loss growing with the winding, as in
+    ``winding_temp_after``), winding and housing carried from one segment to the next, from
+    ``start_temp`` (default ambient). Within a segment the winding is s + w1 e^(l1 t) +
+    w2 e^(l2 t), so its hottest point is at the segment's start, its end, or the one stationary
+    point, all computed in closed form. A segment past runaway (the loss outgrowing the
+    cooling) still has a finite, fast-growing winding temperature.
+    """
+    c = perf.constants
+    loss = np.atleast_2d(np.asarray(segment_loss_ref, dtype=float))  # (S, J)
+    seconds = np.asarray(segment_seconds, dtype=float).reshape(-1)
+    if loss.shape[0] != seconds.size:
+        raise ValueError(
+            f"segment_seconds: {seconds.size} segments, segment_loss_ref has {loss.shape[0]}"
+        )
+    a, b = thermal_matrices(perf)
+    start = c.ambient_temp if start_temp is None else start_temp
+    x = np.full((loss.shape[1], 2), float(start))  # (J, [winding, housing]) C
+    hottest, where = float(start), 0
+    for k in range(loss.shape[0]):
+        p0 = loss[k]  # (J,) W
+        m00 = a[0, 0] + p0 * COPPER_ALPHA / perf.winding_capacity  # (J,)
+        m01, m10, m11 = a[0, 1], a[1, 0], a[1, 1]
+        v0 = p0 * (1 - COPPER_ALPHA * c.reference_temp) / perf.winding_capacity
+        v1 = b[1, 1] * c.ambient_temp
+        det = m00 * m11 - m01 * m10
+        tr = m00 + m11
+        # det <= 0: the loss outgrows the cooling (runaway, an eigenvalue >= 0); the segment
+        # is still finite, the same closed form holds with a growing mode.
+        det = np.where(np.abs(det) < 1e-15, 1e-15, det)
+        # Steady state (the fixed point, unstable on runaway): M xs = -v.
+        xs0 = (-v0 * m11 + v1 * m01) / det
+        xs1 = (-m00 * v1 + m10 * v0) / det
+        root = np.sqrt(np.maximum(0.25 * tr**2 - det, 0.0))
+        l1, l2 = 0.5 * tr + root, 0.5 * tr - root  # real: the network is an RC ladder
+        gap = np.maximum(l1 - l2, 1e-12)
+        d0, d1 = x[:, 0] - xs0, x[:, 1] - xs1
+        # expm(M t) = (e^(l1 t) (M - l2 I) - e^(l2 t) (M - l1 I)) / (l1 - l2)
+        w1 = ((m00 - l2) * d0 + m01 * d1) / gap
+        w2 = -((m00 - l1) * d0 + m01 * d1) / gap
+        h1 = (m10 * d0 + (m11 - l2) * d1) / gap
+        h2 = -(m10 * d0 + (m11 - l1) * d1) / gap
+        t_end = seconds[k]
+        e1, e2 = np.exp(l1 * t_end), np.exp(l2 * t_end)
+        end_w = xs0 + w1 * e1 + w2 * e2
+        candidates = [end_w]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = -(w2 * l2) / (w1 * l1)
+            t_star = np.where(ratio > 0, np.log(np.where(ratio > 0, ratio, 1.0)) / gap, -1.0)
+        inside = (t_star > 0) & (t_star < t_end)
+        if np.any(inside):
+            ts = np.where(inside, t_star, 0.0)
+            candidates.append(
+                np.where(inside, xs0 + w1 * np.exp(l1 * ts) + w2 * np.exp(l2 * ts), -np.inf)
+            )
+        peak = float(np.max(candidates))
+        if peak > hottest:
+            hottest, where = peak, k
+        x = np.stack([end_w, xs1 + h1 * e1 + h2 * e2], axis=1)
+    return hottest, where
+
+
 def overload_time(
     perf: MotorPerformance,
     torque: float,

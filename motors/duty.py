@@ -123,21 +123,30 @@ def reduce_duty(duty: Duty, samples: int = 3000, seed: int = 0) -> Duty:
     The ``dt`` stays the original's: the rows are no longer evenly spaced, so only order-free
     reductions (peaks, RMS, envelope points) are meaningful on the result.
     """
+    rows = reduce_rows(duty, samples, seed)
+    if rows.size == duty.joint_torque.shape[0]:
+        return duty
+    return Duty(
+        duty.joint_torque[rows], duty.joint_vel[rows], duty.dt, source=f"{duty.source}, reduced"
+    )
+
+
+def reduce_rows(duty: Duty, samples: int = 3000, seed: int = 0) -> np.ndarray:
+    """The row indices (sorted) that ``reduce_duty`` keeps: all rows when ``duty`` has at most
+    ``samples``. Callers that need to know where each kept row came from (its mission segment)
+    use these."""
     if samples < 1:
         raise ValueError(f"samples: must be >= 1, got {samples} (in {duty.source})")
     n = duty.joint_torque.shape[0]
     if n <= samples:
-        return duty
+        return np.arange(n)
     rng = np.random.default_rng(seed)
     edges = np.linspace(0, n, samples + 1).astype(np.int64)  # (samples + 1,) block bounds
     picks = edges[:-1] + (rng.random(samples) * np.diff(edges)).astype(np.int64)
     peaks = np.concatenate(
         [np.argmax(np.abs(duty.joint_torque), axis=0), np.argmax(np.abs(duty.joint_vel), axis=0)]
     )  # (24,) rows holding each joint's peaks
-    rows = np.unique(np.concatenate([picks, peaks]))
-    return Duty(
-        duty.joint_torque[rows], duty.joint_vel[rows], duty.dt, source=f"{duty.source}, reduced"
-    )
+    return np.unique(np.concatenate([picks, peaks]))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,6 +8,9 @@ Minimise mass over the ``MotorDesign`` variables subject to (each with a stated 
   inside the torque-speed envelope of the hot motor;
 - ``winding_temp``: hottest winding over the mission (cycle repeated, 30 minutes, from
   ambient) <= the insulation limit less ``temp_margin``;
+- ``mission_peak_winding`` (when ``peak_winding_limit`` > 0 and the requirement has mission
+  segments): the hottest winding over the mission in its order (each segment's mean copper
+  loss, laid end to end from ambient, ``design.winding_peak_over_segments``) <= the limit;
 - ``outer_diameter`` and ``length`` within the joint's envelope;
 - optionally ``continuous_torque`` and ``efficiency`` floors (datasheet-style specs, Pareto);
 - the physical limits of ``design.physical_limits`` (always): ``peak_shear_stress``,
@@ -59,6 +62,8 @@ class OptimizeConfig:
     winding_temp_limit: float = 120.0  # C, class B
     ambient_temp: float = 25.0  # C
     mission_s: float = 1800.0  # s, the cycle repeated from a cold start
+    # C, hottest winding over the ordered mission segments (0: not constrained)
+    peak_winding_limit: float = 0.0
     max_outer_diameter: float = 0.0805  # m, the joint's envelope (the CyberGear's size)
     max_length: float = 0.0365  # m
     envelope_bins: int = 24  # duty operating points kept (speed-binned maxima)
@@ -88,6 +93,11 @@ class OptimizeConfig:
             "limit less margin must exceed the ambient temperature",
         )
         check(self.mission_s > 0, "mission_s", "must be > 0")
+        check(
+            self.peak_winding_limit == 0.0 or self.peak_winding_limit > self.ambient_temp,
+            "peak_winding_limit",
+            "must be 0 (not constrained) or above the ambient temperature",
+        )
         check(self.max_outer_diameter > 0, "max_outer_diameter", "must be > 0")
         check(self.max_length > 0, "max_length", "must be > 0")
         check(self.envelope_bins >= 1, "envelope_bins", "must be >= 1")
@@ -122,6 +132,8 @@ class Requirements:
     no_load_speed: float = 0.0  # rad/s (0: from peak_speed only)
     min_efficiency: float = 0.0  # duty-cycle efficiency floor (Pareto sweeps)
     label: str = "duty"
+    segment_index: np.ndarray | None = None  # (T,) mission segment of each duty_torque row
+    segment_seconds: np.ndarray | None = None  # (S,) s, each segment's length, in order
 
 
 def requirements_from_duty(
@@ -184,6 +196,7 @@ def requirements_from_mission(
     peak_torque: float = CYBERGEAR_PEAK_TORQUE,
     no_load_speed: float = CYBERGEAR_NO_LOAD_SPEED,
     label: str = "mission",
+    segment_minutes: tuple[float, ...] | None = None,
 ) -> Requirements:
     """Requirements from a mission duty recorded on the CyberGear.
 
@@ -195,10 +208,33 @@ def requirements_from_mission(
     The config's margins apply on top; ``configs/motor/mission.yaml`` sets them to 1 (the spec
     is the CyberGear's own) and the design is checked by re-simulating the mission
     (``benchmarks/motor_mission.py``).
-    """
-    from irondog.motors.duty import reduce_duty
 
-    req = requirements_from_duty(reduce_duty(duty, samples), config, label=label)
+    Segments: ``segment_minutes`` (default ``mission.MISSION``'s), laid end to end as
+    ``mission.assemble`` lays them, tag each kept row with its segment, for the
+    ``mission_peak_winding`` constraint; the duty's length must match them.
+    """
+    from irondog.motors.duty import reduce_rows
+
+    if segment_minutes is None:
+        from irondog.motors.mission import MISSION
+
+        segment_minutes = tuple(s.minutes for s in MISSION)
+    rows_per = np.array([max(1, round(60.0 * m / duty.dt)) for m in segment_minutes])
+    n = duty.joint_torque.shape[0]
+    if int(rows_per.sum()) != n:
+        raise ValueError(
+            f"segment_minutes: {len(rows_per)} segments make {int(rows_per.sum())} rows at dt "
+            f"{duty.dt} s, the duty has {n} (in {duty.source})"
+        )
+    rows = reduce_rows(duty, samples)
+    segment = np.searchsorted(np.cumsum(rows_per), rows, side="right")  # (T,) 0..S-1
+    empty = sorted(set(range(len(rows_per))) - set(segment.tolist()))
+    if empty:
+        raise ValueError(
+            f"samples: {samples} rows leave mission segment(s) {empty} empty (in {duty.source})"
+        )
+    reduced = Duty(duty.joint_torque[rows], duty.joint_vel[rows], duty.dt, duty.source)
+    req = requirements_from_duty(reduced, config, label=label)
     cybergear = md.evaluate(md.CYBERGEAR, config.constants())
     cap = md.torque_speed_envelope(cybergear, req.envelope_speed, config.winding_temp_limit)
     return dataclasses.replace(
@@ -207,6 +243,8 @@ def requirements_from_mission(
         peak_speed=0.0,
         no_load_speed=no_load_speed,
         envelope_torque=np.minimum(req.envelope_torque, cap),
+        segment_index=segment,
+        segment_seconds=rows_per * duty.dt,
     )
 
 
@@ -261,6 +299,7 @@ _UNITS = {
     "no_load_speed": ("rad/s", 1.0),
     "duty_envelope": ("x envelope", 1.0),
     "winding_temp": ("C after the mission", 1.0),
+    "mission_peak_winding": ("C hottest in the mission", 1.0),
     "outer_diameter": ("mm", 1e3),
     "length": ("mm", 1e3),
     "efficiency": ("", 1.0),
@@ -276,6 +315,7 @@ _UPPER = {
     "outer_diameter",
     "length",
     "winding_temp",
+    "mission_peak_winding",
     "duty_envelope",
     "peak_shear_stress",
     "continuous_shear_stress",
@@ -329,6 +369,10 @@ def assess(perf: md.MotorPerformance, req: Requirements, config: OptimizeConfig)
             t_allowed,
             (mission_temp - config.ambient_temp) / rise_allowed - 1,
         )
+        if config.peak_winding_limit > 0 and req.segment_index is not None:
+            c["mission_peak_winding"] = mission_peak_winding(
+                perf, current, req, config.peak_winding_limit, config.ambient_temp
+            )
         out = float(np.sum(tau * w))  # J/s summed, proportional to energy
         loss = md.losses(perf, tau, w, (mission_temp if math.isfinite(mission_temp) else 200.0))
         total_loss = float(sum(np.sum(v) for v in loss.values()))
@@ -348,6 +392,34 @@ def assess(perf: md.MotorPerformance, req: Requirements, config: OptimizeConfig)
     for name, (value, bound) in md.physical_limits(perf).items():
         c[name] = (value, bound, value / bound - 1)
     return Assessment(perf, c, mission_temp, efficiency)
+
+
+def mission_peak_winding(
+    perf: md.MotorPerformance,
+    current: np.ndarray,
+    req: Requirements,
+    limit: float,
+    ambient: float,
+) -> tuple[float, float, float]:
+    """(hottest winding C over the ordered mission, ``limit``, relative violation).
+
+    ``current`` (T, J) A at each duty row; each segment's mean copper loss per joint (W at the
+    reference temperature) goes through ``design.winding_peak_over_segments`` from
+    ``ambient``. Violation: the rise above ambient over the allowed rise, less 1.
+    """
+    if req.segment_index is None or req.segment_seconds is None:
+        raise ValueError("mission_peak_winding: the requirement has no mission segments")
+    loss = 1.5 * perf.phase_resistance * current**2  # (T, J) W
+    segments = req.segment_seconds.size
+    counts = np.bincount(req.segment_index, minlength=segments)  # (S,)
+    if np.any(counts == 0) or np.any(np.diff(req.segment_index) < 0):
+        raise ValueError("segment_index: every segment needs rows, in time order")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    seg_loss = np.add.reduceat(loss, starts, axis=0) / counts[:, None]  # (S, J) W
+    hottest, _ = md.winding_peak_over_segments(perf, seg_loss, req.segment_seconds, ambient)
+    if not math.isfinite(hottest):
+        return math.inf, limit, math.inf
+    return hottest, limit, (hottest - ambient) / (limit - ambient) - 1
 
 
 # ------------------------------------------------------------------------------------------

@@ -104,7 +104,7 @@ def test_mission_requirements_take_the_cybergears_peak_and_cap_at_its_envelope()
     tau = np.clip(rng.normal(0, 6, (5000, 12)), -12, 12)  # rides the 12 N m limit
     duty = du.Duty(tau, rng.normal(0, 10, (5000, 12)), 0.02)
     cfg = mo.load_config(mi.ROOT / "configs" / "motor" / "mission.yaml")
-    req = mo.requirements_from_mission(duty, cfg, samples=1000)
+    req = mo.requirements_from_mission(duty, cfg, samples=1000, segment_minutes=(100.0 / 60,))
     assert req.peak_torque == 12.0 and req.no_load_speed == pytest.approx(31.0, abs=0.01)
     assert req.duty_torque.shape[0] <= 1024
     cybergear = mo.assess(md.evaluate(md.CYBERGEAR, cfg.constants()), req, cfg)

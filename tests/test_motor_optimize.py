@@ -217,3 +217,73 @@ def test_cli_report_writes_plots_and_tables(tmp_path):
         assert (tmp_path / name).stat().st_size > 1000
     text = (tmp_path / "report.md").read_text()
     assert "| total |" in text and "Pareto" in text
+
+
+def _euler_winding(perf, losses, seconds, dt=0.01):
+    """Reference for the ordered-mission winding: explicit Euler on the two-node model, the
+    loss growing with the winding as P0 (1 + alpha (Tw - T0)); (J,) hottest winding C."""
+    from irondog.motors.cybergear import COPPER_ALPHA
+
+    c = perf.constants
+    tw = np.full(losses.shape[1], c.ambient_temp)
+    th = tw.copy()
+    hottest = tw.copy()
+    for p0, s in zip(losses, seconds, strict=True):
+        for _ in range(round(s / dt)):
+            p = p0 * (1 + COPPER_ALPHA * (tw - c.reference_temp))
+            flow_wh = (tw - th) / perf.winding_to_housing
+            flow_ha = (th - c.ambient_temp) / perf.housing_to_ambient
+            tw = tw + dt * (p - flow_wh) / perf.winding_capacity
+            th = th + dt * (flow_wh - flow_ha) / perf.housing_capacity
+            hottest = np.maximum(hottest, tw)
+    return hottest
+
+
+def test_winding_peak_over_segments_matches_the_stepped_thermal_model():
+    perf = md.evaluate(md.CYBERGEAR)
+    # One segment: the closed form equals winding_temp_after (the modal solution).
+    for p in (5.0, 20.0, 60.0):  # 60 W is past runaway: finite, growing
+        hottest, k = md.winding_peak_over_segments(perf, [[p]], [300.0])
+        assert k == 0 and hottest == pytest.approx(float(md.winding_temp_after(perf, p, 300.0)))
+    # Hot minute then a cool ten: the hottest is the end of the hot minute, not the end.
+    hottest, k = md.winding_peak_over_segments(perf, [[60.0], [2.0]], [60.0, 600.0])
+    assert k == 0
+    assert hottest == pytest.approx(float(md.winding_temp_after(perf, 60.0, 60.0)))
+    # Random ordered missions, 4 joints: against Euler steps of 10 ms.
+    rng = np.random.default_rng(5)
+    losses = rng.uniform(0.0, 40.0, (6, 4))
+    seconds = rng.uniform(5.0, 200.0, 6)
+    ref = _euler_winding(perf, losses, seconds)
+    hottest, _ = md.winding_peak_over_segments(perf, losses, seconds)
+    assert hottest == pytest.approx(float(ref.max()), abs=0.05)
+    with pytest.raises(ValueError, match="segment_seconds"):
+        md.winding_peak_over_segments(perf, losses, seconds[:3])
+
+
+def test_mission_peak_winding_constraint_hand_computed():
+    # Two segments, every joint at a constant torque in each: 6 N m for 60 s, 1 N m for 600 s.
+    perf = md.evaluate(md.CYBERGEAR)
+    tau = np.concatenate([np.full((30, 12), 6.0), np.full((300, 12), 1.0)])
+    duty = du.Duty(tau, np.zeros((330, 12)), 2.0)  # 2 s a row: 60 s and 600 s
+    cfg = dataclasses.replace(FAST, peak_winding_limit=60.0)
+    req = mo.requirements_from_mission(duty, cfg, samples=10**6, segment_minutes=(1.0, 10.0))
+    assert req.segment_seconds.tolist() == [60.0, 600.0]
+    assert req.segment_index.tolist() == [0] * 30 + [1] * 300
+    # By hand: the loss at 6 N m (no speed, so no drag) is 1.5 R i^2 with i from the torque;
+    # the hottest winding is the hot minute's end (the next 1 N m segment is cooler).
+    i_hot = float(md.current_from_torque(perf, 6.0))
+    p_hot = 1.5 * perf.phase_resistance * i_hot**2
+    expect = float(md.winding_temp_after(perf, p_hot, 60.0))
+    have, need, viol = mo.assess(perf, req, cfg).constraints["mission_peak_winding"]
+    assert have == pytest.approx(expect, rel=1e-9) and need == 60.0
+    assert viol == pytest.approx((expect - 25.0) / (60.0 - 25.0) - 1, rel=1e-9)
+    # The order matters: the same loss over 30 min (the mean) is a different, cooler figure.
+    assert mo.assess(perf, req, cfg).mission_winding_temp < expect
+    # Not constrained at 0, nor without segments.
+    assert "mission_peak_winding" not in mo.assess(perf, req, FAST).constraints
+    plain = mo.requirements_from_duty(duty, cfg)
+    assert "mission_peak_winding" not in mo.assess(perf, plain, cfg).constraints
+    with pytest.raises(ValueError, match="segment_minutes"):
+        mo.requirements_from_mission(duty, cfg, segment_minutes=(1.0, 5.0))
+    with pytest.raises(ConfigError, match="peak_winding_limit"):
+        dataclasses.replace(FAST, peak_winding_limit=20.0)
