@@ -7,7 +7,8 @@ within 10% of the CyberGear's (+0.01 m/s), winding <= 110 C.
 
 Run: python benchmarks/motor_mission.py [MOTOR.yaml ...] [--episodes 4] [--seconds 5]
 [--save-duty runs/mission_cybergear.npz] (about 2 minutes a motor on 2 cores); the saved
-CyberGear mission duty is what ``irondog motor optimize --mission NPZ`` designs against.
+CyberGear mission duty is what ``benchmarks/motor_mission_optimize.py NPZ OUT.yaml`` designs
+against.
 """
 
 from __future__ import annotations
