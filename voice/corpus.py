@@ -35,6 +35,8 @@ _ONES = "zero one two three four five six seven eight nine ten eleven twelve thi
 fifteen sixteen seventeen eighteen nineteen".split()
 _TENS = {20: "twenty", 30: "thirty", 40: "forty", 50: "fifty", 60: "sixty", 70: "seventy",
          80: "eighty", 90: "ninety"}  # fmt: skip
+DIGIT_WORDS = frozenset(_ONES[:10])  # "zero" .. "nine"
+NUMBER_WORDS = frozenset(_ONES) | frozenset(_TENS.values())  # the words below one hundred
 
 
 def int_words(n: int) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from irondog.voice import corpus
 from irondog.voice.corpus import normalise
 
 _FILLERS = re.compile(r"\b(?:um+|uh+|er+|erm|hmm+|ah+)\b")
@@ -139,12 +140,9 @@ _TURN_AMOUNT = re.compile(
     r"(?:to the\s+)?(left|right)$"
 )
 
-_DIGITS = frozenset(
-    "zero oh one two three four five six seven eight nine ten eleven twelve thirteen "
-    "fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty "
-    "seventy eighty ninety hundred thousand".split()
-)
-_SINGLE = frozenset("zero oh one two three four five six seven eight nine".split())
+# Words that only read numbers out ("oh" for zero in digit strings).
+_DIGITS = corpus.NUMBER_WORDS | {"oh", "hundred", "thousand"}
+_SINGLE = corpus.DIGIT_WORDS | {"oh"}
 
 
 def _action(words: str) -> str:
