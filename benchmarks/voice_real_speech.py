@@ -49,22 +49,15 @@ def main() -> int:
     order += [("command", f"festival {u.voice}", u.text, evalset.speak_cached(u, None), u.command)
               for u in voiced]  # fmt: skip
     rng.shuffle(order)
-    gap = np.zeros(SAMPLE_RATE, np.float32)
-    pieces, spans, at = [gap], [], gap.size
-    for kind, name, said, samples, command in order:
-        spans.append((at / SAMPLE_RATE, (at + samples.size) / SAMPLE_RATE, kind, name, said,
-                      command))  # fmt: skip
-        pieces += [samples.astype(np.float32), gap]
-        at += samples.size + gap.size
-    stream = np.concatenate(pieces)
+    stream, times = evalset.stream_with_pauses([samples for _, _, _, samples, _ in order])
     t0 = time.time()
     pipeline = VoicePipeline()
     heard = list(pipeline.stream(np.array_split(stream, max(1, stream.size // 8000))))
     wall = time.time() - t0
     false_accepts, leaked, per_recording = [], [], {}
     found, heard_other = 0, 0
-    for start, end, kind, name, said, command in spans:
-        inside = [r for s, r in heard if start - 0.5 <= s < end]
+    for span, (kind, name, said, _, command) in zip(times, order, strict=True):
+        inside = evalset.heard_within(heard, span)
         accepted = [r for r in inside if r.accepted]
         if kind == "other":
             heard_other += len(inside)
@@ -76,8 +69,8 @@ def main() -> int:
                     leaked.append((name, r.transcript, sorted(extra)))
         elif any(to_json(r.command) == to_json(command) for r in accepted):
             found += 1
-    n_other = sum(1 for s in spans if s[2] == "other")
-    n_cmd = len(spans) - n_other
+    n_other = sum(1 for item in order if item[0] == "other")
+    n_cmd = len(order) - n_other
     with_fa = sum(1 for v in per_recording.values() if v)
     print(f"stream {stream.size / SAMPLE_RATE:.0f} s, heard in {wall:.0f} s; "
           f"load {os.getloadavg()[0]:.1f}")  # fmt: skip

@@ -50,21 +50,15 @@ def main() -> None:
     order = [("other", t, None) for t in others] + [("command", c.spoken, c.command)
                                                      for c in commands]  # fmt: skip
     rng.shuffle(order)
-    gap = np.zeros(SAMPLE_RATE, np.float32)
-    pieces, spans = [gap], []
-    at = gap.size
-    for kind, text, command in order:
-        speech = tts.speak(text, rng.choice(tts.VOICES), rng.randint(140, 190), 50)
-        spans.append((at / SAMPLE_RATE, (at + speech.size) / SAMPLE_RATE, kind, text, command))
-        pieces += [speech, gap]
-        at += speech.size + gap.size
-    stream = np.concatenate(pieces)
+    clips = [tts.speak(text, rng.choice(tts.VOICES), rng.randint(140, 190), 50)
+             for _, text, _ in order]  # fmt: skip
+    stream, times = evalset.stream_with_pauses(clips)
     pipeline = VoicePipeline()
     chunks = np.array_split(stream, max(1, stream.size // 8000))
     heard = list(pipeline.stream(chunks))
     false_accepts, found, leaked = [], 0, []
-    for start, end, kind, text, command in spans:
-        inside = [r for s, r in heard if start - 0.5 <= s < end]
+    for span, (kind, text, command) in zip(times, order, strict=True):
+        inside = evalset.heard_within(heard, span)
         accepted = [r for r in inside if r.accepted]
         if kind == "other":
             false_accepts += [(text, r.text) for r in accepted]

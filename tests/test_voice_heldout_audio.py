@@ -75,3 +75,18 @@ def test_heldout_beds_are_cached_exactly_and_differ_from_development_beds(tmp_pa
     for kind in ("wind", "motor"):
         corr = np.corrcoef(dev[kind], beds[kind])[0, 1]
         assert abs(corr) < 0.2, (kind, corr)
+
+
+def test_stream_with_pauses_places_each_clip_where_its_span_says() -> None:
+    rate = audio.SAMPLE_RATE
+    clips = [np.full(rate // 2, 0.25, np.float32), np.full(rate, -0.5, np.float64)]
+    stream, spans = evalset.stream_with_pauses(clips, pause_s=1.0)
+    assert stream.dtype == np.float32 and stream.size == 3 * rate + rate // 2 + rate
+    assert spans == [(1.0, 1.5), (2.5, 3.5)]
+    for clip, (start, end) in zip(clips, spans, strict=True):
+        piece = stream[int(start * rate) : int(end * rate)]
+        assert np.array_equal(piece, clip.astype(np.float32))
+    assert not stream[:rate].any() and not stream[int(3.5 * rate) :].any()
+    heard = [(0.6, "lead-in"), (1.2, "first"), (2.1, "second"), (3.5, "after")]
+    assert evalset.heard_within(heard, spans[0]) == ["lead-in", "first"]
+    assert evalset.heard_within(heard, spans[1]) == ["second"]

@@ -135,6 +135,27 @@ def noise_beds(seconds: float = 40.0, seed: int = EVAL_SEED) -> dict[str, np.nda
     return {kind: noise.make_noise(kind, seconds, rng) for kind in noise.NOISE_TYPES}
 
 
+def stream_with_pauses(
+    clips: list[np.ndarray], pause_s: float = 1.0
+) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """Clips laid end to end with ``pause_s`` of silence before, between and after them, as
+    one stream for the streaming path: (stream, [(start s, end s) of each clip])."""
+    gap = np.zeros(int(pause_s * audio.SAMPLE_RATE), np.float32)
+    pieces, spans, at = [gap], [], gap.size
+    for clip in clips:
+        spans.append((at / audio.SAMPLE_RATE, (at + clip.size) / audio.SAMPLE_RATE))
+        pieces += [clip.astype(np.float32), gap]
+        at += clip.size + gap.size
+    return np.concatenate(pieces), spans
+
+
+def heard_within(heard: list, span: tuple[float, float], lead_s: float = 0.5) -> list:
+    """The results of ``heard`` ((start s, Result) pairs from ``VoicePipeline.stream``) whose
+    utterance starts inside ``span``, or up to ``lead_s`` before it (the VAD's lead-in)."""
+    start, end = span
+    return [result for at, result in heard if start - lead_s <= at < end]
+
+
 def with_silence(samples: np.ndarray, lead_s: float = 0.4, tail_s: float = 0.4) -> np.ndarray:
     """Pad a clip with silence so noise surrounds the speech, as a microphone would hear it."""
     lead = np.zeros(int(lead_s * audio.SAMPLE_RATE), np.float32)
