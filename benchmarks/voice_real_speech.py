@@ -23,9 +23,8 @@ import time
 import numpy as np
 
 from irondog.voice import evalset, heldout, realspeech
-from irondog.voice.asr import prompt_words_not_said
 from irondog.voice.audio import SAMPLE_RATE
-from irondog.voice.commands import parse_canonical, to_json
+from irondog.voice.commands import parse_canonical
 from irondog.voice.pipeline import VoicePipeline
 
 GO_FORWARD = parse_canonical("move forward 10 m")
@@ -54,21 +53,16 @@ def main() -> int:
     pipeline = VoicePipeline()
     heard = list(pipeline.stream(np.array_split(stream, max(1, stream.size // 8000))))
     wall = time.time() - t0
+    judged = evalset.judge_stream(heard, times, [(said, cmd) for _, _, said, _, cmd in order])
     false_accepts, leaked, per_recording = [], [], {}
     found, heard_other = 0, 0
-    for span, (kind, name, said, _, command) in zip(times, order, strict=True):
-        inside = evalset.heard_within(heard, span)
-        accepted = [r for r in inside if r.accepted]
+    for (kind, name, _, _, _), item in zip(order, judged, strict=True):
         if kind == "other":
-            heard_other += len(inside)
-            per_recording[name] = len(accepted)
-            false_accepts += [(name, r.transcript, r.text) for r in accepted]
-            for r in inside:
-                extra = prompt_words_not_said(r.transcript, said)
-                if extra:
-                    leaked.append((name, r.transcript, sorted(extra)))
-        elif any(to_json(r.command) == to_json(command) for r in accepted):
-            found += 1
+            heard_other += len(item.inside)
+            per_recording[name] = len(item.accepted)
+            false_accepts += [(name, r.transcript, r.text) for r in item.accepted]
+            leaked += [(name, transcript, extra) for transcript, extra in item.leaked]
+        found += item.found
     n_other = sum(1 for item in order if item[0] == "other")
     n_cmd = len(order) - n_other
     with_fa = sum(1 for v in per_recording.values() if v)

@@ -19,9 +19,7 @@ import random
 import numpy as np
 
 from irondog.voice import evalset, heldout, tts
-from irondog.voice.asr import prompt_words_not_said
 from irondog.voice.audio import SAMPLE_RATE
-from irondog.voice.commands import to_json
 from irondog.voice.pipeline import VoicePipeline
 
 READ = (
@@ -56,18 +54,13 @@ def main() -> None:
     pipeline = VoicePipeline()
     chunks = np.array_split(stream, max(1, stream.size // 8000))
     heard = list(pipeline.stream(chunks))
+    judged = evalset.judge_stream(heard, times, [(text, command) for _, text, command in order])
     false_accepts, found, leaked = [], 0, []
-    for span, (kind, text, command) in zip(times, order, strict=True):
-        inside = evalset.heard_within(heard, span)
-        accepted = [r for r in inside if r.accepted]
+    for (kind, text, _), item in zip(order, judged, strict=True):
         if kind == "other":
-            false_accepts += [(text, r.text) for r in accepted]
-            for r in inside:
-                extra = prompt_words_not_said(r.transcript, text)
-                if extra:
-                    leaked.append((text, r.transcript, sorted(extra)))
-        elif any(to_json(r.command) == to_json(command) for r in accepted):
-            found += 1
+            false_accepts += [(text, r.text) for r in item.accepted]
+            leaked += [(text, transcript, extra) for transcript, extra in item.leaked]
+        found += item.found
     n_other = len(others)
     print(f"stream {stream.size / SAMPLE_RATE:.0f} s; load {os.getloadavg()[0]:.1f}")
     print(f"false accepts: {len(false_accepts)} of {n_other} non-command utterances")

@@ -90,3 +90,24 @@ def test_stream_with_pauses_places_each_clip_where_its_span_says() -> None:
     heard = [(0.6, "lead-in"), (1.2, "first"), (2.1, "second"), (3.5, "after")]
     assert evalset.heard_within(heard, spans[0]) == ["lead-in", "first"]
     assert evalset.heard_within(heard, spans[1]) == ["second"]
+
+
+def test_judge_stream_finds_commands_and_flags_prompt_words_in_other_speech() -> None:
+    from types import SimpleNamespace
+
+    from irondog.voice.commands import parse_canonical
+
+    stop = parse_canonical("stop")
+
+    def result(transcript: str, command=None) -> SimpleNamespace:  # noqa: ANN001
+        return SimpleNamespace(transcript=transcript, command=command,
+                               accepted=command is not None, text="x")  # fmt: skip
+
+    heard = [(1.1, result("the news at six secs")), (3.0, result("halt", stop)),
+             (5.0, result("we sat by the lake", stop))]  # fmt: skip
+    spans = [(1.0, 2.0), (2.8, 3.6), (4.9, 6.0)]
+    said = [("the news at six o clock", None), ("halt", stop), ("we sat by the lake", None)]
+    news, command, lake = evalset.judge_stream(heard, spans, said)
+    assert news.leaked == [("the news at six secs", ["secs"])] and not news.accepted
+    assert command.found and command.leaked == []
+    assert not lake.found and len(lake.accepted) == 1 and lake.leaked == []

@@ -16,6 +16,7 @@ import hashlib
 import random
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -154,6 +155,37 @@ def heard_within(heard: list, span: tuple[float, float], lead_s: float = 0.5) ->
     utterance starts inside ``span``, or up to ``lead_s`` before it (the VAD's lead-in)."""
     start, end = span
     return [result for at, result in heard if start - lead_s <= at < end]
+
+
+class StreamItem(NamedTuple):
+    """What the streaming path made of one item of a stream."""
+
+    inside: list  # every Result whose utterance starts in the item's span
+    accepted: list  # those understood as a command
+    found: bool  # a command item: one accepted Result is exactly its command
+    leaked: list  # a non-command item: (transcript, Whisper-prompt words not said) pairs
+
+
+def judge_stream(
+    heard: list, spans: list[tuple[float, float]], expected: list[tuple[str, Command | None]]
+) -> list[StreamItem]:
+    """Each item of a stream judged: ``heard`` from ``VoicePipeline.stream``, ``spans`` from
+    ``stream_with_pauses``, ``expected`` (what was said, its command or None) per item."""
+    from irondog.voice.asr import prompt_words_not_said
+    from irondog.voice.commands import to_json
+
+    out = []
+    for span, (said, command) in zip(spans, expected, strict=True):
+        inside = heard_within(heard, span)
+        accepted = [r for r in inside if r.accepted]
+        if command is None:
+            leaked = [(r.transcript, sorted(extra)) for r in inside
+                      if (extra := prompt_words_not_said(r.transcript, said))]  # fmt: skip
+            out.append(StreamItem(inside, accepted, False, leaked))
+        else:
+            found = any(to_json(r.command) == to_json(command) for r in accepted)
+            out.append(StreamItem(inside, accepted, found, []))
+    return out
 
 
 def with_silence(samples: np.ndarray, lead_s: float = 0.4, tail_s: float = 0.4) -> np.ndarray:
