@@ -27,6 +27,10 @@ class CommandConfig:
     yaw_rate: tuple[float, float] = (-1.2, 1.2)  # rad/s
     resample_interval: float = 5.0  # s
     zero_probability: float = 0.1  # chance a sampled command is "stand still"
+    # Chance a (non-zero) sampled command moves along one axis only: vx, vy or yaw rate, picked
+    # uniformly, the other two zero. Independent draws on all three axes rarely give a pure
+    # sideways step or a turn in place at the edge of the range; 0 (the default) never does.
+    single_axis_probability: float = 0.0
     # Curriculum: command ranges (and gait blending) grow from curriculum_start of their
     # width to all of it over curriculum_steps policy steps of each simulation; 0: no curriculum.
     curriculum_steps: int = 0
@@ -37,6 +41,9 @@ class CommandConfig:
             _check_range(name, getattr(self, name))
         check(self.resample_interval > 0, "resample_interval", "must be > 0")
         check(0 <= self.zero_probability <= 1, "zero_probability", "must be in [0, 1]")
+        check(
+            0 <= self.single_axis_probability <= 1, "single_axis_probability", "must be in [0, 1]"
+        )
         check(self.curriculum_steps >= 0, "curriculum_steps", "must be >= 0")
         check(0 <= self.curriculum_start <= 1, "curriculum_start", "must be in [0, 1]")
 

@@ -262,9 +262,8 @@ class Task:
         )
         own_lifetime = lifetime if rows is None else lifetime[rows]
         scale = task.curriculum_scale(own_lifetime, cfg.command, xp=xp)
-        command = task.sample_commands(
-            sampler.random(rows, (3,)), sampler.random(rows), cfg.command, xp=xp, scale=scale
-        )
+        draws = task.command_draws(sampler, rows, cfg.command)
+        command = task.sample_commands(cfg=cfg.command, xp=xp, scale=scale, **draws)
         gait = self.sample_gaits(sampler.random(rows, (4,)), scale)
         tinfo = task.initial_info(
             m, command, readings.foot_pos, params, gait, self.nominal_friction, xp=xp,
@@ -412,10 +411,8 @@ class Task:
         command, gait = tinfo.command, tinfo.gait
         if sampler.any(resample):
             scale = task.curriculum_scale(tinfo.lifetime, cfg.command, xp=xp)
-            fresh_command = task.sample_commands(
-                sampler.random(None, (3,)), sampler.random(None), cfg.command, xp=xp,
-                scale=scale,
-            )  # fmt: skip
+            draws = task.command_draws(sampler, None, cfg.command)
+            fresh_command = task.sample_commands(cfg=cfg.command, xp=xp, scale=scale, **draws)
             command = xp.where(resample[:, None], fresh_command, command)
             fresh_gait = self.sample_gaits(sampler.random(None, (4,)), scale)
             gait = xp.where(resample[:, None], fresh_gait, gait)

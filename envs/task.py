@@ -278,18 +278,42 @@ def curriculum_scale(lifetime: Any, cfg: CommandConfig, xp: ModuleType = np) -> 
 
 
 def sample_commands(
-    uniform: Any, zero_draw: Any, cfg: CommandConfig, xp: ModuleType = np, scale: Any = None
+    uniform: Any,
+    zero_draw: Any,
+    cfg: CommandConfig,
+    xp: ModuleType = np,
+    scale: Any = None,
+    axis_draw: Any = None,
 ) -> Any:
     """Commands (n, 3) from uniform draws in [0, 1): (n, 3) values and (n,) stand-still draws.
 
     ``scale`` (n,) shrinks the ranges towards zero (the curriculum); None uses all of them.
+    ``axis_draw`` (n, 2), needed when ``cfg.single_axis_probability`` > 0: below that
+    probability, the first keeps one axis only, the one the second picks (thirds of [0, 1)).
     """
     lo = xp.asarray([cfg.lin_vel_x[0], cfg.lin_vel_y[0], cfg.yaw_rate[0]])
     hi = xp.asarray([cfg.lin_vel_x[1], cfg.lin_vel_y[1], cfg.yaw_rate[1]])
     command = lo + uniform * (hi - lo)
     if scale is not None:
         command = command * scale[:, None]
+    if cfg.single_axis_probability > 0:
+        if axis_draw is None:
+            raise ValueError("single_axis_probability > 0 needs axis_draw (n, 2)")
+        axis = xp.minimum((axis_draw[:, 1] * 3).astype(int), 2)
+        keep = axis[:, None] == xp.arange(3)[None, :]
+        single = (axis_draw[:, 0] < cfg.single_axis_probability)[:, None]
+        command = xp.where(single & ~keep, 0.0, command)
     return xp.where((zero_draw < cfg.zero_probability)[:, None], 0.0, command)
+
+
+def command_draws(sampler: Any, rows: Any, cfg: CommandConfig) -> dict[str, Any]:
+    """The uniform draws ``sample_commands`` reads, from a control.Sampler; the single-axis
+    draw is taken only when the preset asks for it, so other presets' random streams (and
+    their results for a seed) stay as they were."""
+    draws = {"uniform": sampler.random(rows, (3,)), "zero_draw": sampler.random(rows)}
+    if cfg.single_axis_probability > 0:
+        draws["axis_draw"] = sampler.random(rows, (2,))
+    return draws
 
 
 def parse_command(text: str, ranges: Mapping[str, Any] | None = None) -> np.ndarray:

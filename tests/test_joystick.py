@@ -122,3 +122,33 @@ def test_the_shipped_joystick_policy_exports_from_its_folder_and_is_steered(tmp_
     assert turn["falls"] == 0 and turn["yaw_rate_error_mean"] < 0.4
     stand = onnx_runner.play(policy, 3.0, np.zeros(3))
     assert stand["falls"] == 0 and stand["displacement_m"] < 0.3
+
+
+def test_single_axis_commands_keep_one_axis_and_leave_other_presets_streams_alone():
+    import dataclasses
+
+    from irondog.envs import task
+    from irondog.envs.config import CommandConfig
+    from irondog.envs.control import NumpySampler
+
+    rng = np.random.default_rng(0)
+    uniform, zero_draw = rng.random((3000, 3)), rng.random(3000)
+    cfg = CommandConfig(zero_probability=0.0, single_axis_probability=0.5)
+    axis_draw = rng.random((3000, 2))
+    command = task.sample_commands(uniform, zero_draw, cfg, axis_draw=axis_draw)
+    moving = (command != 0).sum(axis=1)
+    single = axis_draw[:, 0] < 0.5
+    assert (moving[single] == 1).all() and (moving[~single] == 3).all()
+    # each axis is the kept one about a third of the time
+    kept = np.argmax(command[single] != 0, axis=1)
+    assert all(abs((kept == a).mean() - 1 / 3) < 0.05 for a in range(3))
+    with pytest.raises(ValueError, match="axis_draw"):
+        task.sample_commands(uniform, zero_draw, cfg)
+    with pytest.raises(ValueError, match="single_axis_probability"):
+        CommandConfig(single_axis_probability=1.5)
+    # a preset without single-axis commands draws exactly what it drew before
+    plain = dataclasses.replace(cfg, single_axis_probability=0.0)
+    draws = task.command_draws(NumpySampler(np.random.default_rng(1), 4), None, plain)
+    assert set(draws) == {"uniform", "zero_draw"}
+    old = np.random.default_rng(1)
+    np.testing.assert_array_equal(draws["uniform"], old.random((4, 3)))
