@@ -121,6 +121,7 @@ def eval_env_config(
                 lin_vel_y=(vy, vy),
                 yaw_rate=(yaw, yaw),
                 zero_probability=0.0,
+                single_axis_probability=0.0,  # a training device: it would zero two axes
             ),
         )
     if not pushes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -321,6 +322,21 @@ def test_eval_commands_the_full_speed_of_a_curriculum_trained_policy() -> None:
     state = env.reset(0)
     np.testing.assert_allclose(state.info["task"].command, [[0.5, 0.0, 0.2]] * 2)
     assert trained.command.curriculum_steps == 3000  # the training config is left alone
+
+
+def test_eval_holds_every_axis_of_the_command_of_a_single_axis_trained_policy() -> None:
+    """A preset's single-axis draws would zero two axes of the evaluated command."""
+    from irondog.config import load
+    from irondog.envs.config import EnvConfig
+
+    trained = load(EnvConfig, overrides=["command.single_axis_probability=1.0", "num_threads=1"])
+    cfg = evaluate.eval_env_config(trained, episodes=16, seconds=0.1, command=(0.5, 0.3, 0.2))
+    env = evaluate.make_env(cfg)
+    state = env.reset(0)
+    np.testing.assert_allclose(state.info["task"].command, [[0.5, 0.3, 0.2]] * 16)
+    # the training config itself draws one axis only
+    raw = evaluate.make_env(dataclasses.replace(cfg, command=trained.command))
+    assert ((raw.reset(0).info["task"].command != 0).sum(axis=1) <= 1).all()
 
 
 def test_eval_randomize_switch_is_used_and_reported(monkeypatch, capsys) -> None:
