@@ -162,3 +162,15 @@ def test_speech_length_gate_in_the_pipeline() -> None:
     assert fake_pipeline(cfg, "turn left", 0.0, "").understand(speech(1.5)).accepted
     long = fake_pipeline(cfg, "turn left", 0.0, "").understand(speech(3.0))
     assert long.reason == "not for the robot" and long.detail.startswith("speech_s 3 > 2")
+
+
+def test_without_gates_lets_the_refused_command_through() -> None:
+    from irondog.voice.evalset import without_gates
+
+    cfg = RejectConfig(max_no_speech_prob=0.5)
+    refused = fake_pipeline(cfg, "turn left", 0.8, "").understand(speech())
+    ok = fake_pipeline(cfg, "turn left", 0.1, "").understand(speech())
+    (_, again), (_, same) = without_gates([(1.0, refused), (2.0, ok)])
+    assert not refused.accepted and again.accepted and again.text == "turn left"
+    assert again.command == parse_canonical("turn left") and again.reason == "ok"
+    assert same is ok

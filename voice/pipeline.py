@@ -41,6 +41,7 @@ class Result:
     detail: str = ""  # what is wrong with bad input (its level, its share of clipped samples)
     # or which reject gate refused the command
     signals: dict[str, Any] = dataclasses.field(default_factory=dict)  # what the gates read
+    refused: Command | None = None  # the command a reject gate refused (not in the JSON)
 
     @property
     def accepted(self) -> bool:
@@ -164,6 +165,7 @@ class VoicePipeline:
                 stretch=stretch,
                 detail=refused,
                 signals=signals,
+                refused=parse.command,
             )
         segments, self.state = plan(parse.command, self.state, cfg.joystick)
         return Result(
