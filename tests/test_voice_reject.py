@@ -174,3 +174,11 @@ def test_without_gates_lets_the_refused_command_through() -> None:
     assert not refused.accepted and again.accepted and again.text == "turn left"
     assert again.command == parse_canonical("turn left") and again.reason == "ok"
     assert same is ok
+
+
+def test_a_faint_stream_utterance_is_reported_not_raised() -> None:
+    pipeline = fake_pipeline(RejectConfig(), "turn left", 0.0, "")
+    faint = 1e-4 * speech()
+    result = pipeline.understand_utterance(faint)
+    assert result.reason == "too quiet" and "below -60 dBFS" in result.detail
+    assert pipeline.understand_utterance(speech()).accepted

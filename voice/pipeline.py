@@ -291,7 +291,7 @@ class VoicePipeline:
                     if silence >= cfg.end_silence_s or length >= cfg.max_utterance_s:
                         run_on = silence < cfg.end_silence_s  # cut by length, not a pause
                         speech = np.concatenate(utterance)
-                        yield start_s, self.understand(speech, "<stream>", run_on)
+                        yield start_s, self.understand_utterance(speech, run_on)
                         utterance, silence = [], 0.0
                 elif is_speech:
                     start_s = consumed / audio_io.SAMPLE_RATE - len(lead) / audio_io.SAMPLE_RATE
@@ -299,7 +299,17 @@ class VoicePipeline:
                 else:
                     lead = np.concatenate([lead, f])[-int(0.3 * audio_io.SAMPLE_RATE) :]
         if utterance and len(utterance) * audio_io.VAD_FRAME_S > 0.3:
-            yield start_s, self.understand(np.concatenate(utterance), "<stream>")
+            yield start_s, self.understand_utterance(np.concatenate(utterance))
+
+    def understand_utterance(self, speech: np.ndarray, run_on: bool = False) -> Result:
+        """One end-pointed stream utterance: audio too faint to be speech (peak below -60
+        dBFS, where ``understand`` raises for a file) is reported as "too quiet", so a
+        stream goes on past it."""
+        peak = float(np.max(np.abs(speech))) if speech.size else 0.0
+        if peak < audio_io.SILENCE_PEAK:
+            detail = f"peak {peak:.2e}, below -60 dBFS"
+            return Result(None, "none", "", 0.0, (), "too quiet", {"total": 0.0}, detail=detail)
+        return self.understand(speech, "<stream>", run_on)
 
 
 def gate(signals: dict[str, Any], cfg: RejectConfig) -> str:
