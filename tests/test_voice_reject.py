@@ -18,6 +18,7 @@ from irondog.voice.pipeline import VoicePipeline, gate
 
 CLEAN = {"no_speech_prob": 0.01, "logprob": -0.05, "compression_ratio": 0.8, "speech_s": 1.5,
          "words_per_s": 2.0, "parse_confidence": 0.99, "verified": True}  # fmt: skip
+OFF = RejectConfig(min_logprob=None, min_parse_confidence=None)  # every gate off
 
 
 @pytest.mark.parametrize(
@@ -25,18 +26,19 @@ CLEAN = {"no_speech_prob": 0.01, "logprob": -0.05, "compression_ratio": 0.8, "sp
     [
         ("max_no_speech_prob", 0.5, {"no_speech_prob": 0.6}),
         ("min_logprob", -0.5, {"logprob": -0.7}),
+        ("min_parse_confidence", 0.9, {"parse_confidence": 0.8}),
         ("max_compression_ratio", 2.0, {"compression_ratio": 2.5}),
         ("max_speech_s", 4.0, {"speech_s": 5.0}),
         ("max_words_per_s", 4.0, {"words_per_s": 4.5}),
     ],
 )
 def test_each_gate_refuses_past_its_limit_only(field: str, limit: float, value: dict) -> None:
-    cfg = RejectConfig(**{field: limit})
+    cfg = dataclasses.replace(OFF, **{field: limit})
     assert gate(CLEAN, cfg) == ""
     refused = gate({**CLEAN, **value}, cfg)
     name = next(iter(value))
     assert refused.startswith(name), refused
-    assert gate({**CLEAN, **value}, RejectConfig(verify="none")) == ""  # that gate off
+    assert gate({**CLEAN, **value}, OFF) == ""  # that gate off
 
 
 def test_gates_name_every_failure_and_the_verify_reading() -> None:
@@ -54,6 +56,7 @@ def test_gates_name_every_failure_and_the_verify_reading() -> None:
     [
         ({"max_no_speech_prob": 1.5}, "max_no_speech_prob"),
         ({"min_logprob": 0.5}, "min_logprob"),
+        ({"min_parse_confidence": 1.5}, "min_parse_confidence"),
         ({"max_compression_ratio": 0.0}, "max_compression_ratio"),
         ({"max_speech_s": -1.0}, "max_speech_s"),
         ({"max_words_per_s": 0.0}, "max_words_per_s"),
@@ -73,6 +76,12 @@ def test_reject_yaml_unknown_key_names_key_and_file(tmp_path: Path) -> None:
     path.write_text("reject:\n  max_speech_s: 6.5\n  verify: unprompted\n")
     cfg = load(VoiceConfig, path)
     assert cfg.reject.max_speech_s == 6.5 and cfg.reject.verify == "unprompted"
+
+
+def test_default_gates_keep_a_clean_command_and_refuse_a_doubtful_one() -> None:
+    assert gate(CLEAN, RejectConfig()) == ""
+    assert gate({**CLEAN, "logprob": -0.6}, RejectConfig()).startswith("logprob")
+    assert gate({**CLEAN, "parse_confidence": 0.8}, RejectConfig()).startswith("parse_conf")
 
 
 def test_verify_needs_whisper() -> None:

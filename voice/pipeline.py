@@ -317,6 +317,7 @@ def gate(signals: dict[str, Any], cfg: RejectConfig) -> str:
     limits = (
         ("no_speech_prob", cfg.max_no_speech_prob, 1),
         ("logprob", cfg.min_logprob, -1),
+        ("parse_confidence", cfg.min_parse_confidence, -1),
         ("compression_ratio", cfg.max_compression_ratio, 1),
         ("speech_s", cfg.max_speech_s, 1),
         ("words_per_s", cfg.max_words_per_s, 1),
