@@ -9,6 +9,8 @@ PyPI; 5 min 16 s; one of them the command "go forward ten meters") and ``--comma
 held-out paraphrases (voice/data/heldout_paraphrases.tsv) read by the held-out festival
 voices, in a shuffled order, 1 s of silence between items. Nothing was tuned on any of it.
 A false accept is an accepted command whose utterance starts inside a non-command recording.
+The run is reported twice: with the reject gates (``reject.*``) and with the commands they
+refused let through (``evalset.without_gates``), so before and after share one recognition.
 """
 
 from __future__ import annotations
