@@ -54,26 +54,32 @@ def main() -> None:
     pipeline = VoicePipeline()
     chunks = np.array_split(stream, max(1, stream.size // 8000))
     heard = list(pipeline.stream(chunks))
-    judged = evalset.judge_stream(heard, times, [(text, command) for _, text, command in order])
-    false_accepts, found, leaked = [], 0, []
-    for (kind, text, _), item in zip(order, judged, strict=True):
-        if kind == "other":
-            false_accepts += [(text, r.text) for r in item.accepted]
-            leaked += [(text, transcript, extra) for transcript, extra in item.leaked]
-        found += item.found
+    expected = [(text, command) for _, text, command in order]
     n_other = len(others)
     print(f"stream {stream.size / SAMPLE_RATE:.0f} s; load {os.getloadavg()[0]:.1f}")
-    print(f"false accepts: {len(false_accepts)} of {n_other} non-command utterances")
-    print(f"commands understood exactly: {found} of {len(commands)}")
-    print(f"non-command transcripts with prompt words not said: {len(leaked)} of {n_other}")
-    for text, got in false_accepts:
-        print(f"  accepted {text!r} as {got!r}")
-    for text, transcript, extra in leaked:
-        print(f"  {text!r} heard as {transcript!r} (prompt words {extra})")
+    out = {}
+    # One run, two readings: the reject gates act after recognition and parsing.
+    for label, results in (("gates_off", evalset.without_gates(heard)), ("gates_on", heard)):
+        judged = evalset.judge_stream(results, times, expected)
+        false_accepts, found, leaked = [], 0, []
+        for (kind, text, _), item in zip(order, judged, strict=True):
+            if kind == "other":
+                false_accepts += [(text, r.text) for r in item.accepted]
+                leaked += [(text, transcript, extra) for transcript, extra in item.leaked]
+            found += item.found
+        print(f"== reject gates {'off' if label == 'gates_off' else 'on'} ({label})")
+        print(f"false accepts: {len(false_accepts)} of {n_other} non-command utterances")
+        print(f"commands understood exactly: {found} of {len(commands)}")
+        print(f"non-command transcripts with prompt words not said: {len(leaked)} of {n_other}")
+        for text, got in false_accepts:
+            print(f"  accepted {text!r} as {got!r}")
+        for text, transcript, extra in leaked:
+            print(f"  {text!r} heard as {transcript!r} (prompt words {extra})")
+        out[label] = {"false_accepts": false_accepts, "found": found, "commands": len(commands),
+                      "others": n_other, "leaked": leaked}  # fmt: skip
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"false_accepts": false_accepts, "found": found, "commands": len(commands),
-                       "others": n_other, "leaked": leaked}, f, indent=1)  # fmt: skip
+            json.dump(out, f, indent=1)
 
 
 if __name__ == "__main__":

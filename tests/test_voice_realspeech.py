@@ -12,10 +12,14 @@ from irondog.voice import realspeech
 
 def test_recordings_are_listed_once_from_known_archives() -> None:
     members = [(a, m) for a, m, _, _ in realspeech.RECORDINGS]
-    assert len(members) == len(set(members))
-    assert {a for a, _ in members} == set(realspeech.SOURCES)
+    dev = [(a, m) for a, m, _, _ in realspeech.DEV_RECORDINGS]
+    assert len(members) == len(set(members)) and len(dev) == len(set(dev))
+    assert {a for a, _ in members + dev} == set(realspeech.SOURCES)
+    # DEV (for choosing settings) and evaluation recordings come from different packages.
+    assert not {a for a, _ in members} & {a for a, _ in dev}
     kinds = [k for _, _, k, _ in realspeech.RECORDINGS]
     assert kinds.count("command") == 1 and set(kinds) == {"command", "other"}
+    assert {k for _, _, k, _ in realspeech.DEV_RECORDINGS} == {"other"}
 
 
 def _fake_archives() -> dict[str, bytes]:
@@ -23,7 +27,7 @@ def _fake_archives() -> dict[str, bytes]:
     for archive in realspeech.SOURCES:
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-            for a, member, _, _ in realspeech.RECORDINGS:
+            for a, member, _, _ in realspeech.RECORDINGS + realspeech.DEV_RECORDINGS:
                 if a != archive:
                     continue
                 if member.endswith(".raw"):
@@ -57,6 +61,10 @@ def test_fetch_extracts_each_listed_recording_once(tmp_path, monkeypatch) -> Non
     assert all(r.samples.dtype == np.float32 and r.samples.size > 0 for r in recs)
     assert not list(tmp_path.rglob("*.tmp"))
     realspeech.fetch(tmp_path)  # cached: nothing downloaded again
+    assert sorted(calls) == sorted({a for a, _, _, _ in realspeech.RECORDINGS})
+    realspeech.fetch(tmp_path, realspeech.DEV_RECORDINGS)
+    dev = realspeech.load(tmp_path, realspeech.DEV_RECORDINGS)
+    assert len(dev) == len(realspeech.DEV_RECORDINGS)
     assert sorted(calls) == sorted(realspeech.SOURCES)
 
 
@@ -78,3 +86,8 @@ def test_a_download_with_another_checksum_is_refused(monkeypatch) -> None:
 def test_load_names_a_recording_not_fetched(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match=r"goforward\.raw: not fetched"):
         realspeech.load(tmp_path)
+
+
+def test_load_of_dev_names_its_own_benchmark(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"voice_reject_dev\.py --fetch"):
+        realspeech.load(tmp_path, realspeech.DEV_RECORDINGS)

@@ -48,6 +48,9 @@ class Recognition:
     hypotheses: tuple[Hypothesis, ...]
     engine: str
     seconds: float  # wall-clock time of recognition
+    # Whisper's probability that the window holds no speech (its <|nospeech|> token at the
+    # first decoding step); 0 for engines that have none.
+    no_speech_prob: float = 0.0
 
     @property
     def best(self) -> Hypothesis | None:
@@ -226,6 +229,13 @@ WHISPER_PROMPT = (
     "counterclockwise, turn clockwise. go back, reverse for two secs. switch to trotting, "
     "speed up. halt. emergency stop. come over here and lie down."
 )
+# The command words alone, for a second reading (``reject.verify: vocabulary``): a prompt with
+# no sentences, disfluencies or units written as a person would say them.
+VOCABULARY_PROMPT = (
+    "forward, backward, back, left, right, turn, rotate, spin, clockwise, anticlockwise, "
+    "walk, trot, bound, sit, stand, lie down, stop, halt, come here, speed up, slow down, "
+    "metres, seconds, degrees."
+)
 # The prompt's everyday function and number words: heard in ordinary speech, they say nothing
 # about the prompt leaking into a transcript ("for", "the", "two").
 PROMPT_COMMON_WORDS = frozenset(
@@ -241,6 +251,15 @@ def prompt_words_not_said(transcript: str, said: str = "") -> set[str]:
 
     prompt = set(normalise(WHISPER_PROMPT).split()) - PROMPT_COMMON_WORDS
     return (set(normalise(transcript).split()) & prompt) - set(normalise(said).split())
+
+
+def compression_ratio(text: str) -> float:
+    """Bytes of ``text`` over bytes of its zlib compression: Whisper's own repetition signal
+    (faster-whisper and openai-whisper flag a segment above 2.4 as a decoding loop)."""
+    import zlib
+
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
 def drop_repeats(text: str) -> str:
@@ -430,13 +449,17 @@ class WhisperRecognizer:
         """Transcribe (n,) float32 16 kHz audio (up to 30 s) into an n-best list."""
         return self.recognize_batch([samples])[0]
 
-    def recognize_batch(self, clips: Sequence[np.ndarray]) -> list[Recognition]:
+    def recognize_batch(
+        self, clips: Sequence[np.ndarray], prompt: str | None = None
+    ) -> list[Recognition]:
         """Transcribe several clips in one CTranslate2 call (one encoder batch, one beam
-        search); each Recognition's ``seconds`` is the time of the whole batch."""
+        search); each Recognition's ``seconds`` is the time of the whole batch. ``prompt``:
+        None decodes after the recogniser's own prompt, "" with no prompt, else after it."""
         from faster_whisper.audio import pad_or_trim
         from faster_whisper.transcribe import get_ctranslate2_storage
 
         start = time.perf_counter()
+        start_ids = self._prompt if prompt is None else self.start_tokens(prompt)
         feats = [self._model.feature_extractor(c.astype(np.float32)) for c in clips]  # (80, t)
         # Whisper was trained on 30 s windows (3000 frames, 100 per second); CTranslate2 also
         # encodes a shorter one: the speech, 2 s of padding, and at least min_window_s. A
@@ -450,20 +473,34 @@ class WhisperRecognizer:
         seconds = max(c.size for c in clips) / SAMPLE_RATE
         results = self._model.model.generate(
             encoded,
-            [self._prompt] * len(clips),
+            [start_ids] * len(clips),
             beam_size=self.beam_size,
             num_hypotheses=self.beam_size,
             return_scores=True,
             return_no_speech_prob=True,
             # Counts the prompt; about 6 tokens per second of speech stops repetition loops.
-            max_length=len(self._prompt) + min(self.max_tokens, 8 + int(6 * seconds)),
+            max_length=len(start_ids) + min(self.max_tokens, 8 + int(6 * seconds)),
             suppress_blank=True,
         )
         elapsed = time.perf_counter() - start
-        return [Recognition(self._hypotheses(r), self.name, elapsed) for r in results]
+        return [
+            Recognition(self._hypotheses(r), self.name, elapsed, self._no_speech(r))
+            for r in results
+        ]
+
+    def start_tokens(self, prompt: str) -> list[int]:
+        """The decoder's start for ``prompt`` ("": no previous text, just the transcript's)."""
+        tok = self._tokenizer
+        if not prompt.strip():
+            return [*tok.sot_sequence, tok.no_timestamps]
+        return prompt_tokens(tok, prompt)
+
+    @staticmethod
+    def _no_speech(result: Any) -> float:
+        return float(getattr(result, "no_speech_prob", 0.0))
 
     def _hypotheses(self, result: Any) -> tuple[Hypothesis, ...]:
-        no_speech = float(getattr(result, "no_speech_prob", 0.0))
+        no_speech = self._no_speech(result)
         hyps = []
         eot = self._tokenizer.eot
         for ids, score in zip(result.sequences_ids, result.scores, strict=True):

@@ -157,6 +157,14 @@ def heard_within(heard: list, span: tuple[float, float], lead_s: float = 0.5) ->
     return [result for at, result in heard if start - lead_s <= at < end]
 
 
+def without_gates(heard: list) -> list:
+    """``heard`` as it would be with every reject gate off: a refused command accepted (for a
+    before/after figure from one run: the gates act after recognition and parsing)."""
+    return [(at, dataclasses.replace(r, command=r.refused, text=r.signals["command"],
+                                     reason="ok", detail="", refused=None))
+            if r.refused is not None else (at, r) for at, r in heard]  # fmt: skip
+
+
 class StreamItem(NamedTuple):
     """What the streaming path made of one item of a stream."""
 

@@ -14,7 +14,7 @@ import numpy as np
 from irondog.voice import audio as audio_io
 from irondog.voice.audio import SAMPLE_RATE
 from irondog.voice.commands import Command, JoystickState, plan, segments_to_dicts, to_dict
-from irondog.voice.config import VoiceConfig
+from irondog.voice.config import RejectConfig, VoiceConfig
 
 if TYPE_CHECKING:  # the engines import heavy packages; load them only when a pipeline starts
     from irondog.voice.asr import Recognition
@@ -33,11 +33,15 @@ class Result:
     confidence: float
     nbest: tuple[tuple[str, float], ...]
     reason: str  # "ok", "no speech", "not understood", "too long", "run-on speech",
-    # or bad input, never guessed at: "clipped", "too quiet", "mostly silence"
+    # "not for the robot" (a reject gate), or bad input, never guessed at: "clipped",
+    # "too quiet", "mostly silence"
     timings_ms: dict[str, float]
     segments: tuple[Any, ...] = ()
     stretch: float = 1.0  # the view (asr.stretch factor) whose reading was taken
     detail: str = ""  # what is wrong with bad input (its level, its share of clipped samples)
+    # or which reject gate refused the command
+    signals: dict[str, Any] = dataclasses.field(default_factory=dict)  # what the gates read
+    refused: Command | None = None  # the command a reject gate refused (not in the JSON)
 
     @property
     def accepted(self) -> bool:
@@ -61,9 +65,14 @@ class Result:
             nbest=[{"text": t, "confidence": round(c, 4)} for t, c in self.nbest],
             joystick=segments_to_dicts(self.segments),
             stretch=self.stretch,
+            signals={k: _rounded(v) for k, v in self.signals.items()},
             timings_ms={k: round(v, 1) for k, v in self.timings_ms.items()},
         )
         return out
+
+
+def _rounded(value: Any) -> Any:
+    return round(value, 4) if isinstance(value, float) else value
 
 
 class Heard(NamedTuple):
@@ -141,6 +150,23 @@ class VoicePipeline:
         if run_on or len(parse.transcript.split()) > cfg.lm.max_words:
             reason = "run-on speech" if run_on else "too long"
             return Result(None, "none", parse.transcript, parse.confidence, nbest, reason, timings)
+        signals = self.signals(samples, Heard(recognition, nbest, parse, stretch), timings)
+        refused = gate(signals, cfg.reject)
+        timings["total"] = 1000 * (time.perf_counter() - t0)
+        if refused:
+            return Result(
+                None,
+                "none",
+                parse.transcript,
+                parse.confidence,
+                nbest,
+                "not for the robot",
+                timings,
+                stretch=stretch,
+                detail=refused,
+                signals=signals,
+                refused=parse.command,
+            )
         segments, self.state = plan(parse.command, self.state, cfg.joystick)
         return Result(
             parse.command,
@@ -152,7 +178,49 @@ class VoicePipeline:
             timings,
             tuple(segments),
             stretch,
+            signals=signals,
         )
+
+    def signals(
+        self, speech: np.ndarray, heard: Heard, timings: dict[str, float] | None = None
+    ) -> dict[str, Any]:
+        """What the reject gates read of an accepted parse of ``speech`` (trimmed audio):
+        Whisper's no-speech probability and the parsed hypothesis's mean log-probability,
+        its compression ratio, seconds of speech, words per second, the parse's confidence,
+        and (``reject.verify``) the second reading and whether it parses the same."""
+        from irondog.voice.asr import VOCABULARY_PROMPT, compression_ratio
+        from irondog.voice.commands import to_json
+
+        parse = heard.parse
+        assert parse is not None and parse.command is not None
+        hyps = heard.recognition.hypotheses
+        parsed = next((h for h in hyps if h.text == parse.transcript), hyps[0] if hyps else None)
+        seconds = speech.size / SAMPLE_RATE
+        out: dict[str, Any] = {
+            "command": parse.text,
+            "no_speech_prob": heard.recognition.no_speech_prob,
+            "logprob": parsed.score if parsed is not None else 0.0,
+            "compression_ratio": compression_ratio(parse.transcript),
+            "speech_s": seconds,
+            "words_per_s": len(parse.transcript.split()) / max(seconds, 1e-3),
+            "parse_confidence": parse.confidence,
+        }
+        mode = self.config.reject.verify
+        if mode != "none":
+            t = time.perf_counter()
+            prompt = "" if mode == "unprompted" else VOCABULARY_PROMPT
+            view = audio_io.stretched(speech, heard.stretch)
+            again = self.recognizer.recognize_batch([view], prompt=prompt)[0]  # type: ignore[attr-defined]
+            _, second = self.interpret(again)
+            out["verify_transcript"] = again.best.text if again.best else ""
+            out["verified"] = bool(
+                second is not None
+                and second.command is not None
+                and to_json(second.command) == to_json(parse.command)
+            )
+            if timings is not None:
+                timings["verify"] = 1000 * (time.perf_counter() - t)
+        return out
 
     def hear(self, speech: np.ndarray, timings: dict[str, float] | None = None) -> Heard:
         """Recognise trimmed speech as it is and stretched by each of ``asr.stretch`` (one
@@ -223,7 +291,7 @@ class VoicePipeline:
                     if silence >= cfg.end_silence_s or length >= cfg.max_utterance_s:
                         run_on = silence < cfg.end_silence_s  # cut by length, not a pause
                         speech = np.concatenate(utterance)
-                        yield start_s, self.understand(speech, "<stream>", run_on)
+                        yield start_s, self.understand_utterance(speech, run_on)
                         utterance, silence = [], 0.0
                 elif is_speech:
                     start_s = consumed / audio_io.SAMPLE_RATE - len(lead) / audio_io.SAMPLE_RATE
@@ -231,7 +299,37 @@ class VoicePipeline:
                 else:
                     lead = np.concatenate([lead, f])[-int(0.3 * audio_io.SAMPLE_RATE) :]
         if utterance and len(utterance) * audio_io.VAD_FRAME_S > 0.3:
-            yield start_s, self.understand(np.concatenate(utterance), "<stream>")
+            yield start_s, self.understand_utterance(np.concatenate(utterance))
+
+    def understand_utterance(self, speech: np.ndarray, run_on: bool = False) -> Result:
+        """One end-pointed stream utterance: audio too faint to be speech (peak below -60
+        dBFS, where ``understand`` raises for a file) is reported as "too quiet", so a
+        stream goes on past it."""
+        peak = float(np.max(np.abs(speech))) if speech.size else 0.0
+        if peak < audio_io.SILENCE_PEAK:
+            detail = f"peak {peak:.2e}, below -60 dBFS"
+            return Result(None, "none", "", 0.0, (), "too quiet", {"total": 0.0}, detail=detail)
+        return self.understand(speech, "<stream>", run_on)
+
+
+def gate(signals: dict[str, Any], cfg: RejectConfig) -> str:
+    """Which reject gates ``signals`` fail ("" when none): e.g. "no_speech_prob 0.71 > 0.6"."""
+    limits = (
+        ("no_speech_prob", cfg.max_no_speech_prob, 1),
+        ("logprob", cfg.min_logprob, -1),
+        ("parse_confidence", cfg.min_parse_confidence, -1),
+        ("compression_ratio", cfg.max_compression_ratio, 1),
+        ("speech_s", cfg.max_speech_s, 1),
+        ("words_per_s", cfg.max_words_per_s, 1),
+    )
+    failed = []
+    for name, limit, sign in limits:
+        if limit is not None and sign * signals[name] > sign * limit:
+            failed.append(f"{name} {signals[name]:.3g} {'>' if sign > 0 else '<'} {limit:g}")
+    if cfg.verify != "none" and not signals.get("verified", False):
+        heard = signals.get("verify_transcript", "")
+        failed.append(f"verify ({cfg.verify}) heard {heard!r}, another command or none")
+    return "; ".join(failed)
 
 
 def file_chunks(path: str | Path, chunk_s: float = 0.5) -> Iterator[np.ndarray]:

@@ -6,7 +6,13 @@ read sentences (LibriVox, public domain), card names and digit strings, a long t
 minute of mixed speech. ``fetch`` downloads the two archives once (checked against their
 sha256), keeps only the recordings listed below and caches them; nothing here trains on them
 or chooses a setting with them. The one command among them (CMU's "go forward ten meters",
-also shipped in voice/data) is kept as a command.
+also shipped in voice/data) is kept as a command. These are the EVALUATION recordings.
+
+``DEV_RECORDINGS`` are the DEVELOPMENT recordings, from another package: the test audio in the
+source distribution of pyannote.audio 4.0.7 (MIT): thirteen 30-s excerpts of meeting speech
+(the speaker labels of its rttm files are AMI meeting-corpus ids) and a 30-s two-person
+conversation. Rejection settings are chosen on these (and on synthetic speech), never on
+``RECORDINGS``.
 """
 
 from __future__ import annotations
@@ -30,6 +36,11 @@ SOURCES = {
         f"{FILES}/61/e7/13e0e787ff467218de880310d79cba14424f13b87171ac44af0bde1e428c/"
         "pocketsphinx-5.1.1.tar.gz",
         "675778b309a22dfc9b7d37f7621976bba491d2a5f8c59696bd77fd6d07271355",
+    ),
+    "pyannote_audio-4.0.7": (
+        f"{FILES}/6d/d7/03b1d00d431c7be1d98635fefb99c2da64d9b84b4b8a06d5302666a96c88/"
+        "pyannote_audio-4.0.7.tar.gz",
+        "3a903dfb5ca711d134cc2522561c9158b186836f5d62e8a57c46c6648e8a8229",
     ),
     "silero_vad-6.2.3": (
         f"{FILES}/32/17/df6bfc8f659fc5c1e082c18275be67c5a581bd2d07734a65b141fc983ccf/"
@@ -73,6 +84,21 @@ RECORDINGS = (
     ("silero_vad-6.2.3", "examples/c++/aepyx.wav", "other", "a talk, 169 s"),
 )
 
+# The development recordings (16 kHz mono wav). Left out: empty.wav (silence) and the
+# trn00 file, whose name is not ASCII.
+DEV_RECORDINGS = (
+    (
+        "pyannote_audio-4.0.7",
+        "src/pyannote/audio/sample/sample.wav",
+        "other",
+        "a two-person conversation, 30 s",
+    ),
+    *(
+        ("pyannote_audio-4.0.7", f"tests/data/{name}.wav", "other", "meeting speech, 30 s")
+        for name in ("dev00", "dev01", "tst00", "tst01", *(f"trn{k:02d}" for k in range(1, 10)))
+    ),
+)
+
 
 class Recording(NamedTuple):
     """One real recording: its archive member, whether it is a command, and 16 kHz audio."""
@@ -92,10 +118,11 @@ def _download(url: str, sha256: str) -> bytes:
     return data
 
 
-def fetch(cache: Path = CACHE) -> Path:
-    """Download the archives (once) and cache the listed recordings under ``cache``."""
+def fetch(cache: Path = CACHE, recordings: tuple = RECORDINGS) -> Path:
+    """Download the archives (once) and cache ``recordings`` (RECORDINGS or DEV_RECORDINGS)
+    under ``cache``."""
     wanted: dict[str, list[str]] = {}
-    for archive, member, _, _ in RECORDINGS:
+    for archive, member, _, _ in recordings:
         wanted.setdefault(archive, []).append(member)
     for archive, members in wanted.items():
         missing = [m for m in members if not (cache / archive / m).is_file()]
@@ -115,15 +142,14 @@ def fetch(cache: Path = CACHE) -> Path:
     return cache
 
 
-def load(cache: Path = CACHE) -> list[Recording]:
-    """Every listed recording as 16 kHz float32 mono (``fetch`` first)."""
+def load(cache: Path = CACHE, recordings: tuple = RECORDINGS) -> list[Recording]:
+    """Every recording of ``recordings`` as 16 kHz float32 mono (``fetch`` first)."""
+    script = "voice_reject_dev.py" if recordings is DEV_RECORDINGS else "voice_real_speech.py"
     out = []
-    for archive, member, kind, said in RECORDINGS:
+    for archive, member, kind, said in recordings:
         path = cache / archive / member
         if not path.is_file():
-            raise FileNotFoundError(
-                f"{path}: not fetched (python benchmarks/voice_real_speech.py --fetch)"
-            )
+            raise FileNotFoundError(f"{path}: not fetched (python benchmarks/{script} --fetch)")
         samples = audio.load_audio(path, max_seconds=LONGEST_S)
         out.append(Recording(f"{archive}/{member}", kind, said, samples))
     return out
