@@ -10,7 +10,10 @@
 
 The machine is shared, so its load swings: 1 and 2 are measured for ``--chunk`` seconds
 after every PPO iteration (outside PPO's own timing) and the table reports medians over the
-iterations of both PPO runs.
+iterations of both PPO runs. Next to steps/s it reports the process's CPU time (all threads:
+the simulation's, JAX's, the main thread) per 1,000 env steps, which moves less with the
+load than the wall clock does: on a 2-core machine a trainer can reach at most (raw CPU) /
+(trainer CPU) of raw steps/s, however well its work overlaps.
 
     python benchmarks/train_throughput.py                       # trot_cpu preset, 512 envs
     python benchmarks/train_throughput.py --budget 600000 --skip-sb3 env.num_envs=1024
@@ -55,15 +58,21 @@ class RawBatch:
         self.qpos, self.qvel = self.batch.bind("qpos"), self.batch.bind("qvel")
         self.ctrl = self.batch.bind("ctrl")
 
-    def steps_per_second(self, seconds: float) -> float:
-        """Env (control) steps/s over ``seconds``."""
-        cfg, steps, started = self.cfg, 0, time.perf_counter()
+    def steps_per_second(self, seconds: float) -> tuple[float, float]:
+        """(env (control) steps/s, process CPU s per 1,000 env steps) over ``seconds``."""
+        cfg, steps = self.cfg, 0
+        started, cpu = time.perf_counter(), time.process_time()
         while time.perf_counter() - started < seconds:
             torque = cfg.kp * (self.pose - self.qpos[:, 7:]) - cfg.kd * self.qvel[:, 6:]
             self.ctrl[:] = np.clip(torque, -12, 12)
             self.batch.step(nstep=cfg.substeps)
             steps += 1
-        return cfg.num_envs * steps / (time.perf_counter() - started)
+        done = cfg.num_envs * steps
+        return done / (time.perf_counter() - started), _per_1000(time.process_time() - cpu, done)
+
+
+def _per_1000(cpu_seconds: float, steps: int) -> float:
+    return 1000.0 * cpu_seconds / steps
 
 
 def main() -> None:
@@ -90,6 +99,10 @@ def main() -> None:
     action = action.astype(np.float32)
     raw_samples: list[float] = []
     env_samples: list[float] = []
+    raw_cpu: list[float] = []  # process CPU s per 1,000 env steps
+    env_cpu: list[float] = []
+    trainer_cpu: dict[bool, list[float]] = {}  # by overlap_update
+    last_exit = [0.0]  # process CPU time when the last callback returned
     batch_share: list[float] = []  # share of env.step's time inside mujoco's Batch.step
     batch = probe_env.batch
     inside = [0.0]
@@ -107,15 +120,22 @@ def main() -> None:
 
     probe_env.batch = TimedBatch()
 
-    def measure_references(*_: object) -> None:
-        raw_samples.append(raw_step.steps_per_second(args.chunk))
+    def measure_references(*_: object, cpu_of: list[float] | None = None) -> None:
+        if cpu_of is not None:  # the trainer's CPU since the last callback: one iteration
+            cpu_of.append(_per_1000(time.process_time() - last_exit[0], per_iteration))
+        sps, cpu = raw_step.steps_per_second(args.chunk)
+        raw_samples.append(sps)
+        raw_cpu.append(cpu)
         steps, started, inside[0] = 0, time.perf_counter(), 0.0
+        cpu_started = time.process_time()
         while time.perf_counter() - started < args.chunk:
             probe["state"] = probe_env.step(probe["state"], action)
             steps += 1
         elapsed = time.perf_counter() - started
         env_samples.append(n * steps / elapsed)
+        env_cpu.append(_per_1000(time.process_time() - cpu_started, n * steps))
         batch_share.append(inside[0] / elapsed)
+        last_exit[0] = time.process_time()
 
     cfg = run.train
     per_iteration = n * cfg.unroll_length
@@ -126,15 +146,25 @@ def main() -> None:
     rows = []
     summaries = []
     ppo_sps = {}
+    ppo_cpu: dict[bool, float] = {}  # median CPU s per 1,000 env steps
     for label, overlap in variants:
         env = registry.make(cfg.env_name, run.env)
         train_cfg = dataclasses.replace(cfg, num_iterations=iterations, overlap_update=overlap)
         train = ppo.make_train(train_cfg, env)
         started = time.perf_counter()
-        result = train(jax.random.PRNGKey(cfg.seed), callback=measure_references)
+        cpu_of = trainer_cpu.setdefault(overlap, [])
+
+        def callback(*_: object, cpu_of: list[float] = cpu_of) -> None:
+            measure_references(cpu_of=cpu_of)
+
+        last_exit[0] = time.process_time()
+        result = train(jax.random.PRNGKey(cfg.seed), callback=callback)
         total = time.perf_counter() - started
         steady = result.history[1:]
         ppo_sps[overlap] = float(np.median([m["time/steps_per_s"] for m in steady]))
+        # From one callback to the next: one rollout and one update (the first, left out,
+        # also holds the reset and the update's compilation).
+        ppo_cpu[overlap] = float(np.median(cpu_of[1:]))
         history = result.history
         returns = [m["episode/return"] for m in history if np.isfinite(m["episode/return"])]
         rows.append(
@@ -142,6 +172,7 @@ def main() -> None:
                 f"irondog PPO, {label}, {iterations} iterations ({iterations * per_iteration} "
                 "steps)",
                 ppo_sps[overlap],
+                ppo_cpu[overlap],
                 f"{returns[-1]:.3g}" if returns else "n/a",
                 f"{history[-1]['env/tracking_error']:.3f}",
             )
@@ -152,25 +183,34 @@ def main() -> None:
         )
     raw_env = float(np.median(raw_samples[1:]))
     stepped = float(np.median(env_samples[1:]))
+    raw_cpu_s = float(np.median(raw_cpu[1:]))
     rows = [
-        ("raw mujoco.batch (Batch.step, NumPy PD)", raw_env, "", ""),
-        ("native env.step, random actions", stepped, "", ""),
+        ("raw mujoco.batch (Batch.step, NumPy PD)", raw_env, raw_cpu_s, "", ""),
+        ("native env.step, random actions", stepped, float(np.median(env_cpu[1:])), "", ""),
         *rows,
     ]
     if not args.skip_sb3:
+        cpu_started = time.process_time()
         sb3 = sb3_baseline.train(run, iterations * per_iteration)
         rows.append(
             (
                 f"SB3 PPO, {sb3['steps']} steps",
                 sb3["steps_per_s"],
+                _per_1000(time.process_time() - cpu_started, sb3["steps"]),
                 f"{sb3['episode_return']:.3g}",
                 f"{sb3['curve'][-1]['env/tracking_error']:.3f}",
             )
         )
-    print("\n| run | env steps/s | ratio to raw batch | last return | track err m/s |")
-    print("| --- | --- | --- | --- | --- |")
-    for name, sps, ret, err in rows:
-        print(f"| {name} | {sps:,.0f} | {sps / raw_env:.2f} | {ret} | {err} |")
+    print(
+        "\n| run | env steps/s | ratio to raw batch | CPU s per 1k steps | raw CPU / its CPU "
+        "| last return | track err m/s |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for name, sps, cpu, ret, err in rows:
+        print(
+            f"| {name} | {sps:,.0f} | {sps / raw_env:.2f} | {cpu:.3f} | {raw_cpu_s / cpu:.2f} "
+            f"| {ret} | {err} |"
+        )
     print()
     for line in summaries:
         print(line)
