@@ -112,6 +112,25 @@ def main() -> None:
     ap.add_argument("--llm", nargs="*", metavar="MODEL", default=None,
                     help="GGUF models to add (names in lm.GGUF_MODELS or .gguf paths; "
                     "none given: smollm2)")  # fmt: skip
+    ap.add_argument(
+        "--llm-prompt",
+        choices=("plain", "spec"),
+        default=None,
+        help="the GGUF models' prompt (default: each model's own, lm.GGUF_MODELS)",
+    )
+    ap.add_argument(
+        "--llm-grammar",
+        choices=("fallback", "always"),
+        default=None,
+        help="when the GBNF grammar applies (default: each model's own)",
+    )
+    ap.add_argument(
+        "--every",
+        type=int,
+        default=1,
+        metavar="N",
+        help="every Nth command and non-command only (quick DEV comparisons)",
+    )
     ap.add_argument("--set", choices=("heldout", "dev"), default="heldout")
     ap.add_argument("--nbest", type=Path, default=None, metavar="JSONL",
                     help="also score recorded n-best lists (record_nbest.py)")  # fmt: skip
@@ -124,6 +143,9 @@ def main() -> None:
     if args.set == "dev":
         lines = DEV_NONCOMMANDS.read_text().splitlines()
         others = [t for t in lines if t.strip() and not t.startswith("#")]
+    if args.every < 1:
+        ap.error("--every must be >= 1")
+    items, others = items[:: args.every], others[:: args.every]
     lm = VoiceConfig().lm  # the shipped settings, not chosen here
     parsers = {
         "trained": make_parser("trained", threshold=lm.threshold, min_coverage=lm.min_coverage),
@@ -132,7 +154,9 @@ def main() -> None:
     parsers["trained (no phrases)"] = WithoutPhrases(parsers["trained"])
     models = [] if args.llm is None else (args.llm or ["smollm2"])
     for model in models:  # threshold 0 as in configs/voice/llm.yaml: "none" is its rejection
-        parsers[f"llm {model}"] = make_parser("llm", model, threshold=0.0)
+        parsers[f"llm {model}"] = make_parser(
+            "llm", model, threshold=0.0, prompt=args.llm_prompt, grammar=args.llm_grammar
+        )
     results = {name: score(p, items) for name, p in parsers.items()}
     for name, p in parsers.items():
         accepted = [(t, p.parse(t).text) for t in others]

@@ -749,8 +749,8 @@ FEW_SHOT_WIDE = FEW_SHOT + (
     ("halt", "stop"),
     ("go forward twenty metres then turn right then come here",
      "move forward 20 m then turn right then come here"),
-    ("we turned left at the lights", "none"),
-    ("my brother can never sit still", "none"),
+    ("we drove back from the coast on sunday", "none"),
+    ("the dog next door never stops barking", "none"),
 )  # fmt: skip
 COMMAND_SPEC = (
     "Commands: move forward|backward|left|right, optionally followed by metres (N m) or "
