@@ -2,6 +2,7 @@
 parsers can be compared on what the recogniser really hears (``voice_paraphrases.py --nbest``).
 
     python benchmarks/record_nbest.py                       # writes voice/data/heldout_nbest.jsonl
+    python benchmarks/record_nbest.py --every 5     # a spread fifth of them (66 lists)
     python benchmarks/record_nbest.py --limit 20 --out /tmp/nbest.jsonl   # a smoke run
 
 Each paraphrase of ``voice/data/heldout_paraphrases.tsv`` that ``voice_paraphrases.py`` scores
@@ -38,6 +39,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=NBEST)
     ap.add_argument("--limit", type=int, default=0, help="first N paraphrases only (0: all)")
+    ap.add_argument("--every", type=int, default=1, help="every Nth paraphrase (a spread sample)")
     ap.add_argument("--noise", choices=evalset.HELDOUT_NOISE_TYPES, default=None)
     ap.add_argument("--snr", type=float, default=10.0, help="dB, with --noise")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/irondog_voice_heldout"))
@@ -45,9 +47,10 @@ def main() -> int:
     from irondog.voice.train_parser import training_texts
 
     items, dropped = heldout.load(training_texts())
-    if args.limit:
-        items = items[: args.limit]
     voiced = evalset.heldout_voiced([(p.spoken, p.command) for p in items])
+    items, voiced = items[:: args.every], voiced[:: args.every]  # each keeps its own voice
+    if args.limit:
+        items, voiced = items[: args.limit], voiced[: args.limit]
     beds = evalset.heldout_noise_beds(cache=args.cache) if args.noise else {}
     rng = np.random.default_rng(evalset.HELDOUT_SEED)
     cfg = VoiceConfig()

@@ -194,6 +194,9 @@ def test_llm_preset_without_the_extra_is_a_one_line_error(monkeypatch, capsys) -
     assert main(["voice", "--audio", "x.wav", "--config", "configs/voice/llm.yaml"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "optional extra" in err
+    assert main(["voice", "--audio", "x.wav", "--config", "configs/voice/llm_gemma.yaml"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and '".[llm-gemma]"' in err
 
 
 class _FakeLlama:
