@@ -3,7 +3,7 @@ given as text: exact-meaning accuracy (the canonical command JSON), rejections, 
 parse (median and 95th percentile). Nothing here was trained or tuned on these paraphrases.
 
     python benchmarks/voice_paraphrases.py [--set heldout|dev] [--json out.json]
-        [--llm [smollm2 gemma3-270m ...]] [--nbest voice/data/heldout_nbest.jsonl]
+        [--llm [smollm2 gemma3-270m=spec,always ...]] [--nbest voice/data/heldout_nbest.jsonl]
 
 ``--set dev`` scores the DEV set instead (benchmarks/make_voice_devset.py: commands, and
 non-commands that every parser must reject); use it to choose rules, and the held-out set
@@ -154,8 +154,14 @@ def main() -> None:
     parsers["trained (no phrases)"] = WithoutPhrases(parsers["trained"])
     models = [] if args.llm is None else (args.llm or ["smollm2"])
     for model in models:  # threshold 0 as in configs/voice/llm.yaml: "none" is its rejection
+        name, _, how = model.partition("=")  # "smollm2=spec,always": this model's own settings
+        prompt, _, grammar = how.partition(",")
         parsers[f"llm {model}"] = make_parser(
-            "llm", model, threshold=0.0, prompt=args.llm_prompt, grammar=args.llm_grammar
+            "llm",
+            name,
+            threshold=0.0,
+            prompt=prompt or args.llm_prompt,
+            grammar=grammar or args.llm_grammar,
         )
     results = {name: score(p, items) for name, p in parsers.items()}
     for name, p in parsers.items():

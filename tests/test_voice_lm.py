@@ -224,7 +224,11 @@ def fake_llama(monkeypatch, tmp_path):  # noqa: ANN001, ANN201
     module = types.ModuleType("llama_cpp")
     module.Llama = _FakeLlama
     module.LlamaGrammar = types.SimpleNamespace(from_string=lambda text, verbose: ("gbnf", text))
+    capi = types.ModuleType("llama_cpp.llama_cpp")
+    capi.llama_model_default_params = lambda: types.SimpleNamespace(use_extra_bufts=True)
+    module.llama_cpp = capi
     monkeypatch.setitem(sys.modules, "llama_cpp", module)
+    monkeypatch.setitem(sys.modules, "llama_cpp.llama_cpp", capi)
     _FakeLlama.calls = []
     gguf = tmp_path / "model.gguf"
     gguf.write_bytes(b"GGUF")

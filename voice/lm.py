@@ -816,6 +816,26 @@ GGUF_MODELS = {
 }
 
 
+def _without_extra_buffers(make: Any) -> Any:
+    """Call ``make`` with llama.cpp's extra weight buffer types off (``use_extra_bufts``, not
+    a ``Llama`` argument): with them, a build for this 2-core VM's CPU (it reports AMX) died
+    in its first decode (general protection fault in libggml-cpu) on both GGUF models."""
+    import llama_cpp.llama_cpp as capi
+
+    default = capi.llama_model_default_params
+
+    def params() -> Any:
+        out = default()
+        out.use_extra_bufts = False
+        return out
+
+    capi.llama_model_default_params = params
+    try:
+        return make()
+    finally:
+        capi.llama_model_default_params = default
+
+
 class LlamaParser:
     """A small GGUF language model, few-shot, decoding under the command GBNF grammar."""
 
@@ -847,8 +867,14 @@ class LlamaParser:
             raise ValueError(f"prompt must be plain or spec, got {self.prompt_style!r}")
         if self.grammar_mode not in ("fallback", "always"):
             raise ValueError(f"grammar must be fallback or always, got {self.grammar_mode!r}")
-        self.llm = Llama(
-            model_path=str(path), n_ctx=1024, n_threads=n_threads, verbose=False, logits_all=True
+        self.llm = _without_extra_buffers(
+            lambda: Llama(
+                model_path=str(path),
+                n_ctx=1024,
+                n_threads=n_threads,
+                verbose=False,
+                logits_all=True,
+            )
         )
         self.grammar = LlamaGrammar.from_string(command_gbnf(), verbose=False)
         wide = self.prompt_style == "spec"
