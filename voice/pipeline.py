@@ -226,24 +226,27 @@ class VoicePipeline:
         """Recognise trimmed speech as it is and stretched by each of ``asr.stretch`` (one
         Whisper batch), parse each, and keep the most confident accepted parse; with none
         accepted, the first view's. Adds "asr" and "lm" times (ms) to ``timings``."""
+        t = time.perf_counter()
+        views = self.recognize_views(speech)
+        t_lm = time.perf_counter()
+        heard = [Heard(r, *self.interpret(r), f) for f, r in views]
+        best = heard[best_view([h.parse for h in heard])]
+        if timings is not None:
+            timings["asr"] = 1000 * (t_lm - t)
+            timings["lm"] = 1000 * (time.perf_counter() - t_lm)
+        return best
+
+    def recognize_views(self, speech: np.ndarray) -> list[tuple[float, Recognition]]:
+        """(stretch factor, Recognition) of each ``asr.stretch`` view of trimmed speech, in
+        one Whisper batch."""
         from irondog.voice.asr import WINDOW_S, recognize_all
 
-        t = time.perf_counter()
         # A view longer than Whisper's window would lose its end and could parse, confidently,
         # as a shorter command: long speech is heard only as far as it fits.
         fits = [f for f in self.config.asr.stretch if f * speech.size <= WINDOW_S * SAMPLE_RATE]
         factors = fits or [1.0]
         views = [audio_io.stretched(speech, f) for f in factors]
-        recognitions = recognize_all(self.recognizer, views)
-        t_lm = time.perf_counter()
-        pairs = zip(recognitions, factors, strict=True)
-        heard = [Heard(r, *self.interpret(r), f) for r, f in pairs]
-        accepted = [h for h in heard if h.parse is not None and h.parse.accepted]
-        best = max(accepted, key=lambda h: h.parse.confidence) if accepted else heard[0]
-        if timings is not None:
-            timings["asr"] = 1000 * (t_lm - t)
-            timings["lm"] = 1000 * (time.perf_counter() - t_lm)
-        return best
+        return list(zip(factors, recognize_all(self.recognizer, views), strict=True))
 
     def interpret(
         self, recognition: Recognition
@@ -330,6 +333,12 @@ def gate(signals: dict[str, Any], cfg: RejectConfig) -> str:
         heard = signals.get("verify_transcript", "")
         failed.append(f"verify ({cfg.verify}) heard {heard!r}, another command or none")
     return "; ".join(failed)
+
+
+def best_view(parses: list[Parse | None]) -> int:
+    """Index of the view whose parse is taken: the most confident accepted one, else the first."""
+    accepted = [i for i, p in enumerate(parses) if p is not None and p.accepted]
+    return max(accepted, key=lambda i: parses[i].confidence) if accepted else 0
 
 
 def file_chunks(path: str | Path, chunk_s: float = 0.5) -> Iterator[np.ndarray]:
