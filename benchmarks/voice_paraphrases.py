@@ -2,12 +2,14 @@
 given as text: exact-meaning accuracy (the canonical command JSON), rejections, and time per
 parse (median and 95th percentile). Nothing here was trained or tuned on these paraphrases.
 
-    python benchmarks/voice_paraphrases.py [--set heldout|dev] [--json out.json]
+    python benchmarks/voice_paraphrases.py [--set heldout|dev|devhand] [--json out.json]
         [--llm [smollm2 gemma3-270m=spec,always ...]] [--nbest voice/data/heldout_nbest.jsonl]
 
 ``--set dev`` scores the DEV set instead (benchmarks/make_voice_devset.py: commands, and
 non-commands that every parser must reject); use it to choose rules, and the held-out set
-(the default) once, for the reported figure. ``--llm`` adds GGUF models under the GBNF
+(the default) once, for the reported figure. ``--set devhand`` is a second DEV set, 149
+commands written by hand (voice/data/dev_handwritten.tsv), with the same non-commands: for
+choosing changes to the parser's training corpus. ``--llm`` adds GGUF models under the GBNF
 grammar through llama.cpp (``lm.GGUF_MODELS``; bare ``--llm`` is SmolLM2, the [llm] extra;
 gemma3-270m is the [llm-gemma] extra). ``--nbest`` also scores each parser on recorded
 Whisper n-best lists of the held-out paraphrases (benchmarks/record_nbest.py): every view's
@@ -34,6 +36,8 @@ from irondog.voice.pipeline import best_view
 
 DEV_COMMANDS = DATA_DIR / "dev_commands.tsv"
 DEV_NONCOMMANDS = DATA_DIR / "dev_noncommands.txt"
+DEV_HANDWRITTEN = DATA_DIR / "dev_handwritten.tsv"
+SETS = {"heldout": heldout.PARAPHRASES, "dev": DEV_COMMANDS, "devhand": DEV_HANDWRITTEN}
 
 
 class WithoutPhrases:
@@ -131,16 +135,15 @@ def main() -> None:
         metavar="N",
         help="every Nth command and non-command only (quick DEV comparisons)",
     )
-    ap.add_argument("--set", choices=("heldout", "dev"), default="heldout")
+    ap.add_argument("--set", choices=tuple(SETS), default="heldout")
     ap.add_argument("--nbest", type=Path, default=None, metavar="JSONL",
                     help="also score recorded n-best lists (record_nbest.py)")  # fmt: skip
     args = ap.parse_args()
     from irondog.voice.train_parser import training_texts
 
-    path = heldout.PARAPHRASES if args.set == "heldout" else DEV_COMMANDS
-    items, dropped = heldout.load(training_texts(), path)
+    items, dropped = heldout.load(training_texts(), SETS[args.set])
     others: list[str] = []
-    if args.set == "dev":
+    if args.set in ("dev", "devhand"):
         lines = DEV_NONCOMMANDS.read_text().splitlines()
         others = [t for t in lines if t.strip() and not t.startswith("#")]
     if args.every < 1:

@@ -41,6 +41,7 @@ from irondog.voice.lm import (
     build_net,
     encode_input,
 )
+from irondog.voice.wide import wide_pairs, wide_vocabulary
 
 CONFUSIONS = DATA_DIR / "confusions.json"
 
@@ -136,6 +137,16 @@ def sequence_corpus(
     return data
 
 
+def wide_pairs_for(
+    texts: set[str], seed: int, count: int, confusions: dict[str, list]
+) -> list[tuple[str, str | None]]:
+    """The wider-worded pairs (``voice/wide.py``) of a corpus whose other training texts are
+    ``texts``; like ``sequence_pairs_for`` they skip the evaluation phrasings."""
+    from irondog.voice import evalset
+
+    return wide_pairs(seed, count, confusions, evalset.reserved_texts(texts))
+
+
 def sequence_pairs_for(
     texts: set[str], seed: int, count: int, confusions: dict[str, list]
 ) -> list[tuple[str, str]]:
@@ -149,7 +160,9 @@ def sequence_pairs_for(
     return sequence_corpus(seed, count, confusions, evalset.reserved_texts(texts))
 
 
-def command_vocabulary(transcripts: list[dict], min_count: int = 5) -> list[str]:
+def command_vocabulary(
+    transcripts: list[dict], min_count: int = 5, wide: bool = False
+) -> list[str]:
     """Words a spoken command is made of: the phrasings' own vocabulary, plus the words Whisper
     writes for commands (its spellings and usual mishearings) at least ``min_count`` times and
     at least 4 times as often (per line) as in its transcripts of other speech.
@@ -158,6 +171,8 @@ def command_vocabulary(transcripts: list[dict], min_count: int = 5) -> list[str]
     ``min_coverage``): chatter that shares a few words with commands is mostly other words.
     """
     words = set(corpus.spoken_vocabulary())
+    if wide:  # the wider phrasings' words too (voice/wide.py)
+        words |= set(wide_vocabulary())
     cmd: collections.Counter[str] = collections.Counter()
     other: collections.Counter[str] = collections.Counter()
     n_cmd = n_other = 0
@@ -187,10 +202,12 @@ def training_texts(data_dir: Path = DATA_DIR) -> set[str]:
     transcripts = data_dir / ASR_TRANSCRIPTS.name
     if transcripts.is_file():
         texts |= {json.loads(line)["source"] for line in transcripts.open()}
+    extra: list[tuple[str, str | None]] = []
     if meta.get("sequences", 0):
-        extra = sequence_pairs_for(texts, meta["sequence_seed"], meta["sequences"], confusions)
-        texts |= {t for t, _ in extra}
-    return texts
+        extra += sequence_pairs_for(texts, meta["sequence_seed"], meta["sequences"], confusions)
+    if meta.get("wide", 0):
+        extra += wide_pairs_for(texts, meta["wide_seed"], meta["wide"], confusions)
+    return texts | {t for t, _ in extra}
 
 
 def whisper_transcripts(
@@ -284,9 +301,13 @@ def main(argv: list[str] | None = None) -> int:
         "--sequences", type=int, default=10000, help="extra pairs of 2-3 action commands"
     )
     ap.add_argument("--sequence-seed", type=int, default=5, help="seed of those pairs")
+    ap.add_argument(
+        "--wide", type=int, default=0, help="extra pairs in wider wording (voice/wide.py)"
+    )
+    ap.add_argument("--wide-seed", type=int, default=11, help="seed of those pairs")
     args = ap.parse_args(argv)
     positive = ("steps", "examples", "batch")
-    for name in (*positive, "sequences", "make_transcripts", "asr_repeat"):
+    for name in (*positive, "sequences", "wide", "make_transcripts", "asr_repeat"):
         value, least = getattr(args, name), 1 if name in positive else 0
         if value < least:
             ap.error(f"--{name.replace('_', '-')} must be >= {least}, got {value}")
@@ -306,9 +327,12 @@ def main(argv: list[str] | None = None) -> int:
     lines = []
     if transcripts.is_file():  # real Whisper errors, repeated so they weigh in
         lines = [json.loads(line) for line in transcripts.open()]
+    seen_before_extra = {t for t, _ in data} | {x["source"] for x in lines}  # training_texts()
     if args.sequences:
-        seen = {t for t, _ in data} | {x["source"] for x in lines}  # as training_texts() has it
+        seen = seen_before_extra
         data += sequence_pairs_for(seen, args.sequence_seed, args.sequences, confusions)
+    if args.wide:
+        data += wide_pairs_for(seen_before_extra, args.wide_seed, args.wide, confusions)
     data += [(corpus.normalise(x["transcript"]), x["target"]) for x in lines] * args.asr_repeat
     random.Random(args.seed).shuffle(data)
     counts = collections.Counter(w for text, _ in data for w in text.split())
@@ -358,9 +382,10 @@ def main(argv: list[str] | None = None) -> int:
         "net": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__},
         "in_vocab": vocab,
         "out_tokens": list(OUT_TOKENS),
-        "command_vocab": command_vocabulary(lines),
+        "command_vocab": command_vocabulary(lines, wide=args.wide > 0),
         "trained": {"steps": args.steps, "examples": args.examples, "seed": args.seed,
                     "sequences": args.sequences, "sequence_seed": args.sequence_seed,
+                    "wide": args.wide, "wide_seed": args.wide_seed,
                     "final_loss": float(loss), "seconds": round(time.time() - t0, 1)},
     }  # fmt: skip
     (args.out / "parser.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
