@@ -32,7 +32,7 @@ from irondog.voice import heldout
 from irondog.voice.commands import to_json
 from irondog.voice.config import VoiceConfig
 from irondog.voice.lm import DATA_DIR, _best_of, make_parser
-from irondog.voice.pipeline import best_view
+from irondog.voice.pipeline import best_view, too_long
 
 DEV_COMMANDS = DATA_DIR / "dev_commands.tsv"
 DEV_NONCOMMANDS = DATA_DIR / "dev_noncommands.txt"
@@ -94,7 +94,7 @@ def score_nbest(parser, records: list[dict], max_words: int) -> dict:  # noqa: A
                   for v in record["views"]]  # fmt: skip
         times.append(1000 * (time.perf_counter() - t))
         parse = parses[best_view(parses)] if parses else None
-        if parse is not None and len(parse.transcript.split()) > max_words:  # as the pipeline
+        if parse is not None and too_long(parse, max_words):  # as the pipeline
             parse = None
         command = parse.command if parse is not None else None
         if command is None:

@@ -147,7 +147,7 @@ class VoicePipeline:
                 None, "none", nbest[0][0], parse.confidence, nbest, "not understood", timings
             )
         # Run-on speech is not a command, however confidently a piece of it parses.
-        if run_on or len(parse.transcript.split()) > cfg.lm.max_words:
+        if run_on or too_long(parse, cfg.lm.max_words):
             reason = "run-on speech" if run_on else "too long"
             return Result(None, "none", parse.transcript, parse.confidence, nbest, reason, timings)
         signals = self.signals(samples, Heard(recognition, nbest, parse, stretch), timings)
@@ -333,6 +333,11 @@ def gate(signals: dict[str, Any], cfg: RejectConfig) -> str:
         heard = signals.get("verify_transcript", "")
         failed.append(f"verify ({cfg.verify}) heard {heard!r}, another command or none")
     return "; ".join(failed)
+
+
+def too_long(parse: Parse, max_words: int) -> bool:
+    """Whether the transcript that parsed runs past ``lm.max_words`` (run-on speech)."""
+    return len(parse.transcript.split()) > max_words
 
 
 def best_view(parses: list[Parse | None]) -> int:

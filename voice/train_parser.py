@@ -327,12 +327,11 @@ def main(argv: list[str] | None = None) -> int:
     lines = []
     if transcripts.is_file():  # real Whisper errors, repeated so they weigh in
         lines = [json.loads(line) for line in transcripts.open()]
-    seen_before_extra = {t for t, _ in data} | {x["source"] for x in lines}  # training_texts()
+    seen = {t for t, _ in data} | {x["source"] for x in lines}  # as training_texts() has it
     if args.sequences:
-        seen = seen_before_extra
         data += sequence_pairs_for(seen, args.sequence_seed, args.sequences, confusions)
     if args.wide:
-        data += wide_pairs_for(seen_before_extra, args.wide_seed, args.wide, confusions)
+        data += wide_pairs_for(seen, args.wide_seed, args.wide, confusions)
     data += [(corpus.normalise(x["transcript"]), x["target"]) for x in lines] * args.asr_repeat
     random.Random(args.seed).shuffle(data)
     counts = collections.Counter(w for text, _ in data for w in text.split())
