@@ -138,10 +138,20 @@ def main() -> None:
     ap.add_argument("--set", choices=tuple(SETS), default="heldout")
     ap.add_argument("--nbest", type=Path, default=None, metavar="JSONL",
                     help="also score recorded n-best lists (record_nbest.py)")  # fmt: skip
+    ap.add_argument("--compare", type=Path, default=None, metavar="DIR",
+                    help="also score the trained parser in DIR (parser.msgpack, parser.json, "
+                    "confusions.json) beside the shipped one; commands either trained on are "
+                    "dropped")  # fmt: skip
     args = ap.parse_args()
     from irondog.voice.train_parser import training_texts
 
-    items, dropped = heldout.load(training_texts(), SETS[args.set])
+    trained_on = training_texts()
+    if args.compare is not None:
+        for name in ("parser.msgpack", "parser.json", "confusions.json"):
+            if not (args.compare / name).is_file():
+                ap.error(f"--compare {args.compare}: no {name} there")
+        trained_on |= training_texts(args.compare)
+    items, dropped = heldout.load(trained_on, SETS[args.set])
     others: list[str] = []
     if args.set in ("dev", "devhand"):
         lines = DEV_NONCOMMANDS.read_text().splitlines()
@@ -155,6 +165,13 @@ def main() -> None:
         "rules": make_parser("rules"),
     }
     parsers["trained (no phrases)"] = WithoutPhrases(parsers["trained"])
+    if args.compare is not None:
+        parsers[f"trained {args.compare}"] = make_parser(
+            "trained",
+            args.compare / "parser.msgpack",
+            threshold=lm.threshold,
+            min_coverage=lm.min_coverage,
+        )
     models = [] if args.llm is None else (args.llm or ["smollm2"])
     for model in models:  # threshold 0 as in configs/voice/llm.yaml: "none" is its rejection
         name, _, how = model.partition("=")  # "smollm2=spec,always": this model's own settings
@@ -182,10 +199,13 @@ def main() -> None:
     nbest_results = {}
     if args.nbest is not None:
         records = read_nbest(args.nbest)
+        nbest_dropped = sum(r["spoken"] in trained_on for r in records)
+        records = [r for r in records if r["spoken"] not in trained_on]
         conditions = sorted({r.get("condition", "?") for r in records})
         nbest_results = {name: score_nbest(p, records, lm.max_words) for name, p in parsers.items()
                          if name != "trained (no phrases)"}  # fmt: skip
-        print(f"\nrecorded n-best lists: {len(records)} ({args.nbest}; {', '.join(conditions)}); "
+        print(f"\nrecorded n-best lists: {len(records)} ({nbest_dropped} dropped: spoken "
+              f"wording in training texts; {args.nbest}; {', '.join(conditions)}); "
               f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
         print("| parser | exact meaning | rejected | ms/command median | p95 |")
         print("| --- | --- | --- | --- | --- |")

@@ -51,6 +51,17 @@ def test_the_wide_words_join_the_command_vocabulary() -> None:
     assert plain < wider
 
 
+def test_wide_words_common_in_other_speech_stay_out_of_the_command_vocabulary() -> None:
+    from irondog.voice.train_parser import command_vocabulary
+
+    chatter = [{"transcript": "a lot of it is in the past", "target": None}] * 10
+    chatter += [{"transcript": "what a nice day", "target": None}] * 190
+    wider = set(command_vocabulary(chatter, wide=True))
+    assert "retreat" in wider  # never said in other speech
+    assert not {"of", "in"} & wider  # in 5% of the other-speech lines (0.5% allowed)
+    assert {"of", "in"} <= set(command_vocabulary([], wide=True))  # only their rate keeps them out
+
+
 def test_training_texts_regenerate_the_wide_pairs(tmp_path) -> None:  # noqa: ANN001
     import json
 
