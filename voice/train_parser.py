@@ -7,8 +7,9 @@
    dictionary whose pronunciation is one phone edit away (-> voice/data/confusions.json).
 2. Corpus: generated phrasings (``irondog.voice.corpus``), about half corrupted like ASR output
    (substitutions from the confusions, deletions, insertions), plus out-of-domain sentences
-   labelled ``<none>``, and ``--sequences`` more of two- and three-action commands
-   (``sequence_corpus``; evaluation phrasings skipped).
+   labelled ``<none>``, ``--sequences`` more of two- and three-action commands
+   (``sequence_corpus``) and ``--wide`` more in wider wording (``voice/wide.py``); both skip
+   the evaluation phrasings.
 3. Real ASR errors: voice/data/asr_transcripts.jsonl holds Whisper's n-best transcripts of
    other phrasings spoken by espeak-ng, 60% of them in noise: 1,500 from seed 7 (the first
    prompt, 2 hypotheses each), then 5,000 from seed 1007 and 4,000 from seed 2007 (today's
@@ -167,8 +168,10 @@ def command_vocabulary(
     writes for commands (its spellings and usual mishearings) at least ``min_count`` times and
     at least 4 times as often (per line) as in its transcripts of other speech.
 
-    The parser rejects a transcript when too few of its words are in this set (``lm``'s
-    ``min_coverage``): chatter that shares a few words with commands is mostly other words.
+    With ``wide``, the wider phrasings' words join too, those rare in the transcripts of other
+    speech only. The parser rejects a transcript when too few of its words are in this set
+    (``lm``'s ``min_coverage``): chatter that shares a few words with commands is mostly other
+    words.
     """
     words = set(corpus.spoken_vocabulary())
     cmd: collections.Counter[str] = collections.Counter()
