@@ -76,7 +76,7 @@ def main() -> None:
 
     if args.policy is None:
         path = Path(tempfile.mkdtemp()) / "joystick.onnx"
-        export.export_checkpoint(ROOT / "examples/joystick_cpu/checkpoint_00002000.msgpack", path)
+        export.export_checkpoint(ROOT / "examples/joystick_cpu", path)
     else:
         path = Path(args.policy)
     policy = OnnxPolicy(path)

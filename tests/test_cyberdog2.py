@@ -585,7 +585,7 @@ def test_plan_follower_ends_moves_on_odometry_not_time():
 @pytest.fixture(scope="module")
 def joystick_policy(tmp_path_factory):
     path = tmp_path_factory.mktemp("lcm") / "joystick.onnx"
-    export.export_checkpoint(ROOT / "examples/joystick_cpu/checkpoint_00002000.msgpack", path)
+    export.export_checkpoint(ROOT / "examples/joystick_cpu", path)
     return OnnxPolicy(path)
 
 
