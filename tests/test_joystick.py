@@ -117,10 +117,8 @@ def test_the_shipped_joystick_policy_exports_from_its_folder_and_is_steered(tmp_
     assert meta["command_ranges"]["lin_vel_x"] == [-1.0, 1.5]
     assert meta["command_ranges"]["yaw_rate"] == [-1.5, 1.5]
     policy = onnx_runner.OnnxPolicy(out)
-    # -1.0, not -0.5: from exact rest on this noise-free robot the policy stays standing at
-    # -0.3 to -0.5 m/s (examples/joystick_cpu/README.md, "What misses").
-    back = onnx_runner.play(policy, 3.0, np.array([-1.0, 0.0, 0.0]))
-    assert back["falls"] == 0 and back["forward_velocity_mean"] < -0.6
+    back = onnx_runner.play(policy, 3.0, np.array([-0.5, 0.0, 0.0]))
+    assert back["falls"] == 0 and back["forward_velocity_mean"] < -0.3
     side = onnx_runner.play(policy, 3.0, np.array([0.0, 0.5, 0.0]))
     assert side["falls"] == 0 and side["displacement_m"] > 1.0
     turn = onnx_runner.play(policy, 3.0, np.array([0.0, 0.0, 1.0]))
