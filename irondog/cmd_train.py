@@ -226,7 +226,7 @@ def _widen_for_task(warm: Any, task_name: str, sizes: dict[str, Any]) -> Any:
         return warm  # check_compatible names the size mismatch
     print(
         f"irondog train: {warm.path} was trained on task {saved_task!r}; its networks take "
-        f"the {task_name!r} task's extra inputs ({', '.join(wanted[len(saved):])}) with zero "
+        f"the {task_name!r} task's extra inputs ({', '.join(wanted[len(saved) :])}) with zero "
         "weights, so it starts acting as it did",
         file=sys.stderr,
     )
