@@ -170,3 +170,20 @@ def test_widened_inputs_leave_the_policy_and_value_unchanged(tmp_path: Path) -> 
     np.testing.assert_allclose(value_after, value_before, atol=1e-5)
     with pytest.raises(checkpoint.CheckpointError, match="cannot widen"):
         checkpoint.widen_inputs(checkpoint.load(tmp_path), observation_size=6)
+
+
+def test_train_widens_a_joystick_policy_for_the_gait_task_only(capsys) -> None:
+    from irondog import cmd_train
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    joystick = checkpoint.load(examples / "joystick_cpu")
+    gaits_sizes = {"observation_size": 64, "privileged_observation_size": 81}
+    wide = cmd_train._widen_for_task(joystick, "gaits", gaits_sizes)
+    assert wide.sizes["observation_size"] == 64 and wide.sizes["privileged_observation_size"] == 81
+    kernel = np.asarray(wide.learner_state["params"]["actor"]["params"]["Dense_0"]["kernel"])
+    assert kernel.shape == (64, 128) and not kernel[48:].any() and kernel[:48].any()
+    assert "extra inputs (gait, clock)" in capsys.readouterr().err
+    # the same task, or a gait policy asked to run the joystick task: left for the size check
+    assert cmd_train._widen_for_task(joystick, "joystick", gaits_sizes) is joystick
+    gaits = checkpoint.load(examples / "gaits_cpu")
+    assert cmd_train._widen_for_task(gaits, "joystick", {"observation_size": 48}) is gaits
