@@ -72,6 +72,60 @@ def warm_start(fresh: Any, restored: Any, keep_noise: bool = False) -> Any:
     )
 
 
+# A widened normaliser counts this many rows seen, about eight iterations of 512 x 24 steps:
+# its new entries (mean 0, std 1) then find their statistics within a few iterations, and the
+# kept entries, already right for the same robot, move little.
+WIDENED_COUNT = 1.0e5
+
+
+def widen_inputs(checkpoint: Checkpoint, observation_size: int) -> Checkpoint:
+    """``checkpoint`` with ``observation_size - saved`` more actor inputs, appended to the
+    saved observation (the gait task's layout extends the joystick task's by its gait command
+    and clock). The critic, whose input is the actor's plus privileged extras, gets the same
+    entries at the same place. The new inputs' first-layer weights are zero, so the widened
+    policy acts exactly as the saved one until training gives them weight (network surgery
+    as in "Net2Net", Chen et al. 2016). Used by ``irondog train --init-from`` only."""
+    old = checkpoint.sizes.get("observation_size")
+    old_privileged = checkpoint.sizes.get("privileged_observation_size")
+    if not isinstance(old, int) or not isinstance(old_privileged, int):
+        raise CheckpointError(f"{checkpoint.path}: the checkpoint records no observation sizes")
+    extra = observation_size - old
+    if extra <= 0:
+        raise CheckpointError(
+            f"{checkpoint.path}: observation_size {old} cannot widen to {observation_size}"
+        )
+    widths = {old: "actor", old_privileged: "critic"}
+
+    def grow(array: Any, fill: float) -> np.ndarray:
+        array = np.asarray(array)
+        block = np.full((extra, *array.shape[1:]), fill, dtype=array.dtype)
+        return np.concatenate([array[:old], block, array[old:]], axis=0)
+
+    def visit(node: Any, path: tuple[str, ...]) -> Any:
+        if isinstance(node, dict):
+            if set(node) >= {"mean", "std", "var", "count"}:  # a normaliser
+                return {
+                    **node,
+                    "mean": grow(node["mean"], 0.0),
+                    "std": grow(node["std"], 1.0),
+                    "var": grow(node["var"], 1.0),
+                    "count": np.minimum(np.asarray(node["count"]), np.float32(WIDENED_COUNT)),
+                }
+            return {key: visit(value, (*path, key)) for key, value in node.items()}
+        kernel = path[-2:] == ("Dense_0", "kernel")
+        network = next((part for part in path if part in ("actor", "critic")), None)
+        if kernel and network and widths.get(np.shape(node)[0]) == network:
+            return grow(node, 0.0)
+        return node
+
+    sizes = {
+        **checkpoint.sizes,
+        "observation_size": observation_size,
+        "privileged_observation_size": old_privileged + extra,
+    }
+    return checkpoint._replace(learner_state=visit(checkpoint.learner_state, ()), sizes=sizes)
+
+
 def filename(iteration: int) -> str:
     """File name of the checkpoint after ``iteration`` iterations."""
     return f"checkpoint_{iteration:08d}.msgpack"

@@ -25,6 +25,9 @@ implicitfast), every cell: no falls and ``track`` <= 0.15 m/s.
     python benchmarks/joystick_coverage.py --curve runs/joystick_cpu --seeds 3 --episodes 8 \
         --every 200
 
+``--gait NAME`` (a gait-conditioned policy, ``irondog/CyberDog2-Gaits-v0``) holds that gait
+command in every cell, both ways, so each gait's range can be read from its own grid.
+
 ``--curve`` evaluates the run's checkpoints (nominal conditions, project evaluation only) and
 prints grid error against the wall clock of training (read from the run's TensorBoard file).
 Writes benchmarks/results/joystick_coverage.csv (or joystick_curve.csv with --curve).
@@ -197,12 +200,13 @@ def eval_cell(
     seconds: float,
     warmup: float,
     seed: int,
+    gait: str | None = None,
 ) -> dict[str, Any]:
     """One cell through the project's evaluation (native batch, training randomisation)."""
     from irondog.agents import evaluate
     from irondog.agents.onnx_runner import PhysicsOptions, load_robot
 
-    cfg = evaluate.eval_env_config(env_config, episodes, seconds, command)
+    cfg = evaluate.eval_env_config(env_config, episodes, seconds, command, first_gait=gait)
     rand = cfg.randomization
     if condition.friction is not None:
         rand = dataclasses.replace(rand, friction=(condition.friction, condition.friction))
@@ -241,12 +245,20 @@ def onnx_cell(
     seconds: float,
     warmup: float,
     seed: int,
+    gait: str | None = None,
 ) -> dict[str, Any]:
     """One episode of a cell through the exported file, as ``play-onnx`` drives it."""
     from irondog.agents.evaluate import trunk_heading
-    from irondog.agents.onnx_runner import PhysicsOptions, SimRobot, load_robot, policy_step
+    from irondog.agents.onnx_runner import (
+        PhysicsOptions,
+        SimRobot,
+        gait_command,
+        load_robot,
+        policy_step,
+    )
 
     meta = policy.metadata
+    gait_vector, phase = gait_command(meta, gait), 0.0
     options = PhysicsOptions(
         timestep=condition.sim_dt or float(meta["sim_dt"]),
         integrator=condition.integrator,
@@ -267,9 +279,13 @@ def onnx_cell(
     fell = False
     for t in range(round(seconds / dt)):
         previous = target
-        last_action, target = policy_step(policy, robot.readings(), last_action, cmd)
+        last_action, target = policy_step(
+            policy, robot.readings(), last_action, cmd, gait_vector, phase
+        )
         for k in range(substeps):
             robot.physics_step(previous if k < delay else target, kp, kd)
+        if gait_vector is not None:  # the gait clock, as play-onnx advances it
+            phase = (phase + gait_vector[0] * dt) % 1.0
         after = robot.readings()
         rows["vel"].append(robot.data.qvel[0:2].copy())
         rows["err"].append(float(np.linalg.norm(after["local_linvel"][:2] - cmd[:2])))
@@ -362,14 +378,16 @@ def run_grid(
             if act is not None:
                 cells = [
                     eval_cell(act, env_config, command, condition, args.episodes, args.seconds,
-                              args.warmup, seed)
+                              args.warmup, seed, args.gait)
                     for seed in args.seeds
                 ]  # fmt: skip
                 out.append({**merge(cells), "cell": name, "condition": condition.name,
                             "way": "eval"})  # fmt: skip
             if policy is not None:
                 cells = [
-                    onnx_cell(policy, command, condition, args.seconds, args.warmup, seed)
+                    onnx_cell(
+                        policy, command, condition, args.seconds, args.warmup, seed, args.gait
+                    )
                     for seed in args.seeds
                 ]
                 out.append({**merge(cells), "cell": name, "condition": condition.name,
@@ -399,6 +417,20 @@ def read_wall_clock(run_dir: Path) -> dict[int, float]:
     return {it: wall - t0 for it, wall in out.items()}
 
 
+def check_gait(args: argparse.Namespace, env_config: Any) -> None:
+    """A gait policy holds ``--gait`` (default trot, as play-onnx); a joystick one takes none."""
+    from irondog.envs import task
+
+    takes_gaits = task.variant(env_config.task).gait_commanded
+    if args.gait is not None and not takes_gaits:
+        raise SystemExit(f"--gait {args.gait}: {args.checkpoint} was trained without gaits")
+    if takes_gaits:
+        args.gait = args.gait or "trot"
+        if args.gait not in env_config.gaits.presets:
+            known = ", ".join(env_config.gaits.presets)
+            raise SystemExit(f"--gait {args.gait!r} is not one of {known}")
+
+
 def curve(args: argparse.Namespace) -> None:
     from irondog.agents.policy import load_policy
 
@@ -416,6 +448,7 @@ def curve(args: argparse.Namespace) -> None:
     for path in files:
         iteration = int(path.stem.split("_")[1])
         act, env_config = load_policy(path)
+        check_gait(args, env_config)
         rows = run_grid(act, env_config, None, grid, CONDITIONS[:1], args)
         track, yaw, falls, met = grid_error(rows)
         minutes = wall.get(iteration, math.nan) / 60.0
@@ -453,6 +486,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--every", type=int, default=1, help="--curve: checkpoints at multiples of N iterations"
     )
+    parser.add_argument(
+        "--gait", default=None, help="gait policies: the gait held in every cell (walk, trot, ...)"
+    )
     parser.add_argument("--csv", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.quick:
@@ -467,7 +503,10 @@ def main(argv: list[str] | None = None) -> int:
     from irondog.agents.onnx_runner import OnnxPolicy
     from irondog.agents.policy import load_policy
 
-    act, env_config = load_policy(args.checkpoint) if args.way != "onnx" else (None, None)
+    act, env_config = load_policy(args.checkpoint)
+    check_gait(args, env_config)
+    if args.way == "onnx":
+        act = None
     policy = None
     if args.way != "eval":
         path = args.onnx or export.export_checkpoint(
@@ -480,7 +519,8 @@ def main(argv: list[str] | None = None) -> int:
         conditions = CONDITIONS[1:]
     start = time.perf_counter()
     rows = run_grid(act, env_config, policy, grid, conditions, args)
-    print(f"{args.checkpoint}: seeds {args.seeds}, eval {args.episodes} episodes per seed, "
+    gait = f", gait {args.gait}" if args.gait else ""
+    print(f"{args.checkpoint}{gait}: seeds {args.seeds}, eval {args.episodes} episodes per seed, "
           f"onnx 1 episode per seed, {args.seconds} s per episode, first {args.warmup} s "
           f"not judged ({time.perf_counter() - start:.0f} s)\n")  # fmt: skip
     for condition in conditions:

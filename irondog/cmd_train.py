@@ -202,12 +202,35 @@ def _run(args: argparse.Namespace, run_config: Any, log_dir: Path, saved: Any, w
         if saved is not None:
             checkpoint.check_compatible(saved, config_dict, sizes)
         if warm is not None:
+            warm = _widen_for_task(warm, run_config.env.task, sizes)
             checkpoint.check_compatible(warm, config_dict, sizes, warm_start=True)
     except checkpoint.CheckpointError as err:
         raise UserError(str(err)) from None
     log_dir.mkdir(parents=True, exist_ok=True)
     (log_dir / "config.yaml").write_text(yaml.safe_dump(config_dict, sort_keys=False))
     return _train_ppo(run_config, env, config_dict, sizes, saved, args.no_progress, warm)
+
+
+def _widen_for_task(warm: Any, task_name: str, sizes: dict[str, Any]) -> Any:
+    """``warm`` with its inputs widened when it was trained on a task whose observation the
+    run's task extends (the joystick policy starting the gait task); else ``warm`` itself."""
+    from irondog.agents import checkpoint
+    from irondog.envs import task
+
+    saved_task = (warm.config.get("env") or {}).get("task", "joystick")
+    if saved_task == task_name or saved_task not in task.TASKS:
+        return warm
+    saved = [name for name, *_ in task.observation_layout(saved_task)]
+    wanted = [name for name, *_ in task.observation_layout(task_name)]
+    if wanted[: len(saved)] != saved:
+        return warm  # check_compatible names the size mismatch
+    print(
+        f"irondog train: {warm.path} was trained on task {saved_task!r}; its networks take "
+        f"the {task_name!r} task's extra inputs ({', '.join(wanted[len(saved) :])}) with zero "
+        "weights, so it starts acting as it did",
+        file=sys.stderr,
+    )
+    return checkpoint.widen_inputs(warm, int(sizes["observation_size"]))
 
 
 def _train_ppo(run_config, env, config_dict, sizes, saved, no_progress: bool, warm=None) -> int:

@@ -137,3 +137,53 @@ def test_average_command_writes_a_new_checkpoint_and_never_overwrites(tmp_path: 
     assert "exists" in capsys.readouterr().err and written.read_bytes() == before
     assert cli.main(["average", str(tmp_path / "a"), "--out", str(tmp_path / "x")]) == 2
     assert "two or more checkpoints" in capsys.readouterr().err
+
+
+def test_widened_inputs_leave_the_policy_and_value_unchanged(tmp_path: Path) -> None:
+    # a learner with trained-looking statistics and weights, 6 inputs (+2 privileged)
+    learner = _learner(3)
+    stats = ppo.normalize.NormalizerState(
+        mean=jax.numpy.arange(6.0) * 0.1, std=jax.numpy.full(6, 2.0),
+        var=jax.numpy.full(6, 4.0), count=jax.numpy.float32(5e6),
+    )  # fmt: skip
+    learner = learner.replace(obs_normalizer=stats)
+    checkpoint.save(tmp_path, learner, _config(), SIZES, iteration=1)
+    wide = checkpoint.widen_inputs(checkpoint.load(tmp_path), observation_size=9)
+    assert wide.sizes["observation_size"] == 9 and wide.sizes["privileged_observation_size"] == 11
+    template = ppo.init_learner(CFG, 9, 11, 2, jax.random.PRNGKey(0))
+    restored = checkpoint.restore(wide, template)  # every shape fits, the optimiser's too
+    assert float(restored.obs_normalizer.count) == checkpoint.WIDENED_COUNT
+    nets = ppo.make_networks(CFG, 9, 11, 2)
+    old_nets = ppo.make_networks(CFG, 6, 8, 2)
+    rng = np.random.default_rng(0)
+    obs = rng.normal(size=(5, 6)).astype(np.float32)
+    extra = rng.normal(size=(5, 3)).astype(np.float32) * 10  # any value of the new inputs
+    before = ppo.make_inference_fn(old_nets)(learner.params, learner.obs_normalizer, obs)
+    after = ppo.make_inference_fn(nets)(
+        restored.params, restored.obs_normalizer, np.concatenate([obs, extra], axis=1)
+    )
+    np.testing.assert_allclose(after, before, atol=1e-6)
+    privileged = rng.normal(size=(5, 8)).astype(np.float32)
+    wide_privileged = np.concatenate([privileged[:, :6], extra, privileged[:, 6:]], axis=1)
+    value_before = old_nets.value(learner.params, privileged)
+    value_after = nets.value(restored.params, wide_privileged)
+    np.testing.assert_allclose(value_after, value_before, atol=1e-5)
+    with pytest.raises(checkpoint.CheckpointError, match="cannot widen"):
+        checkpoint.widen_inputs(checkpoint.load(tmp_path), observation_size=6)
+
+
+def test_train_widens_a_joystick_policy_for_the_gait_task_only(capsys) -> None:
+    from irondog import cmd_train
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    joystick = checkpoint.load(examples / "joystick_cpu")
+    gaits_sizes = {"observation_size": 64, "privileged_observation_size": 81}
+    wide = cmd_train._widen_for_task(joystick, "gaits", gaits_sizes)
+    assert wide.sizes["observation_size"] == 64 and wide.sizes["privileged_observation_size"] == 81
+    kernel = np.asarray(wide.learner_state["params"]["actor"]["params"]["Dense_0"]["kernel"])
+    assert kernel.shape == (64, 128) and not kernel[48:].any() and kernel[:48].any()
+    assert "extra inputs (gait, clock)" in capsys.readouterr().err
+    # the same task, or a gait policy asked to run the joystick task: left for the size check
+    assert cmd_train._widen_for_task(joystick, "joystick", gaits_sizes) is joystick
+    gaits = checkpoint.load(examples / "gaits_cpu")
+    assert cmd_train._widen_for_task(gaits, "joystick", {"observation_size": 48}) is gaits

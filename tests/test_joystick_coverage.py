@@ -5,6 +5,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "joystick_coverage.py"
 TROT = Path(__file__).resolve().parents[1] / "examples" / "trot_cpu"
 
@@ -46,3 +48,22 @@ def test_quick_grid_runs_both_ways_on_the_shipped_trot(tmp_path, capsys):
         assert float(rows[("stand", way)]["drift"]) > 0.3
         assert "drift" in rows[("stand", way)]["missed"]
     assert "1 of 3 cells met" in capsys.readouterr().out
+
+
+def test_gait_flag_holds_one_gait_both_ways_and_refuses_what_it_cannot(tmp_path, capsys):
+    gaits = TROT.parent / "gaits_cpu"
+    out = tmp_path / "coverage.csv"
+    args = ["--checkpoint", str(gaits), "--gait", "pronk", "--quick", "--nominal-only"]
+    assert bench().main([*args, "--seeds", "0", "--csv", str(out)]) == 0
+    assert "gait pronk" in capsys.readouterr().out
+    rows = {(r["cell"], r["way"]): r for r in csv.DictReader(out.open())}
+    for way in ("eval", "onnx"):
+        assert int(rows[("forward 0.5", way)]["falls"]) == 0
+        assert float(rows[("forward 0.5", way)]["track"]) < 0.2
+    # the two ways drive the same gait clock: their errors agree
+    eval_track, onnx_track = (float(rows[("forward 0.5", w)]["track"]) for w in ("eval", "onnx"))
+    assert abs(eval_track - onnx_track) < 0.05
+    with pytest.raises(SystemExit, match="trained without gaits"):
+        bench().main(["--checkpoint", str(TROT), "--gait", "pronk", "--quick"])
+    with pytest.raises(SystemExit, match="'gallop' is not one of walk, trot"):
+        bench().main(["--checkpoint", str(gaits), "--gait", "gallop", "--quick"])
