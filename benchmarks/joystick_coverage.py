@@ -499,14 +499,16 @@ def main(argv: list[str] | None = None) -> int:
 
     import tempfile
 
-    from irondog.agents import export
+    from irondog.agents import checkpoint, export
     from irondog.agents.onnx_runner import OnnxPolicy
-    from irondog.agents.policy import load_policy
+    from irondog.agents.policy import load_policy, load_run_config, resolved_env_config
 
-    act, env_config = load_policy(args.checkpoint)
+    if args.way == "onnx":  # the training config alone: no policy to build
+        run_config = load_run_config(checkpoint.load(args.checkpoint))
+        act, env_config = None, resolved_env_config(run_config.train.env_name, run_config.env)
+    else:
+        act, env_config = load_policy(args.checkpoint)
     check_gait(args, env_config)
-    if args.way == "onnx":
-        act = None
     policy = None
     if args.way != "eval":
         path = args.onnx or export.export_checkpoint(
