@@ -12,11 +12,15 @@ Physics (joystick_cpu model, ``--num-envs`` simulations, one control step = 5 ph
   - raw with the randomised model fields expanded per simulation (five calls),
   - ``env.step`` holding the home pose (zero actions) and with random actions,
   - ``env.step`` (random actions) on a ``persistent=True`` batch; before timing, it is checked
-    against the default batch bit for bit (qpos, qvel, obs, rewards) over ``--check-steps``.
+    against the default batch bit for bit (qpos, qvel, obs, rewards) over ``--check-steps``,
+  - ``env.step`` driven by a walking policy (``--policy``, default the shipped
+    examples/joystick_cpu) over the env's own command draws, and that policy's forward alone:
+    what the trainer's physics costs once its robots walk, against raw's standing robots.
 Update (``--update``): one jitted PPO update of joystick_cpu's shapes, as configured, with one
 epoch, with ReLU, and without the policy-lag correction.
 
     python benchmarks/batch_call_cost.py [--num-envs 512] [--repeats 5] [--update]
+                                         [--policy examples/joystick_cpu]
 
 Prints Markdown tables (paste into benchmarks/RESULTS.md).
 """
@@ -84,6 +88,31 @@ def env_stepper(env: native.NativeEnv, action: np.ndarray) -> Callable:
         state[0] = env.step(state[0], action)
 
     return step
+
+
+def policy_steppers(env: native.NativeEnv, path: str) -> tuple[Callable, Callable]:
+    """``env.step`` under the policy at ``path`` (its forward included), and the forward alone.
+
+    The robots first walk for ``WALK_IN`` control steps, so that the timed steps are the
+    steady state of a walking policy rather than its start from rest.
+    """
+    from irondog.agents import policy
+
+    act, _ = policy.load_policy(path)
+    state = [env.reset(1)]
+    for _ in range(WALK_IN):
+        state[0] = env.step(state[0], act(state[0].obs).astype(np.float32))
+
+    def step() -> None:
+        state[0] = env.step(state[0], act(state[0].obs).astype(np.float32))
+
+    def forward() -> None:
+        act(state[0].obs)
+
+    return step, forward
+
+
+WALK_IN = 100  # control steps, 2 s at 50 Hz
 
 
 def check_persistent(run: RunConfig, action: np.ndarray, steps: int) -> float:
@@ -172,6 +201,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--check-steps", type=int, default=100)
     parser.add_argument("--update", action="store_true", help="time the PPO update too")
+    parser.add_argument(
+        "--policy",
+        default="examples/joystick_cpu",
+        help="checkpoint whose walking robots env.step is also timed under ('' skips it)",
+    )
     args = parser.parse_args()
     run = load(RunConfig, CONFIG, [f"env.num_envs={args.num_envs}"])
     cfg = registry.make_config(run.train.env_name, run.env)
@@ -192,6 +226,10 @@ def main() -> None:
         "env.step, random actions, persistent=True": env_stepper(make_env(run, True),
                                                                  random_action),
     }  # fmt: skip
+    if args.policy:
+        walking, forward = policy_steppers(make_env(run, False), args.policy)
+        cases[f"env.step, {args.policy} walking (its forward included)"] = walking
+        cases[f"{args.policy} forward alone"] = forward
     cpu_table(cases, args.steps, args.repeats, base)
     if args.update:
         cases = update_cases(run)
