@@ -142,6 +142,7 @@ def main() -> int:
                 gates[f"{key} <= {v}"] = lambda s, k=key, v=v: s[k] <= v
             else:
                 gates[f"{key} >= {v}"] = lambda s, k=key, v=v: s[k] >= v
+    gates["grounded"] = lambda s: not s["ungrounded"]  # reject.grounded (voice/grounding.py)
     for mode in ("unprompted", "vocabulary"):
         gates[f"verify {mode}"] = lambda s, m=mode: s[f"verified_{m}"]
     table = {name: judge(items, judged, keep) for name, keep in gates.items()}

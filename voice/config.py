@@ -121,6 +121,12 @@ class RejectConfig:
     # "vocabulary" (the command words alone, asr.VOCABULARY_PROMPT), or "none" (off). Off:
     # on DEV either mode lost a command and took about 1 s more per command (load 5).
     verify: Literal["none", "unprompted", "vocabulary"] = "none"
+    # Keep a command only when each of its actions has a word that asks for it in the
+    # transcript (voice/grounding.py: cue words counted over the training phrasings). On DEV
+    # (benchmarks/voice_reject_dev.py's stream, 2026-12-04) it refused 5 of the 5 synthetic
+    # false accepts the two thresholds above let through and no command understood; as text
+    # it refused 1 of 529 DEV commands the parser read right ("onwards").
+    grounded: bool = True
 
     def __post_init__(self) -> None:
         nsp = self.max_no_speech_prob

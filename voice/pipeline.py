@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from irondog.voice import audio as audio_io
+from irondog.voice import grounding
 from irondog.voice.audio import SAMPLE_RATE
 from irondog.voice.commands import Command, JoystickState, plan, segments_to_dicts, to_dict
 from irondog.voice.config import RejectConfig, VoiceConfig
@@ -109,6 +110,8 @@ class VoicePipeline:
         if cfg.lm.parser == "trained":
             lm_kwargs["min_coverage"] = cfg.lm.min_coverage
         self.parser = make_parser(cfg.lm.parser, cfg.lm.model, **lm_kwargs)
+        if cfg.reject.grounded:
+            grounding.cue_words()  # counted once here (about 1 s), not on the first command
         self.state = JoystickState()
 
     def understand(
@@ -187,7 +190,8 @@ class VoicePipeline:
         """What the reject gates read of an accepted parse of ``speech`` (trimmed audio):
         Whisper's no-speech probability and the parsed hypothesis's mean log-probability,
         its compression ratio, seconds of speech, words per second, the parse's confidence,
-        and (``reject.verify``) the second reading and whether it parses the same."""
+        the actions nothing in the transcript asks for (``grounding``), and
+        (``reject.verify``) the second reading and whether it parses the same."""
         from irondog.voice.asr import VOCABULARY_PROMPT, compression_ratio
         from irondog.voice.commands import to_json
 
@@ -204,6 +208,8 @@ class VoicePipeline:
             "speech_s": seconds,
             "words_per_s": len(parse.transcript.split()) / max(seconds, 1e-3),
             "parse_confidence": parse.confidence,
+            # the actions nothing in the transcript asks for (voice/grounding.py)
+            "ungrounded": grounding.ungrounded(parse.command, parse.transcript),
         }
         mode = self.config.reject.verify
         if mode != "none":
@@ -329,6 +335,8 @@ def gate(signals: dict[str, Any], cfg: RejectConfig) -> str:
     for name, limit, sign in limits:
         if limit is not None and sign * signals[name] > sign * limit:
             failed.append(f"{name} {signals[name]:.3g} {'>' if sign > 0 else '<'} {limit:g}")
+    if cfg.grounded and signals.get("ungrounded"):
+        failed.append(f"nothing said asks for {', '.join(signals['ungrounded'])}")
     if cfg.verify != "none" and not signals.get("verified", False):
         heard = signals.get("verify_transcript", "")
         failed.append(f"verify ({cfg.verify}) heard {heard!r}, another command or none")
