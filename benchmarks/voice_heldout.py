@@ -77,6 +77,7 @@ def main() -> int:  # noqa: C901
     acc: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
     reasons: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     misses: list[dict] = []
+    lost_to_grounding: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     latency_3s: list[float] = []
     latency_all: list[float] = []
 
@@ -89,6 +90,14 @@ def main() -> int:  # noqa: C901
             latency_3s.append(ms)
         ok = _same(result.command, command)
         acc[name][cond].append(ok)
+        # right, but refused by reject.grounded alone (voice/grounding.py): the gate's cost
+        detail = result.detail or ""
+        if (
+            _same(result.refused, command)
+            and detail.startswith("nothing said")
+            and ";" not in detail
+        ):
+            lost_to_grounding[name][cond] += 1
         reasons[cond][result.reason] += 1
         if not ok and cond in ("festival clean", "espeak-ng clean"):
             misses.append({"set": name, "cond": cond, "said": text,
@@ -138,10 +147,13 @@ def main() -> int:  # noqa: C901
         "n_3s": len(latency_3s),
         "median_ms_all": statistics.median(latency_all),
     }
+    lost = {name: dict(conds) for name, conds in lost_to_grounding.items()}
+    print(f"\nright commands refused by reject.grounded alone: {lost or 'none'}")
     print(f"\nlatency (festival clean clips of 2.5-3.5 s): {lat}")
     print(f"wall {time.time() - t_start:.0f} s")
     if args.json is not None:
         out = {"table": table, "reasons": reasons, "latency": lat, "misses": misses,
+               "lost_to_grounding": lost,
                "per_set": args.per_set, "noisy": args.noisy,
                "wall_s": time.time() - t_start}  # fmt: skip
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -61,11 +61,16 @@ def main() -> int:
     n_cmd = len(order) - n_other
     print(f"stream {stream.size / SAMPLE_RATE:.0f} s, heard in {wall:.0f} s; "
           f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
-    # One run, two readings: the reject gates act after recognition and parsing, so the same
+    # One run, three readings: the reject gates act after recognition and parsing. so the same
     # results with the refused commands let through are the pipeline without them.
     out = {"stream_s": stream.size / SAMPLE_RATE, "wall_s": wall, "load": os.getloadavg()[0],
            "reject": dataclasses.asdict(pipeline.config.reject)}  # fmt: skip
-    for label, results in (("gates_off", evalset.without_gates(heard)), ("gates_on", heard)):
+    readings = (
+        ("gates_off", evalset.without_gates(heard)),
+        ("gates_on_not_grounded", evalset.without_grounding(heard)),
+        ("gates_on", heard),
+    )
+    for label, results in readings:
         out[label] = score(order, evalset.judge_stream(results, times, expected), n_other, n_cmd)
         print(f"== reject gates {'off' if label == 'gates_off' else 'on'} ({label})")
         report(out[label], n_other, n_cmd)

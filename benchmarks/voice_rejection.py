@@ -58,8 +58,13 @@ def main() -> None:
     n_other = len(others)
     print(f"stream {stream.size / SAMPLE_RATE:.0f} s; load {os.getloadavg()[0]:.1f}")
     out = {}
-    # One run, two readings: the reject gates act after recognition and parsing.
-    for label, results in (("gates_off", evalset.without_gates(heard)), ("gates_on", heard)):
+    # One run, three readings: the reject gates act after recognition and parsing.
+    readings = (
+        ("gates_off", evalset.without_gates(heard)),
+        ("gates_on_not_grounded", evalset.without_grounding(heard)),
+        ("gates_on", heard),
+    )
+    for label, results in readings:
         judged = evalset.judge_stream(results, times, expected)
         false_accepts, found, leaked = [], 0, []
         for (kind, text, _), item in zip(order, judged, strict=True):

@@ -191,3 +191,33 @@ def test_a_faint_stream_utterance_is_reported_not_raised() -> None:
     result = pipeline.understand_utterance(faint)
     assert result.reason == "too quiet" and "below -60 dBFS" in result.detail
     assert pipeline.understand_utterance(speech()).accepted
+
+
+class EveryTranscriptTurnsLeft:
+    """Reads any transcript as "turn left", sure of it: chatter taken for a command."""
+
+    def parse(self, nbest):  # noqa: ANN001, ANN201
+        return Parse(parse_canonical("turn left"), 0.99, "turn left", nbest[0][0])
+
+
+def test_grounded_refuses_a_turn_nobody_asked_for_and_without_grounding_undoes_it() -> None:
+    from irondog.voice.evalset import without_gates, without_grounding
+
+    def heard(cfg: RejectConfig, text: str, no_speech: float = 0.1):  # noqa: ANN202
+        pipeline = fake_pipeline(cfg, text, no_speech, "")
+        pipeline.parser = EveryTranscriptTurnsLeft()
+        return pipeline.understand(speech())
+
+    on = RejectConfig(max_no_speech_prob=0.5)
+    asked = heard(on, "please turn left")
+    chatter = heard(on, "what a lovely day")
+    both = heard(on, "what a lovely day", no_speech=0.8)  # grounding and no_speech_prob
+    assert asked.accepted
+    assert not chatter.accepted and chatter.detail == "nothing said asks for turn left"
+    assert chatter.to_dict()["signals"]["ungrounded"] == ["turn left"]
+    assert heard(dataclasses.replace(on, grounded=False), "what a lovely day").accepted
+    results = [(1.0, asked), (2.0, chatter), (3.0, both)]
+    (_, a), (_, c), (_, b) = without_grounding(results)
+    assert a is asked and c.accepted and c.text == "turn left"
+    assert not b.accepted  # no_speech_prob refuses it too: only the grounding is undone
+    assert all(r.accepted for _, r in without_gates(results))

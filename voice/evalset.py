@@ -165,6 +165,17 @@ def without_gates(heard: list) -> list:
             if r.refused is not None else (at, r) for at, r in heard]  # fmt: skip
 
 
+def without_grounding(heard: list) -> list:
+    """``heard`` as it would be with ``reject.grounded`` off and the other gates on: a command
+    refused by that gate alone accepted (its detail is "nothing said asks for ...")."""
+    alone = [r.refused is not None and r.detail.startswith("nothing said") and ";" not in r.detail
+             for _, r in heard]  # fmt: skip
+    let_through = without_gates(heard)
+    return [
+        again if only else kept for kept, again, only in zip(heard, let_through, alone, strict=True)
+    ]
+
+
 class StreamItem(NamedTuple):
     """What the streaming path made of one item of a stream."""
 
