@@ -35,6 +35,7 @@ from irondog.voice.commands import Action, Command, action_text_safe
 SAMPLES = 30_000  # actions phrased (half by each generator) to count the cue words
 MIN_SHARE = 0.03  # a cue word is in at least 3% of its kind's phrasings ...
 MIN_RATIO = 3.0  # ... and three times as common there as in the other kinds'
+MIN_PHRASINGS = 500  # of SAMPLES: a whole canonical text common enough to be a kind of its own
 SEED = 0
 
 
@@ -73,17 +74,17 @@ def cue_words() -> dict[str, frozenset[str]]:
     rng = random.Random(SEED)
     counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     totals: collections.Counter[str] = collections.Counter()
+    generic: set[str] = set()  # the kinds without amounts
     for i in range(SAMPLES):
         action = corpus.sample_action(rng)
         phrase = corpus.phrase_action if i % 2 else wide.wide_action
         words = set(corpus.normalise(phrase(action, rng)).split())
+        generic.add(action_kind(action))
         for kind in {action_kind(action), action_text_safe(action)}:
             counts[kind].update(words)
             totals[kind] += 1
-    whole = {k for k in counts if k not in _GENERIC and totals[k] < MIN_PHRASINGS}
-    for kind in whole:
+    for kind in [k for k in counts if k not in generic and totals[k] < MIN_PHRASINGS]:
         del counts[kind], totals[kind]
-    generic = [k for k in counts if k in _GENERIC]
     chatter: collections.Counter[str] = collections.Counter()
     n_chatter = SAMPLES // 4
     for i in range(n_chatter):
@@ -101,7 +102,7 @@ def cue_words() -> dict[str, frozenset[str]]:
     def is_cue(kind: str, word: str) -> bool:
         own = share(kind, word)
         others = (everything[word] - counts[kind][word]) / max(n_all - totals[kind], 1)
-        if kind not in _GENERIC:  # a whole text against every phrasing, itself included
+        if kind not in generic:  # a whole text against every phrasing, itself included
             others = everything[word] / n_all
         if own < MIN_SHARE or own < MIN_RATIO * max(others, chatter[word] / n_chatter):
             return False
@@ -111,15 +112,6 @@ def cue_words() -> dict[str, frozenset[str]]:
         return True
 
     return {kind: frozenset(w for w in counts[kind] if is_cue(kind, w)) for kind in counts}
-
-
-MIN_PHRASINGS = 500  # of SAMPLES: a whole canonical text common enough to be a kind of its own
-# The kinds without amounts (every action_kind the generators produce).
-_GENERIC = frozenset(
-    ["come here", "emergency stop", "stop", "sit", "stand", "lie down", "speed up", "slow down"]
-    + [f"gait {g}" for g in ("walk", "trot", "bound")]
-    + [f"{k} {d}" for k in ("move", "turn") for d in ("forward", "backward", "left", "right")]
-)
 
 
 def ungrounded(command: Command, transcript: str) -> list[str]:
