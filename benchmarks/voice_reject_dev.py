@@ -31,6 +31,7 @@ import numpy as np
 from irondog.voice import evalset, heldout, realspeech
 from irondog.voice.audio import SAMPLE_RATE
 from irondog.voice.commands import to_json
+from irondog.voice.config import RejectConfig, VoiceConfig
 from irondog.voice.lm import DATA_DIR
 from irondog.voice.pipeline import VoicePipeline
 
@@ -105,7 +106,9 @@ def main() -> int:
         realspeech.fetch(recordings=realspeech.DEV_RECORDINGS)
     items = dev_items(args.commands)
     stream, spans = evalset.stream_with_pauses([samples for _, _, _, samples, _ in items])
-    pipeline = AllSignals()
+    # Every gate off, so each is judged on the parses it would refuse (the defaults refuse).
+    gates_off = RejectConfig(min_logprob=None, min_parse_confidence=None, grounded=False)
+    pipeline = AllSignals(VoiceConfig(reject=gates_off))
     t0 = time.time()
     heard = list(pipeline.stream(np.array_split(stream, max(1, stream.size // 8000))))
     wall = time.time() - t0
