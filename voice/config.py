@@ -122,9 +122,9 @@ class RejectConfig:
     # on DEV either mode lost a command and took about 1 s more per command (load 5).
     verify: Literal["none", "unprompted", "vocabulary"] = "none"
     # Keep a command only when each of its actions has a word that asks for it in the
-    # transcript (voice/grounding.py: cue words counted over the training phrasings). On DEV
-    # (benchmarks/voice_reject_dev.py's stream, 2026-12-04) it refused 5 of the 5 synthetic
-    # false accepts the two thresholds above let through and no command understood; as text
+    # transcript (voice/grounding.py: cue words counted over the training phrasings). On the
+    # DEV stream (benchmarks/voice_reject_dev.py, 2026-12-04) it refused all 4 synthetic false
+    # accepts the two thresholds above let through, and no DEV command understood; as text
     # it refused 1 of 529 DEV commands the parser read right ("onwards").
     grounded: bool = True
 
