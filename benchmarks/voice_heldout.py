@@ -35,7 +35,7 @@ import numpy as np
 from irondog.voice import audio, evalset, heldout
 from irondog.voice.commands import to_json
 from irondog.voice.config import VoiceConfig
-from irondog.voice.pipeline import VoicePipeline
+from irondog.voice.pipeline import VoicePipeline, refused_by_grounding_alone
 
 SNRS = (10.0, 0.0)
 
@@ -91,12 +91,7 @@ def main() -> int:  # noqa: C901
         ok = _same(result.command, command)
         acc[name][cond].append(ok)
         # right, but refused by reject.grounded alone (voice/grounding.py): the gate's cost
-        detail = result.detail or ""
-        if (
-            _same(result.refused, command)
-            and detail.startswith("nothing said")
-            and ";" not in detail
-        ):
+        if refused_by_grounding_alone(result) and _same(result.refused, command):
             lost_to_grounding[name][cond] += 1
         reasons[cond][result.reason] += 1
         if not ok and cond in ("festival clean", "espeak-ng clean"):

@@ -61,7 +61,7 @@ def main() -> int:
     n_cmd = len(order) - n_other
     print(f"stream {stream.size / SAMPLE_RATE:.0f} s, heard in {wall:.0f} s; "
           f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
-    # One run, three readings: the reject gates act after recognition and parsing. so the same
+    # One run, three readings: the reject gates act after recognition and parsing, so the same
     # results with the refused commands let through are the pipeline without them.
     out = {"stream_s": stream.size / SAMPLE_RATE, "wall_s": wall, "load": os.getloadavg()[0],
            "reject": dataclasses.asdict(pipeline.config.reject)}  # fmt: skip

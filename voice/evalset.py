@@ -22,6 +22,7 @@ import numpy as np
 
 from irondog.voice import audio, corpus, noise, tts
 from irondog.voice.commands import Command
+from irondog.voice.pipeline import refused_by_grounding_alone
 
 EVAL_SEED = 20261123
 EVAL_RESERVED = 1000  # held-out phrasings that training-side data must avoid
@@ -167,12 +168,11 @@ def without_gates(heard: list) -> list:
 
 def without_grounding(heard: list) -> list:
     """``heard`` as it would be with ``reject.grounded`` off and the other gates on: a command
-    refused by that gate alone accepted (its detail is "nothing said asks for ...")."""
-    alone = [r.refused is not None and r.detail.startswith("nothing said") and ";" not in r.detail
-             for _, r in heard]  # fmt: skip
+    refused by that gate alone accepted."""
     let_through = without_gates(heard)
     return [
-        again if only else kept for kept, again, only in zip(heard, let_through, alone, strict=True)
+        again if refused_by_grounding_alone(kept[1]) else kept
+        for kept, again in zip(heard, let_through, strict=True)
     ]
 
 

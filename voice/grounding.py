@@ -30,7 +30,14 @@ import functools
 import random
 
 from irondog.voice import corpus, phrases, wide, wording
-from irondog.voice.commands import Action, Command, action_text_safe
+from irondog.voice.commands import (
+    ANGLES_DEG,
+    DISTANCES_M,
+    DURATIONS_S,
+    Action,
+    Command,
+    action_text_safe,
+)
 
 SAMPLES = 30_000  # actions phrased (half by each generator) to count the cue words
 MIN_SHARE = 0.03  # a cue word is in at least 3% of its kind's phrasings ...
@@ -55,8 +62,6 @@ def _is_amount(word: str) -> bool:
 
 def _amount_words() -> set[str]:
     """Every word of a spoken number or unit ("one hundred and twenty", "metres", "secs")."""
-    from irondog.voice.commands import ANGLES_DEG, DISTANCES_M, DURATIONS_S
-
     words = set("m metre metres meter meters s sec secs second seconds deg degree degrees".split())
     for value in {*DISTANCES_M, *DURATIONS_S, *ANGLES_DEG}:
         for said in corpus.number_phrasings(value):

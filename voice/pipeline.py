@@ -110,8 +110,9 @@ class VoicePipeline:
         if cfg.lm.parser == "trained":
             lm_kwargs["min_coverage"] = cfg.lm.min_coverage
         self.parser = make_parser(cfg.lm.parser, cfg.lm.model, **lm_kwargs)
-        if cfg.reject.grounded:
-            grounding.cue_words()  # counted once here (about 1 s), not on the first command
+        # counted once here (about 1 s), not on the first command: signals() reads them even
+        # with reject.grounded off, for the benchmarks that judge every gate on one run
+        grounding.cue_words()
         self.state = JoystickState()
 
     def understand(
@@ -321,6 +322,9 @@ class VoicePipeline:
         return self.understand(speech, "<stream>", run_on)
 
 
+UNGROUNDED = "nothing said asks for"  # how ``gate`` words a reject.grounded refusal
+
+
 def gate(signals: dict[str, Any], cfg: RejectConfig) -> str:
     """Which reject gates ``signals`` fail ("" when none): e.g. "no_speech_prob 0.71 > 0.6"."""
     limits = (
@@ -336,11 +340,17 @@ def gate(signals: dict[str, Any], cfg: RejectConfig) -> str:
         if limit is not None and sign * signals[name] > sign * limit:
             failed.append(f"{name} {signals[name]:.3g} {'>' if sign > 0 else '<'} {limit:g}")
     if cfg.grounded and signals.get("ungrounded"):
-        failed.append(f"nothing said asks for {', '.join(signals['ungrounded'])}")
+        failed.append(f"{UNGROUNDED} {', '.join(signals['ungrounded'])}")
     if cfg.verify != "none" and not signals.get("verified", False):
         heard = signals.get("verify_transcript", "")
         failed.append(f"verify ({cfg.verify}) heard {heard!r}, another command or none")
     return "; ".join(failed)
+
+
+def refused_by_grounding_alone(result: Result) -> bool:
+    """Whether reject.grounded, and no other gate, refused ``result``'s command."""
+    detail = result.detail or ""
+    return result.refused is not None and detail.startswith(UNGROUNDED) and ";" not in detail
 
 
 def too_long(parse: Parse, max_words: int) -> bool:
