@@ -79,7 +79,7 @@ def test_reject_yaml_unknown_key_names_key_and_file(tmp_path: Path) -> None:
     cfg = load(VoiceConfig, path)
     assert cfg.reject.max_speech_s == 6.5 and cfg.reject.verify == "unprompted"
     # Unprompted after no prompt would hear the same thing twice: refused, naming the key.
-    path.write_text("reject:\n  verify: unprompted\n")
+    path.write_text("asr:\n  prompt: none\nreject:\n  verify: unprompted\n")
     with pytest.raises(ConfigError, match="reject.verify.*asr.prompt") as err:
         load(VoiceConfig, path)
     assert "v.yaml" in str(err.value)
@@ -102,9 +102,8 @@ def test_prompt_setting_names_the_field_and_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="prompt") as err:
         load(VoiceConfig, path)
     assert "v.yaml" in str(err.value)
-    with pytest.raises(ConfigError, match="prompt.*whisper"):
-        AsrConfig(engine="pocketsphinx", prompt="commands")
-    assert AsrConfig().prompt == "none" and AsrConfig(engine="pocketsphinx").prompt == "none"
+    assert AsrConfig().prompt == "commands"
+    VoiceConfig(asr=AsrConfig(engine="pocketsphinx"))  # the default prompt: ignored, not refused
 
 
 def test_pipeline_hands_the_recogniser_its_prompt(monkeypatch: pytest.MonkeyPatch) -> None:

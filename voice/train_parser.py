@@ -241,7 +241,7 @@ def whisper_transcripts(
     nrng = np.random.default_rng(seed)
     beds = evalset.noise_beds(30.0, seed=seed)
     # Beam 3 and the command prompt: the shipped transcripts were made with them (the pipeline
-    # now searches 5 wide, hands the parser the best 3, and reads no prompt: asr.prompt).
+    # now searches 5 wide and hands the parser the best 3; its prompt is asr.prompt).
     whisper = WhisperRecognizer(beam_size=3, cpu_threads=cpu_threads, prompt=WHISPER_PROMPT)
     done = 0
     with path.open("a") as out:
