@@ -34,6 +34,7 @@ from threadpoolctl import threadpool_limits
 from irondog.agents import distributed, losses, normalize
 from irondog.agents.config import TrainConfig
 from irondog.agents.networks import ActorCritic, ActorCriticParams, make_actor_critic
+from irondog.envs.base import aged
 
 # --- 1. records ------------------------------------------------------------------------
 
@@ -537,6 +538,8 @@ def make_train(
         learner = distributed.replicate(mesh, learner)
         start = int(distributed.to_host(learner.iteration))
         env_state = env.reset(base_seed + start)  # a resumed run sees fresh episodes
+        # ... from simulations as old as the run: its command curriculum goes on.
+        env_state = aged(env_state, start * cfg.unroll_length)
         on_host = isinstance(env_state.obs, np.ndarray)
         if not on_host:
             env_state = _place(mesh, env_state, env.num_envs)

@@ -67,6 +67,19 @@ def with_command(state: State, velocity: Any, gait: Any = None) -> State:
     return state.replace(info=state.info.replace(task=tinfo.replace(**updates)))
 
 
+def aged(state: State, steps: int) -> State:
+    """``state`` as if each simulation had already lived ``steps`` policy steps, so that a
+    resumed run's command curriculum (``command.curriculum_steps``, which reads each
+    simulation's lifetime) goes on where it stopped instead of starting again. The commands of
+    the episodes under way were drawn at lifetime zero; every later draw reads the new age.
+    A state without a task's lifetime (a toy environment's) comes back as it is."""
+    tinfo = getattr(state.info, "task", None)
+    if steps <= 0 or not hasattr(tinfo, "lifetime"):
+        return state
+    lifetime = tinfo.lifetime + steps
+    return state.replace(info=state.info.replace(task=tinfo.replace(lifetime=lifetime)))
+
+
 def _namespace(array: Any) -> Any:
     if type(array).__module__.startswith("jax"):
         import jax.numpy as jnp

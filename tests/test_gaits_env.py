@@ -5,7 +5,7 @@ import pytest
 
 from irondog.config import ConfigError, load
 from irondog.envs import gaits, task
-from irondog.envs.base import with_command
+from irondog.envs.base import aged, with_command
 from irondog.envs.config import EnvConfig
 from irondog.envs.native import NativeEnv
 
@@ -308,6 +308,26 @@ def test_command_curriculum_widens_ranges_with_each_simulations_lifetime():
         state = env.step(state, np.zeros((64, 12)))
     assert (state.info["task"].lifetime == 12).all()
     assert np.abs(state.info["task"].command[:, 0]).max() > 0.5
+
+
+def test_aged_state_draws_from_the_ranges_its_age_has_reached():
+    """A resumed run's simulations are as old as the run (agents/ppo.py): the curriculum goes
+    on instead of starting again."""
+    cfg = load(
+        EnvConfig,
+        overrides=["num_envs=64", "num_threads=1", "command.curriculum_steps=1000",
+                   "command.curriculum_start=0.2", "command.resample_interval=0.02",
+                   "command.zero_probability=0"],
+    )  # fmt: skip
+    env = NativeEnv(cfg)
+    young = env.reset(0)
+    old = aged(young, 1000)
+    assert old.info["task"].lifetime.dtype == young.info["task"].lifetime.dtype
+    assert (old.info["task"].lifetime == 1000).all() and (young.info["task"].lifetime == 0).all()
+    assert aged(young, 0) is young
+    young, old = env.step(young, np.zeros((64, 12))), env.step(old, np.zeros((64, 12)))
+    assert np.abs(young.info["task"].command[:, 0]).max() <= 0.2 * 1.5 + 0.01
+    assert np.abs(old.info["task"].command[:, 0]).max() > 0.5  # the whole range, redrawn
 
 
 def test_packaged_presets_are_read_once() -> None:

@@ -50,6 +50,17 @@ def test_train_writes_logs_and_checkpoints_then_resumes(tmp_path: Path, capsys) 
     assert int(state["iteration"]) == 3 and int(state["env_steps"]) == 3 * 32 * 8
 
 
+def test_resumed_run_ages_its_simulations(tmp_path: Path, monkeypatch) -> None:
+    from irondog.agents import ppo
+
+    ages: list[int] = []
+    real = ppo.aged
+    monkeypatch.setattr(ppo, "aged", lambda state, steps: ages.append(steps) or real(state, steps))
+    assert _train(tmp_path, "train.num_iterations=2") == 0
+    assert _train(tmp_path, "--resume", "train.num_iterations=3") == 0
+    assert ages == [0, 2 * 8]  # fresh, then two iterations of 8 steps old
+
+
 def test_resume_with_incompatible_config_names_the_mismatch(tmp_path: Path, capsys) -> None:
     assert _train(tmp_path, "train.num_iterations=1") == 0
     assert _train(tmp_path, "--resume", "train.actor_hidden=[64]") == 2
