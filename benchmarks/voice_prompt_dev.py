@@ -32,7 +32,7 @@ import numpy as np
 from irondog.voice import audio, evalset, heldout
 from irondog.voice.asr import PROMPTS, prompt_words_not_said
 from irondog.voice.commands import to_json
-from irondog.voice.config import VoiceConfig
+from irondog.voice.config import AsrConfig, VoiceConfig
 from irondog.voice.lm import DATA_DIR
 from irondog.voice.pipeline import VoicePipeline
 
@@ -63,7 +63,7 @@ def main() -> int:
     ap.add_argument("--clean", type=int, default=150)
     ap.add_argument("--noisy", type=int, default=30)
     ap.add_argument("--stream-commands", type=int, default=80)
-    ap.add_argument("--prompts", default="none,commands", help="comma-separated asr.prompt values")
+    ap.add_argument("--prompts", default="commands,none", help="comma-separated asr.prompt values")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/irondog_prompt_dev"))
     ap.add_argument("--json", metavar="PATH")
     args = ap.parse_args()
@@ -71,16 +71,12 @@ def main() -> int:
     unknown = sorted(set(names) - set(PROMPTS))
     if unknown:
         ap.error(f"--prompts: unknown {unknown}; choose from {sorted(PROMPTS)}")
-    pipe = VoicePipeline(VoiceConfig())
-    starts = {name: pipe.recognizer.start_tokens(PROMPTS[name]) for name in names}
-
-    def use(name: str) -> None:
-        pipe.recognizer._prompt = starts[name]  # the recogniser's own prompt, as asr.prompt sets
+    pipes = {name: VoicePipeline(VoiceConfig(asr=AsrConfig(prompt=name))) for name in names}
 
     data = clips(args.clean, args.noisy, args.cache)
     out: dict[str, dict] = {name: {} for name in names}
     for name in names:
-        use(name)
+        pipe = pipes[name]
         acc: dict[str, list[bool]] = {}
         for cond, clip, command in data:
             r = pipe.understand(clip)
@@ -95,11 +91,11 @@ def main() -> int:
 
     ms: dict[str, list[float]] = {name: [] for name in names}
     clean = [clip for cond, clip, _ in data if cond == "clean"]
-    pipe.understand(clean[0])  # warm
+    for name in names:
+        pipes[name].understand(clean[0])  # warm
     for i, clip in enumerate(clean):
         for name in names[i % len(names) :] + names[: i % len(names)]:  # turns, clip by clip
-            use(name)
-            ms[name].append(pipe.understand(clip).timings_ms["total"])
+            ms[name].append(pipes[name].understand(clip).timings_ms["total"])
     for name in names:
         out[name]["ms_median"] = float(np.median(ms[name]))
     ratio = {n: out[n]["ms_median"] / out[names[0]]["ms_median"] for n in names}
@@ -112,9 +108,8 @@ def main() -> int:
     items = dev_items(args.stream_commands)
     stream, spans = evalset.stream_with_pauses([samples for _, _, _, samples, _ in items])
     for name in names:
-        use(name)
         t0 = time.time()
-        heard = list(pipe.stream(np.array_split(stream, max(1, stream.size // 8000))))
+        heard = list(pipes[name].stream(np.array_split(stream, max(1, stream.size // 8000))))
         judged = evalset.judge_stream(heard, spans, [(s, c) for _, _, s, _, c in items])
         row = {"found": 0, "commands": 0, "heard": 0, "false_accepts": 0, "with_prompt_words": 0}
         for (kind, _, said, _, _), j in zip(items, judged, strict=True):
