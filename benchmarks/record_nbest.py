@@ -63,9 +63,7 @@ def main() -> int:
             speech = evalset.speak_cached(utt, args.cache)
             clip = evalset.with_silence(speech)
             if args.noise is not None:
-                clip = audio.mix_at_snr(
-                    clip, beds[args.noise], args.snr, rng, speech_power=audio.power(speech)
-                )
+                clip = evalset.in_noise(speech, beds[args.noise], args.snr, rng)
             record = {"line": item.line, "spoken": item.spoken,
                       "command": to_json(item.command), "voice": utt.voice,
                       "condition": condition, "reason": "ok", "views": []}  # fmt: skip

@@ -165,10 +165,7 @@ def main() -> int:  # noqa: C901
             cond = f"{noise_kind}@{snr:g}dB"
             for i, utt in enumerate(items[: args.noisy]):
                 speech = evalset.speak_cached(utt, args.cache)
-                clip = evalset.with_silence(speech)
-                mixed = audio.mix_at_snr(
-                    clip, beds[noise_kind], snr, rng, speech_power=audio.power(speech)
-                )
+                mixed = evalset.in_noise(speech, beds[noise_kind], snr, rng)
                 run_clip(mixed, utt.command, cond, i < args.ps)
         print(f"{noise_kind} done ({time.time() - t_start:.0f} s)", flush=True)
 
@@ -180,13 +177,7 @@ def main() -> int:  # noqa: C901
             ("chatter clean", evalset.with_silence(speech)),
             (
                 "chatter+babble 10dB",
-                audio.mix_at_snr(
-                    evalset.with_silence(speech),
-                    beds["babble"],
-                    10.0,
-                    rng,
-                    speech_power=audio.power(speech),
-                ),
+                evalset.in_noise(speech, beds["babble"], 10.0, rng),
             ),
         ):
             result = pipe.understand(clip)

@@ -113,13 +113,7 @@ def main() -> int:  # noqa: C901
             for snr in SNRS:
                 for utt in voiced[: args.noisy]:
                     speech = evalset.speak_cached(utt, args.cache)
-                    mixed = audio.mix_at_snr(
-                        evalset.with_silence(speech),
-                        beds[kind],
-                        snr,
-                        rng,
-                        speech_power=audio.power(speech),
-                    )
+                    mixed = evalset.in_noise(speech, beds[kind], snr, rng)
                     score(name, f"{kind}@{snr:g}dB", mixed, utt.text, utt.command)
             print(f"{name} {kind} done ({time.time() - t_start:.0f} s)", flush=True)
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from irondog.voice import audio, evalset, heldout
+from irondog.voice import evalset, heldout
 from irondog.voice.asr import PROMPTS, prompt_words_not_said
 from irondog.voice.commands import to_json
 from irondog.voice.config import AsrConfig, VoiceConfig
@@ -52,9 +52,8 @@ def clips(n_clean: int, n_noisy: int, cache: Path) -> list[tuple[str, np.ndarray
         for snr in SNRS:
             for u in voiced[:n_noisy]:
                 speech = evalset.speak_cached(u, cache)
-                mixed = audio.mix_at_snr(evalset.with_silence(speech), beds[kind], snr, rng,
-                                         speech_power=audio.power(speech))  # fmt: skip
-                out.append((f"{kind}@{snr:g}dB", mixed, u.command))
+                out.append((f"{kind}@{snr:g}dB", evalset.in_noise(speech, beds[kind], snr, rng),
+                            u.command))  # fmt: skip
     return out
 
 

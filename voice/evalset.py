@@ -214,6 +214,15 @@ def with_silence(samples: np.ndarray, lead_s: float = 0.4, tail_s: float = 0.4) 
     return np.concatenate([lead, samples, tail])
 
 
+def in_noise(
+    speech: np.ndarray, bed: np.ndarray, snr_db: float, rng: np.random.Generator
+) -> np.ndarray:
+    """``speech`` padded with silence (``with_silence``) in ``bed`` at ``snr_db``, the SNR
+    measured against the speech alone (``audio.mix_at_snr``)."""
+    clip = with_silence(speech)
+    return audio.mix_at_snr(clip, bed, snr_db, rng, speech_power=audio.power(speech))
+
+
 # --- The held-out set -------------------------------------------------------------------------
 
 HELDOUT_SEED = 20261203  # a seed no training or development set uses
