@@ -260,11 +260,10 @@ def whisper_transcripts(
             if text in skip:
                 continue
             speech = evalset.speak_cached(utt, None)
-            clip = evalset.with_silence(speech)
             if noisy:
-                clip = audio.mix_at_snr(
-                    clip, beds[kind], snr, nrng, speech_power=audio.power(speech)
-                )
+                clip = evalset.in_noise(speech, beds[kind], snr, nrng)
+            else:
+                clip = evalset.with_silence(speech)
             span = audio.speech_span(clip, 1)
             if span is not None:
                 clip = clip[span[0] : span[1]]
