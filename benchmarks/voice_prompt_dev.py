@@ -1,8 +1,9 @@
-"""Choose Whisper's prompt (``asr.prompt``) on DEVELOPMENT speech only: command accuracy, speech
-not meant for the robot and time, for each prompt, through the default pipeline otherwise.
+"""Choose Whisper's prompt (``asr.prompt``) and adapter (``asr.adapter``) on DEVELOPMENT speech
+only: command accuracy, speech not meant for the robot and time, for each prompt and adapter,
+through the default pipeline otherwise.
 
     python benchmarks/voice_prompt_dev.py [--clean 150] [--noisy 30] [--stream-commands 80]
-        [--prompts none,commands] [--json out.json]
+        [--prompts none,commands] [--adapters packaged,/tmp/mine.npz] [--json out.json]
 
 - accuracy: ``--clean`` lines of ``voice/data/dev_commands.tsv`` (DEV wording) read by the
   espeak-ng development voices, clean and, ``--noisy`` of them, in the development noise
@@ -63,14 +64,24 @@ def main() -> int:
     ap.add_argument("--noisy", type=int, default=30)
     ap.add_argument("--stream-commands", type=int, default=80)
     ap.add_argument("--prompts", default="commands,none", help="comma-separated asr.prompt values")
+    ap.add_argument("--adapters", default="packaged", help="comma-separated asr.adapter values")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/irondog_prompt_dev"))
     ap.add_argument("--json", metavar="PATH")
     args = ap.parse_args()
-    names = args.prompts.split(",")
-    unknown = sorted(set(names) - set(PROMPTS))
+    prompts, adapters = args.prompts.split(","), args.adapters.split(",")
+    unknown = sorted(set(prompts) - set(PROMPTS))
     if unknown:
         ap.error(f"--prompts: unknown {unknown}; choose from {sorted(PROMPTS)}")
-    pipes = {name: VoicePipeline(VoiceConfig(asr=AsrConfig(prompt=name))) for name in names}
+    missing = [a for a in adapters if a not in ("packaged", "null") and not Path(a).is_file()]
+    if missing:
+        ap.error(f"--adapters: no such file {missing}")
+    pipes = {}
+    for prompt in prompts:
+        for adapter in adapters:
+            name = prompt if len(adapters) == 1 else f"{prompt}+{Path(adapter).stem}"
+            asr = AsrConfig(prompt=prompt, adapter=None if adapter == "null" else adapter)
+            pipes[name] = VoicePipeline(VoiceConfig(asr=asr))
+    names = list(pipes)
 
     data = clips(args.clean, args.noisy, args.cache)
     out: dict[str, dict] = {name: {} for name in names}

@@ -204,3 +204,19 @@ def test_adapter_setting_names_a_file() -> None:
     assert asr.whisper_adapter("packaged", "tiny.en") == tw.ADAPTER
     assert asr.whisper_adapter("packaged", "base") is None  # trained for tiny.en only
     assert str(asr.whisper_adapter("/x/mine.npz", "base")) == "/x/mine.npz"
+
+
+@needs_espeak
+def test_non_command_share_is_the_share_of_everyday_sentences(monkeypatch, capsys) -> None:  # noqa: ANN001
+    from irondog.voice import corpus
+
+    monkeypatch.setattr(corpus, "sample_out_of_domain", lambda rng: "the kettle is on")
+
+    def everyday(share: float) -> int:
+        clips = tw.training_clips(30, 6007, set(), non_command=share)
+        return sum(text == "the kettle is on" for _, text in clips)
+
+    assert everyday(0.0) == 0 and everyday(0.15) < everyday(0.6)
+    with pytest.raises(SystemExit):
+        tw.main(["--non-command", "1.5"])
+    assert "--non-command: 1.5 is not a share in [0, 1)" in capsys.readouterr().err

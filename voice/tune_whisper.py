@@ -143,8 +143,11 @@ def adapter_arrays(net: Any) -> dict[str, np.ndarray]:
 # --- training data: commands spoken by espeak-ng in the robot's noise --------------------------
 
 
-def training_clips(count: int, seed: int, skip: set[str]) -> Iterator[tuple[np.ndarray, str]]:
-    """(trimmed 16 kHz clip, the words spoken): 15% non-command speech, 60% in noise (white,
+def training_clips(
+    count: int, seed: int, skip: set[str], non_command: float = 0.15
+) -> Iterator[tuple[np.ndarray, str]]:
+    """(trimmed 16 kHz clip, the words spoken): ``non_command`` of the speech is everyday
+    sentences that are no command (15% by default), 60% in noise (white,
     babble, wind, motor at 20-0 dB, beds cut from this seed), each heard as the pipeline hears
     it (voice-activity trim) and stretched by 1.0, 1.1 or 1.2 like its views; and 5% noise
     alone that the voice-activity detector let through, to be heard as nothing."""
@@ -165,7 +168,7 @@ def training_clips(count: int, seed: int, skip: set[str]) -> Iterator[tuple[np.n
                 done += 1
                 yield clip[span[0] : span[1]], ""
             continue
-        if rng.random() < 0.15:
+        if rng.random() < non_command:
             text = corpus.sample_out_of_domain(rng)
         else:
             text = corpus.phrase(corpus.sample_command(rng), rng, disfluency=0.3)
@@ -176,9 +179,10 @@ def training_clips(count: int, seed: int, skip: set[str]) -> Iterator[tuple[np.n
         if text in skip:
             continue
         speech = evalset.speak_cached(utt, None)
-        clip = evalset.with_silence(speech)
         if noisy:
-            clip = audio.mix_at_snr(clip, beds[kind], snr, nrng, speech_power=audio.power(speech))
+            clip = evalset.in_noise(speech, beds[kind], snr, nrng)
+        else:
+            clip = evalset.with_silence(speech)
         span = audio.speech_span(clip, 1)
         if span is None:
             continue
@@ -242,6 +246,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clips", type=int, default=10_000, help="spoken training commands")
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--seed", type=int, default=6007, help="seed of the phrasings and noise")
+    ap.add_argument(
+        "--non-command",
+        type=float,
+        default=0.15,
+        help="share of the speech that is everyday sentences, not commands (0-1)",
+    )
     ap.add_argument("--rank", type=int, default=16)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--batch", type=int, default=8)
@@ -254,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--out", type=Path, default=ADAPTER)
     args = ap.parse_args(argv)
+    if not 0.0 <= args.non_command < 1.0:
+        ap.error(f"--non-command: {args.non_command} is not a share in [0, 1)")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
@@ -266,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
 
     skip = evalset.reserved_texts(training_texts())  # no evaluation phrasing is trained on
     t0 = time.time()
-    pairs = list(training_clips(args.clips, args.seed, skip))
+    pairs = list(training_clips(args.clips, args.seed, skip, args.non_command))
     if args.recordings is not None:
         pairs += recorded_clips(args.recordings)
     if not pairs:
