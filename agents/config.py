@@ -43,6 +43,11 @@ class TrainConfig:
     critic_hidden: tuple[int, ...] = (256, 128, 128)
     activation: Activation = "elu"
     init_noise_std: float = 1.0  # initial action std (actions live in [-1, 1])
+    # Largest action std the update may reach; None: no bound. An entropy bonus meets no
+    # counterweight once the noise passes the action bounds (the clipped actions no longer
+    # change), so the std can grow without end: a gait run at entropy_coef 0.005 went from
+    # 0.5 to 3.3 (benchmarks/RESULTS.md).
+    max_noise_std: float | None = None
     # --init-from: keep the source policy's learned action std instead of init_noise_std (to
     # fine-tune a policy; the configured std suits learning new skills on top of it).
     init_noise_from_checkpoint: bool = False
@@ -82,6 +87,11 @@ class TrainConfig:
             check(len(sizes) > 0, name, "needs at least one hidden layer")
             check(all(s > 0 for s in sizes), name, f"sizes must be > 0, got {list(sizes)}")
         check(self.init_noise_std > 0, "init_noise_std", "must be > 0")
+        check(
+            self.max_noise_std is None or self.max_noise_std >= self.init_noise_std,
+            "max_noise_std",
+            f"must be null or >= init_noise_std ({self.init_noise_std}), got {self.max_noise_std}",
+        )
         check(self.checkpoint_every >= 0, "checkpoint_every", "must be >= 0")
         check(bool(self.log_dir), "log_dir", "must not be empty")
         check(self.num_devices >= 0, "num_devices", "must be >= 0")

@@ -228,6 +228,8 @@ def make_update(cfg: TrainConfig, nets: ActorCritic, policy_lag: bool = False) -
         updates, opt_state = optimizer.update(grads, opt_state, params)
         updates = jax.tree.map(lambda u: -learning_rate * u, updates)
         params = optax.apply_updates(params, updates)
+        if cfg.max_noise_std is not None:  # projected back under the bound after each step
+            params = params.replace(log_std=jnp.minimum(params.log_std, jnp.log(cfg.max_noise_std)))
         return (params, opt_state, learning_rate), stats
 
     def episode_statistics(episodes: EpisodeStats, rollout: Rollout):

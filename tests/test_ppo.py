@@ -102,6 +102,19 @@ def test_bad_train_settings_name_the_field(tmp_path: Path) -> None:
         )
 
 
+def test_max_noise_std_bounds_the_std_an_entropy_bonus_drives_up() -> None:
+    # A large entropy bonus raises the std; the bound holds it (the host driver, 4 iterations).
+    cfg = dataclasses.replace(CFG, num_iterations=4, entropy_coef=1.0, init_noise_std=0.5)
+    free = ppo.make_train(cfg, NumpyPointMassEnv(64))(jax.random.PRNGKey(0))
+    bounded = ppo.make_train(dataclasses.replace(cfg, max_noise_std=0.52), NumpyPointMassEnv(64))(
+        jax.random.PRNGKey(0)
+    )
+    assert free.history[-1]["policy/std"] > 0.54
+    assert max(h["policy/std"] for h in bounded.history) == pytest.approx(0.52, rel=1e-5)
+    with pytest.raises(ConfigError, match="max_noise_std"):
+        load(RunConfig, None, ["train.init_noise_std=0.5", "train.max_noise_std=0.2"])
+
+
 def test_memory_estimate_grows_with_envs() -> None:
     small = ppo.estimate_memory_bytes(CFG, 1024, 48, 100, 12, sim_bytes_per_env=100_000)
     huge = ppo.estimate_memory_bytes(CFG, 10_000_000, 48, 100, 12, sim_bytes_per_env=100_000)
