@@ -2,6 +2,7 @@
 
     python benchmarks/voice_heldout.py --per-set 30 --noisy 15 --json out.json   # reported
     python benchmarks/voice_heldout.py --per-set 4 --noisy 2                     # a smoke run
+    python benchmarks/voice_heldout.py asr.adapter=/tmp/mine.npz                 # another setting
 
 What is held out, and from what:
 - voices: festival (kal_diphone, ked_diphone, cmu_us_slt_arctic_hts); the parser's corpus,
@@ -32,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from irondog.config import ConfigError, load
 from irondog.voice import audio, evalset, heldout
 from irondog.voice.commands import to_json
 from irondog.voice.config import VoiceConfig
@@ -63,15 +65,20 @@ def main() -> int:  # noqa: C901
     ap.add_argument("--noisy", type=int, default=15, help="items per set, noise kind and SNR")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/irondog_voice_heldout"))
     ap.add_argument("--json", type=Path, default=None, help="write every figure here")
+    ap.add_argument("overrides", nargs="*", help="voice config overrides, e.g. asr.adapter=PATH")
     args = ap.parse_args()
     if args.per_set < 1 or not 0 <= args.noisy <= args.per_set:
         ap.error("--per-set must be >= 1 and --noisy in 0..--per-set")
+    try:
+        config = load(VoiceConfig, None, args.overrides)
+    except ConfigError as e:
+        ap.error(str(e))
     t_start = time.time()
     print(f"# held-out voice benchmark ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})")
     sets = wording_sets(args.per_set)
     beds = evalset.heldout_noise_beds(cache=args.cache)
     print(f"beds ready ({time.time() - t_start:.0f} s)", flush=True)
-    pipe = VoicePipeline(VoiceConfig())
+    pipe = VoicePipeline(config)
     rng = np.random.default_rng(evalset.HELDOUT_SEED)
 
     acc: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
@@ -141,8 +148,8 @@ def main() -> int:  # noqa: C901
     print(f"\nlatency (festival clean clips of 2.5-3.5 s): {lat}")
     print(f"wall {time.time() - t_start:.0f} s")
     if args.json is not None:
-        out = {"table": table, "reasons": reasons, "latency": lat, "misses": misses,
-               "lost_to_grounding": lost,
+        out = {"overrides": args.overrides, "table": table, "reasons": reasons, "latency": lat,
+               "misses": misses, "lost_to_grounding": lost,
                "per_set": args.per_set, "noisy": args.noisy,
                "wall_s": time.time() - t_start}  # fmt: skip
         args.json.parent.mkdir(parents=True, exist_ok=True)

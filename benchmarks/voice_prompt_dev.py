@@ -3,12 +3,15 @@ only: command accuracy, speech not meant for the robot and time, for each prompt
 through the default pipeline otherwise.
 
     python benchmarks/voice_prompt_dev.py [--clean 150] [--noisy 30] [--stream-commands 80]
-        [--prompts none,commands] [--adapters packaged,/tmp/mine.npz] [--json out.json]
+        [--prompts none,commands] [--adapters packaged,/tmp/mine.npz] [--kokoro-dev]
+        [--json out.json]
 
 - accuracy: ``--clean`` lines of ``voice/data/dev_commands.tsv`` (DEV wording) read by the
   espeak-ng development voices, clean and, ``--noisy`` of them, in the development noise
   generators' beds (``evalset.noise_beds``: babble, wind, motor, white) at 10 and 0 dB; exact
-  command JSON through ``VoicePipeline.understand``;
+  command JSON through ``VoicePipeline.understand``; with ``--kokoro-dev`` the clean commands
+  are also read by Kokoro's development voice style (``tts.KOKORO_DEV_VOICES``: no adapter
+  trains on it), condition "kokoro-dev";
 - time: the clean clips heard once per prompt, the prompts taking turns clip by clip, so both
   see the same load;
 - speech not meant for the robot: the DEV stream of ``voice_reject_dev.py`` (pyannote test
@@ -30,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from irondog.voice import evalset, heldout
+from irondog.voice import evalset, heldout, tts
 from irondog.voice.asr import PROMPTS, prompt_words_not_said
 from irondog.voice.commands import to_json
 from irondog.voice.config import AsrConfig, VoiceConfig
@@ -42,12 +45,22 @@ KINDS = ("babble", "wind", "motor", "white")
 SNRS = (10.0, 0.0)
 
 
-def clips(n_clean: int, n_noisy: int, cache: Path) -> list[tuple[str, np.ndarray, object]]:
-    """(condition, clip, command) for the accuracy and time figures."""
+def clips(
+    n_clean: int, n_noisy: int, cache: Path, kokoro: bool = False
+) -> list[tuple[str, np.ndarray, object]]:
+    """(condition, clip, command) for the accuracy and time figures; with ``kokoro`` the clean
+    commands are also read by Kokoro's development voice (``tts.KOKORO_DEV_VOICES``, never
+    trained on), condition "kokoro-dev"."""
     items = random.Random(SEED).sample(heldout.read(DATA_DIR / "dev_commands.tsv"), n_clean)
     voiced = evalset.espeak_voiced([(p.spoken, p.command) for p in items], seed=SEED)
     out = [("clean", evalset.with_silence(evalset.speak_cached(u, cache)), u.command)
            for u in voiced]  # fmt: skip
+    if kokoro:
+        rng = random.Random(SEED)
+        for u in voiced:
+            dev = evalset.kokoro_voiced(u.text, u.command, rng, tts.KOKORO_DEV_VOICES)
+            out.append(("kokoro-dev", evalset.with_silence(evalset.speak_cached(dev, cache)),
+                        u.command))  # fmt: skip
     beds, rng = evalset.noise_beds(), np.random.default_rng(SEED)
     for kind in KINDS:
         for snr in SNRS:
@@ -65,6 +78,11 @@ def main() -> int:
     ap.add_argument("--stream-commands", type=int, default=80)
     ap.add_argument("--prompts", default="commands,none", help="comma-separated asr.prompt values")
     ap.add_argument("--adapters", default="packaged", help="comma-separated asr.adapter values")
+    ap.add_argument(
+        "--kokoro-dev",
+        action="store_true",
+        help="also read the clean commands with Kokoro's development voice (never trained on)",
+    )
     ap.add_argument("--cache", type=Path, default=Path("/tmp/irondog_prompt_dev"))
     ap.add_argument("--json", metavar="PATH")
     args = ap.parse_args()
@@ -83,7 +101,7 @@ def main() -> int:
             pipes[name] = VoicePipeline(VoiceConfig(asr=asr))
     names = list(pipes)
 
-    data = clips(args.clean, args.noisy, args.cache)
+    data = clips(args.clean, args.noisy, args.cache, args.kokoro_dev)
     out: dict[str, dict] = {name: {} for name in names}
     for name in names:
         pipe = pipes[name]

@@ -76,3 +76,15 @@ def test_best_view_is_the_most_confident_accepted_parse() -> None:
               Parse(sit, 0.8, "sit", "c"), Parse(sit, 0.8, "sit", "d")]  # fmt: skip
     assert best_view(parses) == 3  # the first of the most confident accepted
     assert best_view([None, Parse(none, 0.9, "none", "a")]) == 0  # none accepted: the first
+
+
+def test_heldout_benchmark_names_a_bad_setting_before_it_starts() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parents[1] / "benchmarks" / "voice_heldout.py"
+    run = subprocess.run([sys.executable, str(script), "asr.bogus=1"], capture_output=True,
+                         text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 2 and "unknown key 'asr.bogus'" in run.stderr
+    assert "beds ready" not in run.stdout

@@ -111,3 +111,32 @@ def test_judge_stream_finds_commands_and_flags_prompt_words_in_other_speech() ->
     assert news.leaked == [("the news at six secs", ["secs"])] and not news.accepted
     assert command.found and command.leaked == []
     assert not lake.found and len(lake.accepted) == 1 and lake.leaked == []
+
+
+def test_kokoro_voices_are_named_strictly_and_training_draws_never_the_dev_voice() -> None:
+    import random
+
+    assert tts.kokoro_voice("en-gb:jf_alpha+jm_kumo@0.25") == ("en-gb", "jf_alpha", "jm_kumo", 0.25)
+    assert tts.kokoro_voice("en-us:jf_nezumi") == ("en-us", "jf_nezumi", "jf_nezumi", 0.0)
+    mixes = ("en-us:jf_alpha+jm_kumo", "en-us:jf_alpha+jm_kumo@1.5", "en-us:jf_alpha+jm_kumo@x")
+    for bad in ("jf_alpha", "fr-fr:jf_alpha", "en-us:af_heart", "en-us:jf_alpha+x@0.5", *mixes):
+        with pytest.raises(ValueError, match="Kokoro voice must be ACCENT:STYLE"):
+            tts.kokoro_voice(bad)
+    rng = random.Random(0)
+    drawn = [evalset.kokoro_voiced("sit", None, rng) for _ in range(300)]
+    assert all(u.engine == "kokoro" and 0.8 <= u.stretch <= 1.25 for u in drawn)
+    assert not any(dev in u.voice for u in drawn for dev in tts.KOKORO_DEV_VOICES)
+    assert any("+" in u.voice for u in drawn) and any("+" not in u.voice for u in drawn)
+    dev = evalset.kokoro_voiced("sit", None, rng, tts.KOKORO_DEV_VOICES)
+    assert dev.voice.split(":")[1] in tts.KOKORO_DEV_VOICES
+
+
+@pytest.mark.skipif(not tts.have_kokoro() or not tts.have_espeak(), reason="Kokoro not installed")
+def test_kokoro_speaks_english_mixes_voices_and_speed_changes_the_length() -> None:
+    slow = tts.speak_kokoro("walk forward two metres", "en-us:jf_alpha", 0.8)
+    fast = tts.speak_kokoro("walk forward two metres", "en-us:jf_alpha", 1.25)
+    assert slow.dtype == np.float32 and 1.0 < fast.size / 16000 < slow.size / 16000 < 5.0
+    mixed = tts.speak_kokoro("walk forward two metres", "en-gb:jf_alpha+jm_kumo@0.5")
+    assert np.sqrt(np.mean(mixed**2)) > 0.01  # sound, not silence
+    with pytest.raises(ValueError, match="speed must be 0.5..2.0"):
+        tts.speak_kokoro("sit", "en-us:jf_alpha", 3.0)

@@ -3,6 +3,7 @@ CTranslate2's, low-rank corrections merged as W + scale * B @ A, bad adapter fil
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 
@@ -220,3 +221,27 @@ def test_non_command_share_is_the_share_of_everyday_sentences(monkeypatch, capsy
     with pytest.raises(SystemExit):
         tw.main(["--non-command", "1.5"])
     assert "--non-command: 1.5 is not a share in [0, 1)" in capsys.readouterr().err
+
+
+@needs_espeak
+def test_neural_share_is_the_share_read_by_kokoro(monkeypatch, capsys) -> None:  # noqa: ANN001
+    from irondog.voice import evalset
+
+    engines: list[str] = []
+    speak = evalset.speak_cached
+
+    def spy(utt, cache):  # noqa: ANN001, ANN202
+        engines.append(utt.engine)
+        return speak(dataclasses.replace(utt, engine="espeak-ng", voice="en-us", speed=160), cache)
+
+    monkeypatch.setattr(evalset, "speak_cached", spy)
+    plain = [text for _, text in tw.training_clips(20, 6007, set())]
+    assert set(engines) == {"espeak-ng"}
+    engines.clear()
+    # at 0 no draw is added: the espeak-ng-only recipe draws the same phrasings as before
+    assert [text for _, text in tw.training_clips(20, 6007, set(), neural=0.0)] == plain
+    list(tw.training_clips(40, 6007, set(), neural=0.5))
+    assert 10 <= engines.count("kokoro") <= 30 and "espeak-ng" in engines
+    with pytest.raises(SystemExit):
+        tw.main(["--neural", "1.5"])
+    assert "--neural: 1.5 is not a share in [0, 1]" in capsys.readouterr().err

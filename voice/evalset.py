@@ -61,8 +61,8 @@ class Utterance:
     voice: str
     speed: int  # words per minute (espeak-ng)
     pitch: int  # 0..99 (espeak-ng)
-    engine: str = "espeak-ng"  # or "festival" (held out)
-    stretch: float = 1.0  # festival's duration scale (> 1 is slower)
+    engine: str = "espeak-ng"  # "kokoro" (training speech) or "festival" (held out)
+    stretch: float = 1.0  # festival's and Kokoro's duration scale (> 1 is slower)
 
 
 def _candidates(rng: random.Random) -> Iterator[tuple[str, Command]]:
@@ -108,9 +108,28 @@ def _voiced(text: str, command: Command | None, rng: random.Random) -> Utterance
     )
 
 
+def kokoro_voiced(
+    text: str,
+    command: Command | None,
+    rng: random.Random,
+    styles: tuple[str, ...] = tts.KOKORO_VOICES,
+) -> Utterance:
+    """``text`` read by Kokoro: one of ``styles`` or, half the time, a mix of two of them (a
+    speaker between the two), espeak-ng's US or British phonemes, duration scale 0.8-1.25."""
+    accent = rng.choice(tts.KOKORO_ACCENTS)
+    if len(styles) > 1 and rng.random() < 0.5:
+        a, b = rng.sample(styles, 2)
+        voice = f"{accent}:{a}+{b}@{rng.uniform(0.2, 0.8):.2f}"
+    else:
+        voice = f"{accent}:{rng.choice(styles)}"
+    return Utterance(text, command, voice, 0, 0, engine="kokoro", stretch=rng.uniform(0.8, 1.25))
+
+
 def _speak(utt: Utterance) -> np.ndarray:
     if utt.engine == "festival":
         return tts.speak_festival(utt.text, utt.voice, utt.stretch)
+    if utt.engine == "kokoro":
+        return tts.speak_kokoro(utt.text, utt.voice, 1.0 / utt.stretch)
     return tts.speak(utt.text, utt.voice, utt.speed, utt.pitch)
 
 

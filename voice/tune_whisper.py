@@ -144,10 +144,11 @@ def adapter_arrays(net: Any) -> dict[str, np.ndarray]:
 
 
 def training_clips(
-    count: int, seed: int, skip: set[str], non_command: float = 0.15
+    count: int, seed: int, skip: set[str], non_command: float = 0.15, neural: float = 0.0
 ) -> Iterator[tuple[np.ndarray, str]]:
     """(trimmed 16 kHz clip, the words spoken): ``non_command`` of the speech is everyday
-    sentences that are no command (15% by default), 60% in noise (white,
+    sentences that are no command (15% by default), ``neural`` of it read by Kokoro's training
+    voices (``evalset.kokoro_voiced``) and the rest by espeak-ng, 60% in noise (white,
     babble, wind, motor at 20-0 dB, beds cut from this seed), each heard as the pipeline hears
     it (voice-activity trim) and stretched by 1.0, 1.1 or 1.2 like its views; and 5% noise
     alone that the voice-activity detector let through, to be heard as nothing."""
@@ -172,7 +173,10 @@ def training_clips(
             text = corpus.sample_out_of_domain(rng)
         else:
             text = corpus.phrase(corpus.sample_command(rng), rng, disfluency=0.3)
-        utt = evalset._voiced(text, None, rng)
+        if neural and rng.random() < neural:  # no draw at 0: the espeak-ng-only draws as before
+            utt = evalset.kokoro_voiced(text, None, rng)
+        else:
+            utt = evalset._voiced(text, None, rng)
         noisy = rng.random() < 0.6
         kind, snr = rng.choice(sorted(beds)), rng.choice([20.0, 10.0, 5.0, 0.0])
         factor = rng.choice([1.0, 1.1, 1.2])
@@ -252,6 +256,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0.15,
         help="share of the speech that is everyday sentences, not commands (0-1)",
     )
+    ap.add_argument(
+        "--neural",
+        type=float,
+        default=0.0,
+        help="share of the speech read by Kokoro's neural voices instead of espeak-ng (0-1)",
+    )
     ap.add_argument("--rank", type=int, default=16)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--batch", type=int, default=8)
@@ -266,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not 0.0 <= args.non_command < 1.0:
         ap.error(f"--non-command: {args.non_command} is not a share in [0, 1)")
+    if not 0.0 <= args.neural <= 1.0:
+        ap.error(f"--neural: {args.neural} is not a share in [0, 1]")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
@@ -278,7 +290,11 @@ def main(argv: list[str] | None = None) -> int:
 
     skip = evalset.reserved_texts(training_texts())  # no evaluation phrasing is trained on
     t0 = time.time()
-    pairs = list(training_clips(args.clips, args.seed, skip, args.non_command))
+    pairs = []
+    for pair in training_clips(args.clips, args.seed, skip, args.non_command, args.neural):
+        pairs.append(pair)
+        if len(pairs) % 1000 == 0:
+            print(f"{len(pairs)} clips spoken, {time.time() - t0:.0f} s", flush=True)
     if args.recordings is not None:
         pairs += recorded_clips(args.recordings)
     if not pairs:
@@ -323,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
                       f"{time.time() - t0:.0f} s", flush=True)  # fmt: skip
     meta = {"scale": net.scale, "rank": args.rank, "base": "tiny.en", "clips": len(seqs),
             "epochs": args.epochs, "seed": args.seed, "lr": args.lr,
-            "batch": args.batch}  # fmt: skip
+            "batch": args.batch, "non_command": args.non_command,
+            "neural": args.neural}  # fmt: skip
     arrays = adapter_arrays(net)
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
     tmp = args.out.with_suffix(".tmp.npz")
