@@ -2,14 +2,14 @@
 
 Whisper tiny.en mishears commands read by synthetic voices (digits, units, rare verbs) and
 loses them in noise. This module trains small low-rank corrections to its linear layers on
-commands spoken by espeak-ng in the noise the robot hears, with the pipeline's own prompt and
-voice-activity trim, and ships only the corrections (``voice/data/whisper_lora.npz``, a few
-MB). At load time they are added to the packaged CTranslate2 weights in memory; nothing is
-written to disk and nothing is downloaded.
+commands spoken by espeak-ng and Kokoro in the noise the robot hears, with the pipeline's
+own prompt and voice-activity trim, and ships only the corrections
+(``voice/data/whisper_lora.npz``, a few MB). At load time they are added to the packaged
+CTranslate2 weights in memory; nothing is written to disk and nothing is downloaded.
 
-Retrain (the shipped adapter: 33 minutes on 2 CPU cores)::
+Retrain (the shipped adapter: 73 minutes on 2 CPU cores, 43 of them speaking the clips)::
 
-    python -m irondog.voice.tune_whisper [--clips 10000] [--epochs 1] [--seed 6007]
+    python -m irondog.voice.tune_whisper [--clips 10000] [--epochs 1] [--seed 6007] [--neural 0.2]
 
 The CTranslate2 model file is read and written by ``read_ct2`` / ``ct2_bytes`` (format
 version 6: a header, then named tensors, then aliases); the model is Whisper as published
@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--neural",
         type=float,
-        default=0.0,
+        default=0.2,
         help="share of the speech read by Kokoro's neural voices instead of espeak-ng (0-1)",
     )
     ap.add_argument("--rank", type=int, default=16)
