@@ -31,12 +31,16 @@ def have_espeak() -> bool:
     return shutil.which("espeak-ng") is not None
 
 
+def _require_espeak() -> None:
+    if not have_espeak():
+        raise RuntimeError("espeak-ng is not installed (Debian package espeak-ng; see install.sh)")
+
+
 def speak(text: str, voice: str = "en-us", speed: int = 160, pitch: int = 50) -> np.ndarray:
     """Synthesize ``text``: (n,) float32 mono at 16 kHz. speed in words/min, pitch 0..99."""
     import soundfile
 
-    if not have_espeak():
-        raise RuntimeError("espeak-ng is not installed (Debian package espeak-ng; see install.sh)")
+    _require_espeak()
     if not 80 <= speed <= 450 or not 0 <= pitch <= 99:
         raise ValueError(f"speed must be 80..450 and pitch 0..99, got {speed}, {pitch}")
     result = subprocess.run(
@@ -171,8 +175,7 @@ def speak_kokoro(text: str, voice: str = "en-us:jf_alpha", speed: float = 1.0) -
     accent, a, b, w = kokoro_voice(voice)
     if not 0.5 <= speed <= 2.0:
         raise ValueError(f"speed must be 0.5..2.0, got {speed}")
-    if not have_espeak():
-        raise RuntimeError("espeak-ng is not installed (Debian package espeak-ng; see install.sh)")
+    _require_espeak()
     result = subprocess.run(
         ["espeak-ng", "-q", "--ipa", "-v", accent, text],
         capture_output=True,
