@@ -2,14 +2,15 @@
 given as text: exact-meaning accuracy (the canonical command JSON), rejections, and time per
 parse (median and 95th percentile). Nothing here was trained or tuned on these paraphrases.
 
-    python benchmarks/voice_paraphrases.py [--set heldout|dev|devhand] [--json out.json]
+    python benchmarks/voice_paraphrases.py [--set heldout|dev|devhand|devhand2] [--json out.json]
         [--llm [smollm2 gemma3-270m=spec,always ...]] [--nbest voice/data/heldout_nbest.jsonl]
 
 ``--set dev`` scores the DEV set instead (benchmarks/make_voice_devset.py: commands, and
 non-commands that every parser must reject); use it to choose rules, and the held-out set
 (the default) once, for the reported figure. ``--set devhand`` is a second DEV set, 149
 commands written by hand (voice/data/dev_handwritten.tsv), with the same non-commands: for
-choosing changes to the parser's training corpus. ``--llm`` adds GGUF models under the GBNF
+choosing changes to the parser's training corpus; ``--set devhand2`` a third, 154 commands
+written by hand on 2026-12-07 after devhand had shaped ``voice/wide.py``. ``--llm`` adds GGUF models under the GBNF
 grammar through llama.cpp (``lm.GGUF_MODELS``; bare ``--llm`` is SmolLM2, the [llm] extra;
 gemma3-270m is the [llm-gemma] extra). ``--nbest`` also scores each parser on recorded
 Whisper n-best lists of the held-out paraphrases (benchmarks/record_nbest.py): every view's
@@ -37,7 +38,9 @@ from irondog.voice.pipeline import best_view, too_long
 DEV_COMMANDS = DATA_DIR / "dev_commands.tsv"
 DEV_NONCOMMANDS = DATA_DIR / "dev_noncommands.txt"
 DEV_HANDWRITTEN = DATA_DIR / "dev_handwritten.tsv"
-SETS = {"heldout": heldout.PARAPHRASES, "dev": DEV_COMMANDS, "devhand": DEV_HANDWRITTEN}
+DEV_HANDWRITTEN2 = DATA_DIR / "dev_handwritten2.tsv"
+SETS = {"heldout": heldout.PARAPHRASES, "dev": DEV_COMMANDS, "devhand": DEV_HANDWRITTEN,
+        "devhand2": DEV_HANDWRITTEN2}
 
 
 class WithoutPhrases:
@@ -153,7 +156,7 @@ def main() -> None:
         trained_on |= training_texts(args.compare)
     items, dropped = heldout.load(trained_on, SETS[args.set])
     others: list[str] = []
-    if args.set in ("dev", "devhand"):
+    if args.set != "heldout":
         lines = DEV_NONCOMMANDS.read_text().splitlines()
         others = [t for t in lines if t.strip() and not t.startswith("#")]
     if args.every < 1:

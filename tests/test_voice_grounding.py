@@ -34,12 +34,28 @@ def test_cue_words_are_the_actions_own_words_not_amounts_or_chatter() -> None:
         ("turn left 180 deg", "lets do a 180 buddy", []),  # "180" is said as "one eighty"
         ("turn left 180 deg", "i need you to turn back the other way", []),
         ("gait pace", "switch to pacing", []),  # kinds the rules read are not checked
+        # a bound needs a word of an amount: "go" asks for the move, nothing for two seconds
+        ("move forward 2 s", "go somewhere and do something", ["move forward 2 s"]),
+        ("move forward", "go somewhere and do something", []),
+        ("move forward 1 m", "take a metre forward", []),
+        ("turn left 1 s", "turn left for a second", []),
+        ("move backward 2 m", "back up a couple of metres", []),
+        ("turn left 90 deg", "a quarter turn left", []),
+        ("turn right 2.5 s", "turn right for 2.5", []),  # digits are amounts
+        ("turn left 180 deg", "turn around", []),  # the about-turn's own cues say its 180
+        ("turn left 90 deg then sit", "turn left and sit", ["turn left 90 deg"]),
     ],
 )
 def test_ungrounded_names_the_actions_nothing_asks_for(
     command: str, transcript: str, missing: list[str]
 ) -> None:
     assert grounding.ungrounded(parse_canonical(command), transcript) == missing
+
+
+def test_amount_words_are_numbers_units_and_idioms_not_directions_or_joiners() -> None:
+    words = grounding.amount_cues()
+    assert {"two", "ninety", "metres", "seconds", "degrees", "half", "quarter"} <= words
+    assert not {"and", "then", "left", "forward", "turn", "please", "a"} & words
 
 
 def test_a_move_the_rules_imply_counts_as_said() -> None:

@@ -19,6 +19,13 @@ kind: "ninety" belongs to both turns, the "eighty" of "one eighty" to the about-
 Kinds the generators never phrase (pace and pronk, a set speed: read by ``phrases``' rules,
 which need their own words) are grounded by construction.
 
+An amount is a claim of its own. "go somewhere and do something" became ``move forward 2 s``:
+"go" asks for the move, but nothing said gives two seconds. So an action with a bound also
+needs a word of a spoken amount: a digit, or a word at least ``MIN_RATIO`` times as common in
+the generators' phrasings of bounded actions as in those of unbounded ones and in their
+non-commands ("three", "metres", "quarter"; not "a" or "and"). An about-turn said as "turn
+around" carries its 180 degrees in its own cue words.
+
     from irondog.voice.grounding import ungrounded
     ungrounded(parse.command, parse.transcript)   # [] when every action is asked for
 """
@@ -119,11 +126,66 @@ def cue_words() -> dict[str, frozenset[str]]:
     return {kind: frozenset(w for w in counts[kind] if is_cue(kind, w)) for kind in counts}
 
 
+MIN_AMOUNT_COUNT = 5  # of SAMPLES: an amount word is seen at least this often
+
+
+def _bounded(action: Action) -> bool:
+    return any(getattr(action, b, None) is not None for b in ("duration_s", "distance_m", "angle_deg"))
+
+
+@functools.cache
+def amount_cues() -> frozenset[str]:
+    """Words that say an amount, counted over the training phrasings (module docstring).
+
+    Each bounded phrasing is set against phrasings of the same kind of action without a
+    bound ("turn left for three seconds" against "turn left"), so a direction or verb word is
+    never an amount word; the words that join actions ("and", "then") are not either."""
+    rng = random.Random(SEED + 1)
+    bounded: collections.Counter[str] = collections.Counter()
+    free: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    n_bounded: collections.Counter[str] = collections.Counter()
+    n_free: collections.Counter[str] = collections.Counter()
+    for i in range(SAMPLES):
+        action = corpus.sample_action(rng)
+        phrase = corpus.phrase_action if i % 2 else wide.wide_action
+        words = set(corpus.normalise(phrase(action, rng)).split())
+        kind = action_kind(action)
+        if _bounded(action):
+            bounded.update(words)
+            n_bounded[kind] += 1
+        else:
+            free[kind].update(words)
+            n_free[kind] += 1
+    chatter: collections.Counter[str] = collections.Counter()
+    n_chatter = SAMPLES // 4
+    for i in range(n_chatter):
+        say = corpus.sample_out_of_domain if i % 2 else wide.wide_out_of_domain
+        chatter.update(set(say(rng).split()))
+    joiners = {w for c in (*corpus.CONNECTORS, *wide._CONNECT) for w in corpus.normalise(c).split()}
+    total = sum(n_bounded.values())
+
+    def expected(word: str) -> float:  # its count in the bounded phrasings were it no amount
+        return sum(n * free[k][word] / n_free[k] for k, n in n_bounded.items() if n_free[k])
+
+    return frozenset(
+        w
+        for w, n in bounded.items()
+        if n >= MIN_AMOUNT_COUNT
+        and w not in joiners
+        and n >= MIN_RATIO * max(expected(w), total * chatter[w] / n_chatter)
+    )
+
+
+def _says_amount(said: set[str]) -> bool:
+    return bool(said & amount_cues()) or any(c.isdigit() for w in said for c in w)
+
+
 def ungrounded(command: Command, transcript: str) -> list[str]:
     """Canonical texts of the command's actions with no cue word in ``transcript`` (heard as
-    is, or as ``wording.rewrite`` rewords it for the parser). What ``phrases``' rules read
-    counts as said, with the motion they imply ("start running": a forward move at 1.5 m/s):
-    each rule needs its own words to fire."""
+    is, or as ``wording.rewrite`` rewords it for the parser), or with a bound (metres,
+    seconds, degrees) and no word of an amount. What ``phrases``' rules read counts as said,
+    with the motion they imply ("start running": a forward move at 1.5 m/s): each rule needs
+    its own words to fire."""
     said = set(corpus.normalise(transcript).split())
     reworded = wording.rewrite(transcript)
     said |= set(reworded.split())
@@ -132,7 +194,11 @@ def ungrounded(command: Command, transcript: str) -> list[str]:
     cues = cue_words()
     missing = []
     for action in command.actions:
-        kinds = [k for k in (action_kind(action), action_text_safe(action)) if k in cues]
+        text = action_text_safe(action)
+        kinds = [k for k in (action_kind(action), text) if k in cues]
         if kinds and not any(cues[k] & said for k in kinds):
-            missing.append(action_text_safe(action))
+            missing.append(text)
+        elif _bounded(action) and not _says_amount(said):
+            if not (text in cues and cues[text] & said):  # "turn around": 180 deg in its cues
+                missing.append(text)
     return missing
