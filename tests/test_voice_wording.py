@@ -17,6 +17,9 @@ from irondog.voice.lm import make_parser
         ("swivel right one eighty deg", "turn right one hundred and eighty degrees"),
         ("change your gait to pace for me", "switch to pacing"),
         ("back up a metre", "back up one metre"),
+        ("back up a metre and a half", "back up one and a half metres"),
+        ("two meters and a half forward", "go forward two and a half metres"),
+        ("back up half a metre", "back up half a metres"),  # still half, not one and a half
         ("keep um going forward", "go forward"),
         ("right, sit down, turn left", "sit down then turn left"),
     ],

@@ -8,8 +8,8 @@
 2. Corpus: generated phrasings (``irondog.voice.corpus``), about half corrupted like ASR output
    (substitutions from the confusions, deletions, insertions), plus out-of-domain sentences
    labelled ``<none>``, ``--sequences`` more of two- and three-action commands
-   (``sequence_corpus``) and ``--wide`` more in wider wording (``voice/wide.py``); both skip
-   the evaluation phrasings.
+   (``sequence_corpus``), ``--wide`` more in wider wording (``voice/wide.py``) and ``--loose``
+   more said loosely (``voice/loose.py``); all skip the evaluation phrasings.
 3. Real ASR errors: voice/data/asr_transcripts.jsonl holds Whisper's n-best transcripts of
    other phrasings spoken by espeak-ng, 60% of them in noise: 1,500 from seed 7 (the first
    prompt, 2 hypotheses each), then 5,000 from seed 1007 and 4,000 from seed 2007 (today's
@@ -42,6 +42,7 @@ from irondog.voice.lm import (
     build_net,
     encode_input,
 )
+from irondog.voice.loose import loose_pairs, loose_vocabulary
 from irondog.voice.wide import wide_pairs, wide_vocabulary
 
 CONFUSIONS = DATA_DIR / "confusions.json"
@@ -148,6 +149,16 @@ def wide_pairs_for(
     return wide_pairs(seed, count, confusions, evalset.reserved_texts(texts))
 
 
+def loose_pairs_for(
+    texts: set[str], seed: int, count: int, confusions: dict[str, list]
+) -> list[tuple[str, str | None]]:
+    """The loosely said pairs (``voice/loose.py``) of a corpus whose other training texts are
+    ``texts``; like ``wide_pairs_for`` they skip the evaluation phrasings."""
+    from irondog.voice import evalset
+
+    return loose_pairs(seed, count, confusions, evalset.reserved_texts(texts))
+
+
 def sequence_pairs_for(
     texts: set[str], seed: int, count: int, confusions: dict[str, list]
 ) -> list[tuple[str, str]]:
@@ -162,14 +173,14 @@ def sequence_pairs_for(
 
 
 def command_vocabulary(
-    transcripts: list[dict], min_count: int = 5, wide: bool = False
+    transcripts: list[dict], min_count: int = 5, wide: bool = False, loose: bool = False
 ) -> list[str]:
     """Words a spoken command is made of: the phrasings' own vocabulary, plus the words Whisper
     writes for commands (its spellings and usual mishearings) at least ``min_count`` times and
     at least 4 times as often (per line) as in its transcripts of other speech.
 
-    With ``wide``, the wider phrasings' words join too, those rare in the transcripts of other
-    speech only. The parser rejects a transcript when too few of its words are in this set
+    With ``wide`` (``loose``), the wider (looser) phrasings' words join too, those rare in the
+    transcripts of other speech only. The parser rejects a transcript when too few of its words are in this set
     (``lm``'s ``min_coverage``): chatter that shares a few words with commands is mostly other
     words.
     """
@@ -191,6 +202,8 @@ def command_vocabulary(
         # coverage gate let "the pace of life here is slow" through as a command. The 0.5%
         # was chosen on the DEV sets (dev, devhand, dev_noncommands), not the held-out one.
         words |= {w for w in wide_vocabulary() if other[w] < 0.005 * max(n_other, 1)}
+    if loose:  # the same rule for voice/loose.py's words
+        words |= {w for w in loose_vocabulary() if other[w] < 0.005 * max(n_other, 1)}
     for word, n in cmd.items():
         if n >= min_count and n / max(n_cmd, 1) >= 4 * other[word] / max(n_other, 1):
             words.add(word)
@@ -214,6 +227,8 @@ def training_texts(data_dir: Path = DATA_DIR) -> set[str]:
         extra += sequence_pairs_for(texts, meta["sequence_seed"], meta["sequences"], confusions)
     if meta.get("wide", 0):
         extra += wide_pairs_for(texts, meta["wide_seed"], meta["wide"], confusions)
+    if meta.get("loose", 0):
+        extra += loose_pairs_for(texts, meta["loose_seed"], meta["loose"], confusions)
     return texts | {t for t, _ in extra}
 
 
@@ -311,9 +326,13 @@ def main(argv: list[str] | None = None) -> int:
         "--wide", type=int, default=15000, help="extra pairs in wider wording (voice/wide.py)"
     )
     ap.add_argument("--wide-seed", type=int, default=11, help="seed of those pairs")
+    ap.add_argument(
+        "--loose", type=int, default=15000, help="extra pairs said loosely (voice/loose.py)"
+    )
+    ap.add_argument("--loose-seed", type=int, default=13, help="seed of those pairs")
     args = ap.parse_args(argv)
     positive = ("steps", "examples", "batch")
-    for name in (*positive, "sequences", "wide", "make_transcripts", "asr_repeat"):
+    for name in (*positive, "sequences", "wide", "loose", "make_transcripts", "asr_repeat"):
         value, least = getattr(args, name), 1 if name in positive else 0
         if value < least:
             ap.error(f"--{name.replace('_', '-')} must be >= {least}, got {value}")
@@ -338,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
         data += sequence_pairs_for(seen, args.sequence_seed, args.sequences, confusions)
     if args.wide:
         data += wide_pairs_for(seen, args.wide_seed, args.wide, confusions)
+    if args.loose:
+        data += loose_pairs_for(seen, args.loose_seed, args.loose, confusions)
     data += [(corpus.normalise(x["transcript"]), x["target"]) for x in lines] * args.asr_repeat
     random.Random(args.seed).shuffle(data)
     counts = collections.Counter(w for text, _ in data for w in text.split())
@@ -387,10 +408,11 @@ def main(argv: list[str] | None = None) -> int:
         "net": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__},
         "in_vocab": vocab,
         "out_tokens": list(OUT_TOKENS),
-        "command_vocab": command_vocabulary(lines, wide=args.wide > 0),
+        "command_vocab": command_vocabulary(lines, wide=args.wide > 0, loose=args.loose > 0),
         "trained": {"steps": args.steps, "examples": args.examples, "seed": args.seed,
                     "sequences": args.sequences, "sequence_seed": args.sequence_seed,
                     "wide": args.wide, "wide_seed": args.wide_seed,
+                    "loose": args.loose, "loose_seed": args.loose_seed,
                     "final_loss": float(loss), "seconds": round(time.time() - t0, 1)},
     }  # fmt: skip
     (args.out / "parser.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
