@@ -10,12 +10,13 @@ non-commands that every parser must reject); use it to choose rules, and the hel
 (the default) once, for the reported figure. ``--set devhand`` is a second DEV set, 149
 commands written by hand (voice/data/dev_handwritten.tsv), with the same non-commands: for
 choosing changes to the parser's training corpus; ``--set devhand2`` a third, 154 commands
-written by hand on 2026-12-07 after devhand had shaped ``voice/wide.py``. ``--llm`` adds GGUF models under the GBNF
-grammar through llama.cpp (``lm.GGUF_MODELS``; bare ``--llm`` is SmolLM2, the [llm] extra;
-gemma3-270m is the [llm-gemma] extra). ``--nbest`` also scores each parser on recorded
-Whisper n-best lists of the held-out paraphrases (benchmarks/record_nbest.py): every view's
-list parsed, the most confident accepted view taken, as ``VoicePipeline.hear`` does; its
-time is the parser's share of one command (all views).
+written by hand on 2026-12-07 after devhand had shaped ``voice/wide.py``. ``--llm`` adds
+GGUF models under the GBNF grammar through llama.cpp (``lm.GGUF_MODELS``; bare ``--llm`` is
+SmolLM2, the [llm] extra; gemma3-270m is the [llm-gemma] extra). ``--nbest`` also scores
+each parser on recorded Whisper n-best lists of the held-out paraphrases
+(benchmarks/record_nbest.py): every view's list parsed, the most confident accepted view
+taken, as ``VoicePipeline.hear`` does; its time is the parser's share of one command (all
+views).
 """
 
 from __future__ import annotations

@@ -1,49 +1,21 @@
-"""The loosely said training pairs (voice/loose.py): valid, reproducible, apart from evaluation,
-and meaning what they say."""
+"""The loosely said training pairs (voice/loose.py): meaning what they say (valid, reproducible
+and apart from evaluation: tests/test_voice_wide.py, for both phrasing processes)."""
 
-import json
 import random
 
 from irondog.voice import corpus, heldout, lm, loose
 from irondog.voice.commands import (
-    Command,
     ComeHere,
+    Command,
     Gait,
     Posture,
     Speed,
     Stop,
     move,
-    parse_canonical,
     to_json,
     to_text,
     turn,
 )
-from irondog.voice.train_parser import target_tokens
-
-
-def test_loose_pairs_are_reproducible_and_fit_the_network() -> None:
-    cfg = lm.ParserNetConfig()
-    pairs = loose.loose_pairs(3, 400, {}, skip=set())
-    assert pairs == loose.loose_pairs(3, 400, {}, skip=set())
-    assert pairs != loose.loose_pairs(4, 400, {}, skip=set())
-    nones = 0
-    for text, target in pairs:
-        assert text == corpus.normalise(text)
-        assert 0 < len(text.split()) <= cfg.max_in
-        target_tokens(target, cfg.max_out)  # raises if the target does not fit
-        if target is None:
-            nones += 1
-        else:
-            parse_canonical(target)
-    assert 20 < nones < 120  # about 15% non-commands
-
-
-def test_skipped_texts_are_never_produced() -> None:
-    first = loose.loose_pairs(5, 300, {}, skip=set())
-    skip = {t for t, _ in first[:100]}
-    again = loose.loose_pairs(5, 300, {}, skip=skip)
-    assert not skip & {t for t, _ in again}
-    assert len(again) == 300
 
 
 def test_emphasis_only_doubles_actions_that_done_twice_are_done_once() -> None:
@@ -77,8 +49,11 @@ def test_forward_moves_may_drop_their_direction_but_other_moves_never_do() -> No
     rng = random.Random(2)
     for direction in ("backward", "left", "right"):
         action = move(direction, 3.0, "m")
-        words = {"backward": ("back", "backward", "backwards", "reverse"),
-                 "left": ("left", "leftwards"), "right": ("right", "rightwards")}[direction]
+        words = {
+            "backward": ("back", "backward", "backwards", "reverse"),
+            "left": ("left", "leftwards"),
+            "right": ("right", "rightwards"),
+        }[direction]
         for _ in range(100):
             text = corpus.normalise(loose._move(action, rng))
             assert any(w in text.split() for w in words), (direction, text)
@@ -91,21 +66,6 @@ def test_the_loose_words_join_the_command_vocabulary() -> None:
     looser = set(command_vocabulary([], wide=True, loose=True))
     assert wider < looser
     assert {"angle", "sixty"} <= looser
-
-
-def test_training_texts_regenerate_the_loose_pairs(tmp_path) -> None:  # noqa: ANN001
-    from irondog.voice import train_parser
-
-    meta = {"trained": {"seed": 0, "examples": 50, "sequences": 0, "wide": 0,
-                        "loose": 40, "loose_seed": 9}}  # fmt: skip
-    (tmp_path / "parser.json").write_text(json.dumps(meta))
-    (tmp_path / "confusions.json").write_text("{}")
-    texts = train_parser.training_texts(tmp_path)
-    base = {t for t, _ in train_parser.make_corpus(0, 50, {})}
-    assert {t for t, _ in train_parser.loose_pairs_for(base, 9, 40, {})} <= texts
-    meta["trained"]["loose"] = 0
-    (tmp_path / "parser.json").write_text(json.dumps(meta))
-    assert len(train_parser.training_texts(tmp_path)) < len(texts)
 
 
 def test_a_negative_loose_count_is_refused_by_name(capsys) -> None:  # noqa: ANN001

@@ -1,19 +1,27 @@
-"""The wider-worded training pairs (voice/wide.py): valid, reproducible, apart from evaluation."""
+"""The wider-worded training pairs (voice/wide.py, and voice/loose.py's through it): valid,
+reproducible, apart from evaluation."""
 
 import random
 
-from irondog.voice import corpus, lm, wide
+import pytest
+
+from irondog.voice import corpus, lm, loose, wide
 from irondog.voice.commands import Stop, parse_canonical, to_json
 from irondog.voice.train_parser import target_tokens
 
+# Both extra phrasing processes draw their pairs through wide.generated_pairs.
+GENERATORS = pytest.mark.parametrize("pairs", [wide.wide_pairs, loose.loose_pairs],
+                                     ids=["wide", "loose"])  # fmt: skip
 
-def test_wide_pairs_are_reproducible_and_fit_the_network() -> None:
+
+@GENERATORS
+def test_pairs_are_reproducible_and_fit_the_network(pairs) -> None:  # noqa: ANN001
     cfg = lm.ParserNetConfig()
-    pairs = wide.wide_pairs(3, 400, {}, skip=set())
-    assert pairs == wide.wide_pairs(3, 400, {}, skip=set())
-    assert pairs != wide.wide_pairs(4, 400, {}, skip=set())
+    drawn = pairs(3, 400, {}, skip=set())
+    assert drawn == pairs(3, 400, {}, skip=set())
+    assert drawn != pairs(4, 400, {}, skip=set())
     nones = 0
-    for text, target in pairs:
+    for text, target in drawn:
         assert text == corpus.normalise(text)
         assert 0 < len(text.split()) <= cfg.max_in
         target_tokens(target, cfg.max_out)  # raises if the target does not fit
@@ -24,10 +32,11 @@ def test_wide_pairs_are_reproducible_and_fit_the_network() -> None:
     assert 20 < nones < 120  # about 15% non-commands
 
 
-def test_skipped_texts_are_never_produced() -> None:
-    first = wide.wide_pairs(5, 300, {}, skip=set())
+@GENERATORS
+def test_skipped_texts_are_never_produced(pairs) -> None:  # noqa: ANN001
+    first = pairs(5, 300, {}, skip=set())
     skip = {t for t, _ in first[:100]}
-    again = wide.wide_pairs(5, 300, {}, skip=skip)
+    again = pairs(5, 300, {}, skip=skip)
     assert not skip & {t for t, _ in again}
     assert len(again) == 300
 
@@ -62,18 +71,20 @@ def test_wide_words_common_in_other_speech_stay_out_of_the_command_vocabulary() 
     assert {"of", "in"} <= set(command_vocabulary([], wide=True))  # only their rate keeps them out
 
 
-def test_training_texts_regenerate_the_wide_pairs(tmp_path) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("kind", ["wide", "loose"])
+def test_training_texts_regenerate_the_extra_pairs(tmp_path, kind) -> None:  # noqa: ANN001
     import json
 
     from irondog.voice import train_parser
 
-    meta = {"trained": {"seed": 0, "examples": 50, "sequences": 0, "wide": 40, "wide_seed": 9}}
+    meta = {"trained": {"seed": 0, "examples": 50, "sequences": 0, kind: 40, f"{kind}_seed": 9}}
     (tmp_path / "parser.json").write_text(json.dumps(meta))
     (tmp_path / "confusions.json").write_text("{}")
     texts = train_parser.training_texts(tmp_path)
     base = {t for t, _ in train_parser.make_corpus(0, 50, {})}
-    assert {t for t, _ in train_parser.wide_pairs_for(base, 9, 40, {})} <= texts
-    meta["trained"]["wide"] = 0
+    pairs_for = getattr(train_parser, f"{kind}_pairs_for")
+    assert {t for t, _ in pairs_for(base, 9, 40, {})} <= texts
+    meta["trained"][kind] = 0
     (tmp_path / "parser.json").write_text(json.dumps(meta))
     assert len(train_parser.training_texts(tmp_path)) < len(texts)
 

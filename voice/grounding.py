@@ -130,7 +130,8 @@ MIN_AMOUNT_COUNT = 5  # of SAMPLES: an amount word is seen at least this often
 
 
 def _bounded(action: Action) -> bool:
-    return any(getattr(action, b, None) is not None for b in ("duration_s", "distance_m", "angle_deg"))
+    bounds = ("duration_s", "distance_m", "angle_deg")
+    return any(getattr(action, b, None) is not None for b in bounds)
 
 
 @functools.cache

@@ -232,32 +232,13 @@ def loose_out_of_domain(rng: random.Random) -> str:
 def loose_pairs(
     seed: int, count: int, confusions: dict[str, list], skip: set[str], ood_fraction: float = 0.15
 ) -> list[tuple[str, str | None]]:
-    """``count`` (input text, canonical target or None) pairs, a third of them corrupted like
-    ASR output; texts in ``skip`` (the evaluation phrasings) are never used."""
-    from irondog.voice.commands import to_text
-
-    rng = random.Random(seed)
-    data: list[tuple[str, str | None]] = []
-    while len(data) < count:
-        if rng.random() < ood_fraction:
-            text, target = loose_out_of_domain(rng), None
-        else:
-            command = corpus.sample_command(rng)
-            text, target = loose_phrase(command, rng), to_text(command)
-        if len(text.split()) > 26:
-            continue
-        if rng.random() < 0.33:
-            text = corpus.corrupt(text, rng, confusions, rate=rng.choice([0.05, 0.1]))
-        if text in skip:
-            continue
-        data.append((text, target))
-    return data
+    """``count`` loosely said pairs (``wide.generated_pairs``: a third corrupted like ASR
+    output, the evaluation phrasings in ``skip`` never used)."""
+    return wide.generated_pairs(
+        loose_phrase, loose_out_of_domain, seed, count, confusions, skip, ood_fraction
+    )
 
 
 def loose_vocabulary() -> list[str]:
     """Every word the loose phrasings of commands use (for the parser's coverage test)."""
-    rng = random.Random(0)
-    words: set[str] = set()
-    for _ in range(8000):
-        words.update(loose_phrase(corpus.sample_command(rng), rng).split())
-    return sorted(words)
+    return wide.phrasing_vocabulary(loose_phrase)

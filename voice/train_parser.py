@@ -180,9 +180,9 @@ def command_vocabulary(
     at least 4 times as often (per line) as in its transcripts of other speech.
 
     With ``wide`` (``loose``), the wider (looser) phrasings' words join too, those rare in the
-    transcripts of other speech only. The parser rejects a transcript when too few of its words are in this set
-    (``lm``'s ``min_coverage``): chatter that shares a few words with commands is mostly other
-    words.
+    transcripts of other speech only. The parser rejects a transcript when too few of its
+    words are in this set (``lm``'s ``min_coverage``): chatter that shares a few words with
+    commands is mostly other words.
     """
     words = set(corpus.spoken_vocabulary())
     cmd: collections.Counter[str] = collections.Counter()

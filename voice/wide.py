@@ -19,6 +19,7 @@ records the count and seed in parser.json so ``training_texts`` regenerates them
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 from irondog.voice import corpus
 from irondog.voice.commands import (
@@ -300,21 +301,28 @@ def wide_out_of_domain(rng: random.Random) -> str:
     return corpus.normalise(rng.choice(_FRAMES).format(rng.choice(_OOD_ACTS)))
 
 
-def wide_pairs(
-    seed: int, count: int, confusions: dict[str, list], skip: set[str], ood_fraction: float = 0.15
+def generated_pairs(
+    phrase: Callable[[Command, random.Random], str],
+    out_of_domain: Callable[[random.Random], str],
+    seed: int,
+    count: int,
+    confusions: dict[str, list],
+    skip: set[str],
+    ood_fraction: float = 0.15,
 ) -> list[tuple[str, str | None]]:
-    """``count`` (input text, canonical target or None) pairs, a third of them corrupted like
-    ASR output; texts in ``skip`` (the evaluation phrasings) are never used."""
+    """``count`` (input text, canonical target or None) pairs from one phrasing process, a
+    third of them corrupted like ASR output; texts in ``skip`` (the evaluation phrasings) are
+    never used. ``voice/loose.py`` draws its pairs through this too."""
     from irondog.voice.commands import to_text
 
     rng = random.Random(seed)
     data: list[tuple[str, str | None]] = []
     while len(data) < count:
         if rng.random() < ood_fraction:
-            text, target = wide_out_of_domain(rng), None
+            text, target = out_of_domain(rng), None
         else:
             command = corpus.sample_command(rng)
-            text, target = wide_phrase(command, rng), to_text(command)
+            text, target = phrase(command, rng), to_text(command)
         if len(text.split()) > 26:
             continue
         if rng.random() < 0.33:
@@ -325,10 +333,24 @@ def wide_pairs(
     return data
 
 
-def wide_vocabulary() -> list[str]:
-    """Every word the wide phrasings of commands use (for the parser's coverage test)."""
+def phrasing_vocabulary(phrase: Callable[[Command, random.Random], str]) -> list[str]:
+    """Every word a phrasing process uses for commands (for the parser's coverage test)."""
     rng = random.Random(0)
     words: set[str] = set()
     for _ in range(8000):
-        words.update(wide_phrase(corpus.sample_command(rng), rng).split())
+        words.update(phrase(corpus.sample_command(rng), rng).split())
     return sorted(words)
+
+
+def wide_pairs(
+    seed: int, count: int, confusions: dict[str, list], skip: set[str], ood_fraction: float = 0.15
+) -> list[tuple[str, str | None]]:
+    """``count`` wider-worded pairs (``generated_pairs``)."""
+    return generated_pairs(
+        wide_phrase, wide_out_of_domain, seed, count, confusions, skip, ood_fraction
+    )
+
+
+def wide_vocabulary() -> list[str]:
+    """Every word the wide phrasings of commands use (for the parser's coverage test)."""
+    return phrasing_vocabulary(wide_phrase)

@@ -66,7 +66,10 @@ _SYNONYMS: tuple[tuple[str, str], ...] = (
     (r"\bone seconds\b", "one second"),
     (r"\bone degrees\b", "one degree"),
     # "a metre and a half": the corpus says "one and a half metres"
-    (r"\b(one|two|three|four|five|six|seven|eight|nine) metres? and a half\b", r"\1 and a half metres"),
+    (
+        r"\b(one|two|three|four|five|six|seven|eight|nine) metres? and a half\b",
+        r"\1 and a half metres",
+    ),
     # turning round
     (
         r"\b(?:about turn|do a one hundred and eighty|turn back the other way|reverse direction|"
