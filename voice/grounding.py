@@ -35,6 +35,7 @@ from __future__ import annotations
 import collections
 import functools
 import random
+from collections.abc import Iterator
 
 from irondog.voice import corpus, phrases, wide, wording
 from irondog.voice.commands import (
@@ -76,6 +77,24 @@ def _amount_words() -> set[str]:
     return words
 
 
+def _phrasings(rng: random.Random) -> Iterator[tuple[Action, set[str]]]:
+    """``SAMPLES`` random actions, each with the words of one training phrasing of it (the
+    two generators in turn)."""
+    for i in range(SAMPLES):
+        action = corpus.sample_action(rng)
+        phrase = corpus.phrase_action if i % 2 else wide.wide_action
+        yield action, set(corpus.normalise(phrase(action, rng)).split())
+
+
+def _chatter(rng: random.Random, n: int) -> collections.Counter[str]:
+    """In how many of ``n`` generated non-commands each word is (the two generators in turn)."""
+    chatter: collections.Counter[str] = collections.Counter()
+    for i in range(n):
+        say = corpus.sample_out_of_domain if i % 2 else wide.wide_out_of_domain
+        chatter.update(set(say(rng).split()))
+    return chatter
+
+
 @functools.cache
 def cue_words() -> dict[str, frozenset[str]]:
     """Kind of action -> the words that ask for it, counted over the training phrasings.
@@ -87,21 +106,15 @@ def cue_words() -> dict[str, frozenset[str]]:
     counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     totals: collections.Counter[str] = collections.Counter()
     generic: set[str] = set()  # the kinds without amounts
-    for i in range(SAMPLES):
-        action = corpus.sample_action(rng)
-        phrase = corpus.phrase_action if i % 2 else wide.wide_action
-        words = set(corpus.normalise(phrase(action, rng)).split())
+    for action, words in _phrasings(rng):
         generic.add(action_kind(action))
         for kind in {action_kind(action), action_text_safe(action)}:
             counts[kind].update(words)
             totals[kind] += 1
     for kind in [k for k in counts if k not in generic and totals[k] < MIN_PHRASINGS]:
         del counts[kind], totals[kind]
-    chatter: collections.Counter[str] = collections.Counter()
     n_chatter = SAMPLES // 4
-    for i in range(n_chatter):
-        say = corpus.sample_out_of_domain if i % 2 else wide.wide_out_of_domain
-        chatter.update(set(say(rng).split()))
+    chatter = _chatter(rng, n_chatter)
     amounts = _amount_words()
     everything: collections.Counter[str] = collections.Counter()
     for kind in generic:
@@ -146,10 +159,7 @@ def amount_cues() -> frozenset[str]:
     free: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     n_bounded: collections.Counter[str] = collections.Counter()
     n_free: collections.Counter[str] = collections.Counter()
-    for i in range(SAMPLES):
-        action = corpus.sample_action(rng)
-        phrase = corpus.phrase_action if i % 2 else wide.wide_action
-        words = set(corpus.normalise(phrase(action, rng)).split())
+    for action, words in _phrasings(rng):
         kind = action_kind(action)
         if _bounded(action):
             bounded.update(words)
@@ -157,11 +167,8 @@ def amount_cues() -> frozenset[str]:
         else:
             free[kind].update(words)
             n_free[kind] += 1
-    chatter: collections.Counter[str] = collections.Counter()
     n_chatter = SAMPLES // 4
-    for i in range(n_chatter):
-        say = corpus.sample_out_of_domain if i % 2 else wide.wide_out_of_domain
-        chatter.update(set(say(rng).split()))
+    chatter = _chatter(rng, n_chatter)
     joiners = {w for c in (*corpus.CONNECTORS, *wide._CONNECT) for w in corpus.normalise(c).split()}
     total = sum(n_bounded.values())
 
