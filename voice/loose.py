@@ -146,10 +146,8 @@ def _move(action: Move, rng: random.Random) -> str:
 def _emphasis_key(action: Action) -> str | None:
     """The key of ``_EMPHASIS`` for an action that done twice is done once, else None."""
     if isinstance(action, Move):
-        if any(b is not None for b in (action.duration_s, action.distance_m, action.angle_deg)):
-            return None
-        kind, direction, _, _ = corpus._move_parts(action)
-        return f"{kind} {direction}"
+        kind, direction, amount, _ = corpus._move_parts(action)
+        return None if amount is not None else f"{kind} {direction}"
     if isinstance(action, Posture):
         return action.posture
     if isinstance(action, Stop):
