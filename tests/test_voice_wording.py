@@ -3,6 +3,7 @@
 import pytest
 
 from irondog.voice import wording
+from irondog.voice.commands import parse_canonical, to_text
 from irondog.voice.lm import make_parser
 
 
@@ -53,3 +54,34 @@ def test_parsers_reject_number_lists_and_read_reworded_commands(name: str) -> No
     parse = parser.parse("could you please have a seat")
     assert parse.text == "sit"
     assert parse.transcript == "could you please have a seat"  # as heard, not as reworded
+
+
+@pytest.mark.parametrize(
+    ("heard", "parsed", "kept"),
+    [
+        ("easy, slower", "slow down then slow down", "slow down"),
+        ("kill it, emergency stop", "emergency stop then emergency stop", "emergency stop"),
+        ("sit, sit, turn left", "sit then sit then turn left", "sit then turn left"),
+        # a word that asks for a sequence or a repeat keeps both
+        ("turn left, then turn left again", "turn left then turn left", "turn left then turn left"),
+        ("faster, and faster", "speed up then speed up", "speed up then speed up"),
+        # no comma: said twice on purpose
+        ("slow down slow down", "slow down then slow down", "slow down then slow down"),
+        # different actions, or the same move with a bound, stay apart
+        ("go forward, two metres", "move forward then move forward 2 m",
+         "move forward then move forward 2 m"),
+        ("sit, stand", "sit then stand", "sit then stand"),
+    ],
+)  # fmt: skip
+def test_merge_restated_keeps_one_of_an_action_a_comma_restated(
+    heard: str, parsed: str, kept: str
+) -> None:
+    command = parse_canonical(parsed)
+    assert to_text(wording.merge_restated(heard, command)) == kept
+
+
+@pytest.mark.parametrize("name", ["rules", "trained"])
+def test_parsers_merge_restated_actions(name: str) -> None:
+    parse = make_parser(name).parse("okay, go forward, go forward")
+    assert parse.text == "move forward"
+    assert parse.command is not None and len(parse.command.actions) == 1

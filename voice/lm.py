@@ -34,6 +34,7 @@ from irondog.voice.commands import (
     Command,
     CommandError,
     parse_canonical,
+    to_text,
 )
 from irondog.voice.corpus import normalise
 
@@ -347,6 +348,10 @@ def _reworded(transcript: str, read, coverage=None, min_coverage: float = 0.0) -
         return _reject(transcript)
     else:
         parse = _join_pieces(text, pieces, read)
+    if parse.command is not None:
+        merged = wording.merge_restated(transcript, parse.command)
+        if merged is not parse.command:
+            parse = dataclasses.replace(parse, command=merged, text=to_text(merged))
     return dataclasses.replace(parse, transcript=transcript)
 
 

@@ -10,6 +10,8 @@ the training corpus ("proceed" -> "go forward", "pivot left" -> "turn left", "ha
 connectors ("followed by", "once you've done that") onto "then". ``is_number_list`` tells a
 read-out digit string or number list ("five five five one two", "forty two"), which no
 command is, so every parser rejects it instead of guessing a move or a stop.
+``merge_restated`` takes a parse back to one action where a comma only restated it ("off you
+go, straight ahead", "easy, slower").
 
 The rules were chosen on the DEV set (benchmarks/make_voice_devset.py), never on the held-out
 paraphrases.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import re
 
 from irondog.voice import corpus
+from irondog.voice.commands import Action, Command
 from irondog.voice.corpus import normalise
 
 _FILLERS = re.compile(r"\b(?:um+|uh+|er+|erm|hmm+|ah+)\b")
@@ -193,3 +196,23 @@ def is_number_list(transcript: str) -> bool:
         if run >= 3:
             return True
     return False
+
+
+# Words that ask for a second action or the same one again: with one of them, two like actions
+# across a comma are a sequence ("turn left, then turn left again"), not a restatement.
+_SEQUENCE_WORDS = re.compile(r"\b(?:then|after|next|and|again|more|twice|also|another)\b")
+
+
+def merge_restated(transcript: str, command: Command) -> Command:
+    """``command`` with the same action said twice in a row kept once, when the transcript has a
+    comma and no word that asks for a sequence or a repeat: "easy, slower" is one slow-down,
+    "off you go, straight ahead" one move forward. Chosen on the DEV sets, where a move and the
+    same move with a bound ("turn a little to the right, about thirty degrees") merged too but
+    cost a labelled two-turn command, so they stay two actions."""
+    if "," not in transcript or _SEQUENCE_WORDS.search(normalise(transcript)):
+        return command
+    actions: list[Action] = []
+    for action in command.actions:
+        if not actions or action != actions[-1]:
+            actions.append(action)
+    return command if len(actions) == len(command.actions) else Command(tuple(actions))
