@@ -24,8 +24,11 @@ CASES = {
     "trot at half a metre per second": "gait trot then speed 0.5 mps then move forward",
     "go forward two metres then turn right": "move forward 2 m then turn right",  # untouched
     "switch to bounding": "gait bound",
+    "change to the pacing gait": "gait pace",
+    "switch over to pronking": "gait pronk",
 }
-CHATTER = ("i went for a run in the park yesterday", "the pace of life here is slow")
+CHATTER = ("i went for a run in the park yesterday", "the pace of life here is slow",
+           "we walked to the pace of the music")  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -55,7 +55,7 @@ _STOP_THERE = re.compile(
 # Gait and run words count only where a command starts ("switch to pronking", "run back"),
 # not inside a sentence ("i went for a run", "the pace of life").
 _LEAD = (r"^(?:(?:ok|okay|please|now|hey dog|hey robot|iron dog|um|uh|lets|go|start|switch|"
-         r"change|gait|to|into|a|do|use|begin|try|back)\s+)*")  # fmt: skip
+         r"change|gait|over|to the|into the|to|into|a|do|use|begin|try|back)\s+)*")  # fmt: skip
 # Whisper tiny.en spells the rare "pronk" as "promk" or "prong" (heard on espeak-ng speech).
 _GAIT = re.compile(_LEAD + r"(pac(?:e|es|ing)|pro[nm]k(?:s|ing)?|prong(?:s|ing)?)\b")
 _PACE_AS_SPEED = re.compile(r"\b(slow|slower|gentle|easy|steady|fast|faster|quick|brisk)\s+pace\b")
