@@ -12,7 +12,8 @@ Each is run two ways:
 
 Per cell: velocity tracking error (``track``: planar velocity and command averaged over each
 0.5-s stride, trunk-heading frame, as ``evaluate.stride_tracking_error``; ``step``: the same
-at every 20-ms control step, which also counts the surge within a stride), yaw-rate error,
+at every 20-ms control step, which also counts the surge within a stride), yaw-rate error
+(``yaw``: mean absolute, the target's; ``yaw_bias``: mean signed, a steady veer, not judged),
 body drift at the zero command (net trunk displacement / time) and falls.
 
 Targets (issue 20). Nominal, every cell: ``track`` <= 0.10 m/s, yaw-rate error <= 0.2 rad/s,
@@ -175,6 +176,8 @@ def cell_metrics(
         "track": float(np.mean(strides)) if strides else None,
         "step": mean(step_err[start:]),
         "yaw": mean(np.abs(yaw_rate[start:] - cmd[2])),
+        # signed: a steady veer (a yaw bias) apart from the wobble within each stride
+        "yaw_bias": mean(yaw_rate[start:] - cmd[2]),
         "drift": float(np.mean(drifts)) if drifts else None,
     }
 
@@ -315,8 +318,8 @@ def merge(cells: list[dict[str, Any]]) -> dict[str, Any]:
     out = dict(cells[0])
     out["episodes"] = sum(c["episodes"] for c in cells)
     out["falls"] = sum(c["falls"] for c in cells)
-    for key in ("track", "step", "yaw", "drift"):
-        pairs = [(c[key], c["episodes"]) for c in cells if c[key] is not None]
+    for key in ("track", "step", "yaw", "yaw_bias", "drift"):
+        pairs = [(c[key], c["episodes"]) for c in cells if c.get(key) is not None]
         out[key] = sum(v * w for v, w in pairs) / sum(w for _, w in pairs) if pairs else None
     return out
 
@@ -325,14 +328,18 @@ def fmt(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.3f}"
 
 
+def signed(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:+.3f}"
+
+
 def table(rows: list[dict[str, Any]], condition: Perturbation) -> list[str]:
     """Markdown rows of one condition's grid, each marked met / missed."""
     lines = [
         f"#### {condition.name} ({rows[0]['way']})",
         "",
         "| cell | vx, vy, yaw | episodes | falls | track m/s | step m/s | yaw err rad/s | "
-        "drift m/s | target |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "yaw bias rad/s | drift m/s | target |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         missed = judge(r, condition)
@@ -341,8 +348,8 @@ def table(rows: list[dict[str, Any]], condition: Perturbation) -> list[str]:
         drift = fmt(r["drift"]) if c == ZERO else ""
         lines.append(
             f"| {r['cell']} | {c[0]:+.2f}, {c[1]:+.2f}, {c[2]:+.2f} | {r['episodes']} | "
-            f"{r['falls']} | {fmt(r['track'])} | {fmt(r['step'])} | {fmt(r['yaw'])} | {drift} | "
-            f"{verdict} |"
+            f"{r['falls']} | {fmt(r['track'])} | {fmt(r['step'])} | {fmt(r['yaw'])} | "
+            f"{signed(r['yaw_bias'])} | {drift} | {verdict} |"
         )
     met = sum(not judge(r, condition) for r in rows)
     lines += ["", f"{met} of {len(rows)} cells met.", ""]

@@ -34,6 +34,29 @@ def test_cells_are_judged_against_the_nominal_and_the_perturbed_targets():
     assert abs(merged["track"] - 0.07) < 1e-9
 
 
+def test_yaw_bias_is_the_steady_veer_and_the_yaw_error_counts_the_wobble_too():
+    import numpy as np
+
+    b = bench()
+    t, n = 100, 2
+    wobble = 0.3 * np.where(np.arange(t) % 2 == 0, 1.0, -1.0)[:, None]  # alternating, mean 0
+    yaw_rate = 0.05 + np.tile(wobble, (1, n))  # a 0.05 rad/s veer under it
+    zeros = np.zeros((t, n, 2))
+    cell = b.cell_metrics(
+        zeros, np.zeros((t, n)), yaw_rate, np.zeros((t, n, 3)), np.ones((t, n), bool),
+        np.zeros(n, bool), (0.5, 0.0, 0.0), 0.02, 10,
+    )  # fmt: skip
+    assert abs(cell["yaw_bias"] - 0.05) < 1e-9
+    assert abs(cell["yaw"] - 0.3) < 0.01  # |0.35| and |-0.25| alternate
+    turning = b.cell_metrics(
+        zeros, np.zeros((t, n)), yaw_rate, np.zeros((t, n, 3)), np.ones((t, n), bool),
+        np.zeros(n, bool), (0.0, 0.0, 0.15), 0.02, 10,
+    )  # fmt: skip
+    assert abs(turning["yaw_bias"] + 0.10) < 1e-9  # turning 0.10 rad/s slower than asked
+    merged = b.merge([{**cell, "episodes": 1}, {**turning, "episodes": 3}])
+    assert abs(merged["yaw_bias"] - (0.05 - 0.30) / 4) < 1e-9
+
+
 def test_quick_grid_runs_both_ways_on_the_shipped_trot(tmp_path, capsys):
     out = tmp_path / "coverage.csv"
     args = ["--checkpoint", str(TROT), "--quick", "--nominal-only", "--seeds", "0", "--csv"]
