@@ -23,6 +23,8 @@ from irondog.voice.lm import make_parser
         ("back up half a metre", "back up half a metres"),  # still half, not one and a half
         ("keep um going forward", "go forward"),
         ("right, sit down, turn left", "sit down then turn left"),
+        ("nine metres forward, go", "go forward nine metres"),  # "go" only starts it
+        ("go", "go"),
     ],
 )
 def test_rewrite_brings_wording_to_the_corpus(said: str, expected: str) -> None:

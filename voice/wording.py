@@ -11,7 +11,7 @@ connectors ("followed by", "once you've done that") onto "then". ``is_number_lis
 read-out digit string or number list ("five five five one two", "forty two"), which no
 command is, so every parser rejects it instead of guessing a move or a stop.
 ``merge_restated`` takes a parse back to one action where a comma only restated it ("off you
-go, straight ahead", "easy, slower").
+go, straight ahead", "easy, slower"); a bare "go" beside another action only starts it.
 
 The rules were chosen on the DEV set (benchmarks/make_voice_devset.py), never on the held-out
 paraphrases.
@@ -153,6 +153,10 @@ _DIGITS = corpus.NUMBER_WORDS | {"oh", "hundred", "thousand"}
 _SINGLE = corpus.DIGIT_WORDS | {"oh"}
 
 
+# Said beside an action, these only start it.
+_START_CUES = frozenset({"go", "go go"})
+
+
 def _action(words: str) -> str:
     """One action's words, hedges stripped and synonyms mapped."""
     words = _LEADING.sub("", words).strip()
@@ -177,8 +181,10 @@ def rewrite(transcript: str) -> str:
     text = normalise(text)
     text = " ".join(_FILLERS.sub(" ", text).split())
     text = _CONNECTORS.sub(" then ", text)
-    actions = [_action(p.strip()) for p in text.split(" then ")]
-    return " then ".join(a for a in actions if a)
+    actions = [a for a in (_action(p.strip()) for p in text.split(" then ")) if a]
+    if len(actions) > 1:  # "nine metres forward, go": "go" starts the other action
+        actions = [a for a in actions if a not in _START_CUES] or actions
+    return " then ".join(actions)
 
 
 def is_number_list(transcript: str) -> bool:
