@@ -58,6 +58,10 @@ class RewardScales:
     # gait that runs 0.1 m/s slow on average pays for it, the surge within a stride does not.
     # Off (0) unless a preset asks for it.
     tracking_stride_vel: float = 0.0
+    # The same on the yaw rate averaged over about one stride: a policy that veers steadily
+    # when told to go straight pays for it, the yaw wobble within a stride does not. Off (0)
+    # unless a preset asks for it.
+    tracking_stride_yaw: float = 0.0
     lin_vel_z: float = -0.5
     ang_vel_xy: float = -0.05
     orientation: float = -5.0
@@ -85,7 +89,7 @@ class RewardScales:
     gait_swing_force: float = -0.5  # ground force (normalised) on feet meant to be in swing
     body_pitch: float = -2.0  # squared error to the commanded pitch, rad^2
     tracking_sigma: float = 0.25  # (m/s)^2, width of the tracking kernel
-    tracking_stride_sigma: float = 0.05  # (m/s)^2, width of tracking_stride_vel's kernel
+    tracking_stride_sigma: float = 0.05  # (m/s)^2, width of the stride terms' kernels
     base_height_target: float = 0.25  # m
     swing_height_target: float = 0.06  # m (stock controller's step height)
     air_time_target: float = 0.25  # s

@@ -52,8 +52,8 @@ PRIVILEGED_OBSERVATION_SIZE = OBSERVATION_SIZE + PRIVILEGED_EXTRA
 
 
 JOYSTICK_REWARDS = (
-    "tracking_lin_vel", "tracking_ang_vel", "tracking_stride_vel", "lin_vel_z",
-    "ang_vel_xy", "orientation", "base_height", "action_rate", "torque", "energy",
+    "tracking_lin_vel", "tracking_ang_vel", "tracking_stride_vel", "tracking_stride_yaw",
+    "lin_vel_z", "ang_vel_xy", "orientation", "base_height", "action_rate", "torque", "energy",
     "feet_air_time", "feet_clearance", "feet_slip", "joint_limit", "pose", "termination",
     "torque_over", "stand_still",
 )  # fmt: skip
@@ -157,7 +157,7 @@ class TaskInfo(NamedTuple):
     feet_air_time: Any  # (n, 4) s
     last_contact: Any  # (n, 4) bool as float
     feet_landed: Any  # (n, 4) 1.0 once a foot has landed in its current cycle (gait task)
-    vel_mean: Any  # (n, 2) m/s, trunk-frame planar velocity averaged over about one stride
+    vel_mean: Any  # (n, 3) trunk-frame vx, vy (m/s) and yaw rate (rad/s) over about one stride
     last_foot_pos: Any  # (n, 4, 3)
     step: Any  # (n,) policy steps into the episode
     friction: Any  # (n,) randomised parameters, for the critic
@@ -399,10 +399,12 @@ def reward_terms(
     # Velocity averaged over about one stride: an exponential mean whose time constant is one
     # commanded gait cycle (STRIDE_S without a gait), which passes about a sixth of the surge at
     # the stride frequency. It starts from rest at each episode, as the robot does.
+    # The yaw rate is averaged the same way: a steady veer pays, the wobble within a stride not.
     rate = frequency * dt if use_gait else dt / STRIDE_S
-    planar = readings.local_linvel[:, :2]
-    vel_mean = info.vel_mean + xp.minimum(rate, 1.0) * (planar - info.vel_mean)
-    stride_err = xp.sum(xp.square(command[:, :2] - vel_mean), axis=1)
+    velocity = xp.concatenate([readings.local_linvel[:, :2], readings.gyro[:, 2:3]], axis=1)
+    vel_mean = info.vel_mean + xp.minimum(rate, 1.0) * (velocity - info.vel_mean)
+    stride_err = xp.sum(xp.square(command[:, :2] - vel_mean[:, :2]), axis=1)
+    stride_yaw_err = xp.square(command[:, 2] - vel_mean[:, 2])
 
     # Feet air time: reward steps that last about air_time_target (legged_gym's form). In the
     # gait task the target is the commanded swing time, (1 - duty) / frequency: a fixed 0.25 s
@@ -432,6 +434,7 @@ def reward_terms(
         "tracking_lin_vel": xp.exp(-lin_err / kernel.tracking_sigma),
         "tracking_ang_vel": xp.exp(-yaw_err / kernel.tracking_sigma),
         "tracking_stride_vel": xp.exp(-stride_err / kernel.tracking_stride_sigma),
+        "tracking_stride_yaw": xp.exp(-stride_yaw_err / kernel.tracking_stride_sigma),
         "lin_vel_z": xp.square(readings.local_linvel[:, 2]),
         "ang_vel_xy": xp.sum(xp.square(readings.gyro[:, :2]), axis=1),
         "orientation": xp.sum(xp.square(gravity[:, :2]), axis=1),
@@ -613,7 +616,7 @@ def initial_info(
         feet_air_time=xp.zeros((n, 4), dtype=dtype),
         last_contact=xp.zeros((n, 4), dtype=dtype),
         feet_landed=xp.zeros((n, 4), dtype=dtype),
-        vel_mean=xp.zeros((n, 2), dtype=dtype),
+        vel_mean=xp.zeros((n, 3), dtype=dtype),
         last_foot_pos=foot_pos,
         step=xp.zeros((n,), dtype=np.int32),
         friction=friction,

@@ -32,6 +32,46 @@ def _terms(cfg: EnvConfig, command: list[float], joint_pos: np.ndarray) -> dict:
     return terms
 
 
+def test_stride_yaw_term_charges_a_steady_veer_not_the_wobble_within_a_stride():
+    """Told to go straight, a robot whose yaw rate swings +-0.3 rad/s at the stride frequency
+    keeps the stride-mean yaw term near 1; one that veers a steady 0.1 rad/s pays."""
+    cfg = load(EnvConfig, overrides=["rewards.tracking_stride_yaw=1.0"])
+    params = {k: np.ones(1) for k in ("friction", "added_mass", "strength", "kp_scale", "kd_scale")}
+    command = np.array([[1.0, 0.0, 0.0]])
+    dt, steps = cfg.ctrl_dt, 200  # 4 s, eight 0.5-s strides
+
+    def run(yaw_rate):
+        info = task.initial_info(
+            1, command, np.zeros((1, 4, 3)), params,
+            np.tile(gaits.preset("trot").vector(), (1, 1)), dtype=np.float64,
+        )  # fmt: skip
+        rows = []
+        for k in range(steps):
+            readings = task.Readings(
+                base_pos=np.array([[0, 0, 0.25]]), base_quat=np.array([[1.0, 0, 0, 0]]),
+                local_linvel=np.array([[1.0, 0, 0]]), gyro=np.array([[0, 0, yaw_rate(k * dt)]]),
+                joint_pos=np.zeros((1, 12)), joint_vel=np.zeros((1, 12)),
+                foot_pos=np.zeros((1, 4, 3)), foot_force=np.zeros((1, 4)),
+                joint_torque=np.zeros((1, 12)), power=np.zeros(1),
+            )  # fmt: skip
+            args = (np.zeros((1, 12)), np.zeros(1, bool), np.zeros(12), np.ones((12, 2)) * [-3, 3])
+            terms, feet = task.reward_terms(readings, info, *args, cfg)
+            info = info.replace(**feet)
+            rows.append(terms)
+        last = rows[-25:]  # the last stride
+        return {name: float(np.mean([r[name][0] for r in last])) for name in last[0]}, info
+
+    wobble, wobble_info = run(lambda t: 0.3 * np.sin(2 * np.pi * 2.0 * t))
+    veer, veer_info = run(lambda t: 0.1)
+    assert abs(wobble_info.vel_mean[0, 2]) < 0.06
+    assert veer_info.vel_mean[0, 2] == pytest.approx(0.1, abs=1e-3)
+    assert wobble["tracking_stride_yaw"] > 0.95 > 0.85 > veer["tracking_stride_yaw"]
+    # The per-step yaw term ranks them the other way round: it charges the wobble.
+    assert wobble["tracking_ang_vel"] < veer["tracking_ang_vel"]
+    # Off unless a preset weighs it.
+    assert load(EnvConfig).rewards.tracking_stride_yaw == 0.0
+
+
 def test_stand_still_term_charges_joint_distance_from_home_only_at_a_zero_command():
     cfg = load(EnvConfig, overrides=["rewards.stand_still=-0.5"])
     q = np.zeros(12)
