@@ -2,7 +2,8 @@
 given as text: exact-meaning accuracy (the canonical command JSON), rejections, and time per
 parse (median and 95th percentile). Nothing here was trained or tuned on these paraphrases.
 
-    python benchmarks/voice_paraphrases.py [--set heldout|dev|devhand|devhand2] [--json out.json]
+    python benchmarks/voice_paraphrases.py [--set heldout|dev|devhand|devhand2|devhand3]
+        [--json out.json]
         [--llm [smollm2 gemma3-270m=spec,always ...]] [--nbest voice/data/heldout_nbest.jsonl]
 
 ``--set dev`` scores the DEV set instead (benchmarks/make_voice_devset.py: commands, and
@@ -10,7 +11,8 @@ non-commands that every parser must reject); use it to choose rules, and the hel
 (the default) once, for the reported figure. ``--set devhand`` is a second DEV set, 149
 commands written by hand (voice/data/dev_handwritten.tsv), with the same non-commands: for
 choosing changes to the parser's training corpus; ``--set devhand2`` a third, 154 commands
-written by hand on 2026-12-07 after devhand had shaped ``voice/wide.py``. ``--llm`` adds
+written by hand on 2026-12-07 after devhand had shaped ``voice/wide.py``; ``--set devhand3`` a
+fourth, 104 written by hand on 2026-12-08 after the wording rules of the day before. ``--llm`` adds
 GGUF models under the GBNF grammar through llama.cpp (``lm.GGUF_MODELS``; bare ``--llm`` is
 SmolLM2, the [llm] extra; gemma3-270m is the [llm-gemma] extra). ``--nbest`` also scores
 each parser on recorded Whisper n-best lists of the held-out paraphrases
@@ -40,8 +42,9 @@ DEV_COMMANDS = DATA_DIR / "dev_commands.tsv"
 DEV_NONCOMMANDS = DATA_DIR / "dev_noncommands.txt"
 DEV_HANDWRITTEN = DATA_DIR / "dev_handwritten.tsv"
 DEV_HANDWRITTEN2 = DATA_DIR / "dev_handwritten2.tsv"
+DEV_HANDWRITTEN3 = DATA_DIR / "dev_handwritten3.tsv"
 SETS = {"heldout": heldout.PARAPHRASES, "dev": DEV_COMMANDS, "devhand": DEV_HANDWRITTEN,
-        "devhand2": DEV_HANDWRITTEN2}
+        "devhand2": DEV_HANDWRITTEN2, "devhand3": DEV_HANDWRITTEN3}
 
 
 class WithoutPhrases:
