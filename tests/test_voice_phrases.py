@@ -26,6 +26,12 @@ CASES = {
     "switch to bounding": "gait bound",
     "change to the pacing gait": "gait pace",
     "switch over to pronking": "gait pronk",
+    "trot five metres ahead": "gait trot then move forward 5 m",
+    "go back to trotting": "gait trot",
+    "bounding please": "gait bound",
+    "that's far enough": "stop",
+    "return to me": "come here",
+    "go forward at one and a half metres per second": "speed 1.5 mps then move forward",
 }
 CHATTER = ("i went for a run in the park yesterday", "the pace of life here is slow",
            "we walked to the pace of the music")  # fmt: skip

@@ -18,6 +18,8 @@ from irondog.voice.lm import make_parser
         ("swivel right one eighty deg", "turn right one hundred and eighty degrees"),
         ("change your gait to pace for me", "switch to pacing"),
         ("back up a metre", "back up one metre"),
+        ("one more metre forward", "one metre forward"),
+        ("make a left turn of ninety degrees", "turn left ninety degrees"),
         ("back up a metre and a half", "back up one and a half metres"),
         ("two meters and a half forward", "go forward two and a half metres"),
         ("back up half a metre", "back up half a metres"),  # still half, not one and a half
@@ -87,3 +89,24 @@ def test_parsers_merge_restated_actions(name: str) -> None:
     parse = make_parser(name).parse("okay, go forward, go forward")
     assert parse.text == "move forward"
     assert parse.command is not None and len(parse.command.actions) == 1
+
+
+@pytest.mark.parametrize(
+    ("heard", "parsed", "kept"),
+    [
+        # the one bound takes the one unit said
+        ("walk forward for two metres", "move forward 2 s", "move forward 2 m"),
+        ("turn left for ninety degrees", "turn left 90 s", "turn left 90 deg"),
+        ("go right for five seconds", "move right 5 m", "move right 5 s"),
+        # anything less clear stays as parsed
+        ("go forward ten seconds", "move forward 10 s", "move forward 10 s"),
+        ("walk two metres then turn for five seconds", "move forward 2 m then turn left 5 s",
+         "move forward 2 m then turn left 5 s"),
+        ("turn three metres", "turn left 3 s", "turn left 3 s"),  # a turn takes no metres
+        ("go forward twenty five degrees", "move forward 25 s", "move forward 25 s"),
+        ("walk two metres", "move forward", "move forward"),
+    ],
+)  # fmt: skip
+def test_units_as_said_gives_the_bound_the_unit_said(heard: str, parsed: str, kept: str) -> None:
+    command = parse_canonical(parsed)
+    assert to_text(wording.units_as_said(heard, command)) == kept

@@ -344,12 +344,12 @@ def _reworded(transcript: str, read, coverage=None, min_coverage: float = 0.0) -
     pieces = phrases.read(text)
     if pieces is None:
         parse = read(text)
-    elif coverage is not None and coverage(text) < min_coverage:
+    elif coverage is not None and not phrases.whole(text) and coverage(text) < min_coverage:
         return _reject(transcript)
     else:
         parse = _join_pieces(text, pieces, read)
     if parse.command is not None:
-        merged = wording.merge_restated(transcript, parse.command)
+        merged = wording.units_as_said(transcript, wording.merge_restated(transcript, parse.command))
         if merged is not parse.command:
             parse = dataclasses.replace(parse, command=merged, text=to_text(merged))
     return dataclasses.replace(parse, transcript=transcript)

@@ -12,6 +12,8 @@ read-out digit string or number list ("five five five one two", "forty two"), wh
 command is, so every parser rejects it instead of guessing a move or a stop.
 ``merge_restated`` takes a parse back to one action where a comma only restated it ("off you
 go, straight ahead", "easy, slower"); a bare "go" beside another action only starts it.
+``units_as_said`` gives a parse's one bound the unit that was said ("walk forward for two
+metres" is two metres, not two seconds).
 
 The rules were chosen on the DEV set (benchmarks/make_voice_devset.py), never on the held-out
 paraphrases.
@@ -19,10 +21,11 @@ paraphrases.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from irondog.voice import corpus
-from irondog.voice.commands import Action, Command
+from irondog.voice.commands import ANGLES_DEG, DISTANCES_M, DURATIONS_S, Action, Command, Move
 from irondog.voice.corpus import normalise
 
 _FILLERS = re.compile(r"\b(?:um+|uh+|er+|erm|hmm+|ah+)\b")
@@ -55,6 +58,11 @@ _SYNONYMS: tuple[tuple[str, str], ...] = (
     # numbers and units
     (r"\ba couple of\b", "two"),
     (r"\ba single\b", "one"),
+    # "one more metre forward", "walk two more metres": the amount of this action
+    (r"\b(one|two|three|four|five|six|seven|eight|nine|ten|a)\s+more\s+(metres?|meters?|seconds?)\b",
+     r"\1 \2"),  # fmt: skip
+    # "make a left turn of ninety degrees", "take a right turn"
+    (r"\b(?:make|do|take)\s+a\s+(left|right)\s+turn(?:\s+of)?\b", r"turn \1"),
     (r"\ba hundred\b", "one hundred"),
     (
         r"\b(one|two|three) (twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\b",
@@ -222,3 +230,35 @@ def merge_restated(transcript: str, command: Command) -> Command:
         if not actions or action != actions[-1]:
             actions.append(action)
     return command if len(actions) == len(command.actions) else Command(tuple(actions))
+
+
+_UNIT_WORDS = {
+    "distance_m": frozenset({"metre", "metres", "meter", "meters"}),
+    "duration_s": frozenset({"second", "seconds"}),
+    "angle_deg": frozenset({"degree", "degrees"}),
+}
+_UNIT_VALUES = {"distance_m": DISTANCES_M, "duration_s": DURATIONS_S, "angle_deg": ANGLES_DEG}
+
+
+def units_as_said(transcript: str, command: Command) -> Command:
+    """``command`` with its bound in the unit the transcript names, when exactly one action has
+    a bound and the transcript names exactly one kind of unit, another than the parse's, that
+    such a move can take ("for two metres" read as two seconds: the number kept, the unit said).
+    Anything less clear is left as parsed."""
+    bounded = [i for i, a in enumerate(command.actions)
+               if isinstance(a, Move) and (a.duration_s, a.distance_m, a.angle_deg) != (None,) * 3]  # fmt: skip
+    words = set(rewrite(transcript).split())
+    said = [name for name, unit in _UNIT_WORDS.items() if words & unit]
+    if len(bounded) != 1 or len(said) != 1:
+        return command
+    i, want = bounded[0], said[0]
+    move = command.actions[i]
+    assert isinstance(move, Move)
+    have = next(n for n in _UNIT_WORDS if getattr(move, n) is not None)
+    planar = (move.vx, move.vy) != (0.0, 0.0)
+    fits = {"distance_m": planar, "angle_deg": not planar, "duration_s": True}[want]
+    value = getattr(move, have)
+    if want == have or not fits or value not in _UNIT_VALUES[want]:
+        return command
+    fixed = dataclasses.replace(move, **{have: None, want: value})
+    return Command(command.actions[:i] + (fixed,) + command.actions[i + 1 :])
