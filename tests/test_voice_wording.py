@@ -19,6 +19,8 @@ from irondog.voice.lm import make_parser
         ("change your gait to pace for me", "switch to pacing"),
         ("back up a metre", "back up one metre"),
         ("one more metre forward", "one metre forward"),
+        ("one metre to your right, sideways", "one metre to your right"),
+        ("go sideways, turn left", "go sideways then turn left"),  # a turn names no side
         ("make a left turn of ninety degrees", "turn left ninety degrees"),
         ("back up a metre and a half", "back up one and a half metres"),
         ("two meters and a half forward", "go forward two and a half metres"),

@@ -11,7 +11,8 @@ connectors ("followed by", "once you've done that") onto "then". ``is_number_lis
 read-out digit string or number list ("five five five one two", "forty two"), which no
 command is, so every parser rejects it instead of guessing a move or a stop.
 ``merge_restated`` takes a parse back to one action where a comma only restated it ("off you
-go, straight ahead", "easy, slower"); a bare "go" beside another action only starts it.
+go, straight ahead", "easy, slower"); a bare "go" beside another action only starts it, and a
+bare "sideways" after a comma beside a move that names its side only restates it.
 ``units_as_said`` gives a parse's one bound the unit that was said ("walk forward for two
 metres" is two metres, not two seconds).
 
@@ -163,6 +164,10 @@ _SINGLE = corpus.DIGIT_WORDS | {"oh"}
 
 # Said beside an action, these only start it.
 _START_CUES = frozenset({"go", "go go"})
+# A bare "sideways" beside an action that names its side only restates it.
+_SIDEWAYS = frozenset({"sideways", "go sideways", "step sideways", "move sideways"})
+_SIDE = re.compile(r"\b(?:left|right)\b")
+_TURN_START = re.compile(r"^(?:turn|rotate|spin|swivel|pivot|face)\b")
 
 
 def _action(words: str) -> str:
@@ -192,6 +197,9 @@ def rewrite(transcript: str) -> str:
     actions = [a for a in (_action(p.strip()) for p in text.split(" then ")) if a]
     if len(actions) > 1:  # "nine metres forward, go": "go" starts the other action
         actions = [a for a in actions if a not in _START_CUES] or actions
+    if "," in transcript and any(_SIDE.search(a) and not _TURN_START.match(a) for a in actions):
+        # "one metre to your right, sideways": the comma restates the side
+        actions = [a for a in actions if a not in _SIDEWAYS] or actions
     return " then ".join(actions)
 
 
