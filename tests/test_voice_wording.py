@@ -20,6 +20,8 @@ from irondog.voice.lm import make_parser
         ("back up a metre", "back up one metre"),
         ("one more metre forward", "one metre forward"),
         ("one metre to your right, sideways", "one metre to your right"),
+        ("move away from me", "move back"),
+        ("stand up and start walking forward", "stand up and go forward"),
         ("go sideways, turn left", "go sideways then turn left"),  # a turn names no side
         ("make a left turn of ninety degrees", "turn left ninety degrees"),
         ("back up a metre and a half", "back up one and a half metres"),

@@ -108,6 +108,8 @@ _SYNONYMS: tuple[tuple[str, str], ...] = (
         "go forward",
     ),  # fmt: skip
     (r"\b(?:back off|retreat|go in reverse|step backward|step backwards|go back)\b", "move back"),
+    (r"\b(?:move|go|walk|step|get) away from me\b", "move back"),
+    (r"\bstart (?:walking|moving) (?:forward|forwards|ahead)\b", "go forward"),
     (r"\bgo backwards\b", "go backward"),
     # gaits: "change to a trot", "use the pace gait", "go back to walking"
     (
