@@ -35,8 +35,7 @@ _SPLIT = re.compile(r"\b(?:and then|after that|then|next|and)\b")
 _NUMBER = {"zero": 0.0, "half a": 0.5, "a half": 0.5, "half": 0.5, "one": 1.0, "a": 1.0,
            "one point five": 1.5, "two": 2.0, "point five": 0.5,
            "zero point five": 0.5, "point three": 0.3, "zero point three": 0.3,
-           "point eight": 0.8, "zero point eight": 0.8, "one point two": 1.2,
-           "one and a half": 1.5}  # fmt: skip
+           "point eight": 0.8, "zero point eight": 0.8, "one point two": 1.2}  # fmt: skip
 _NUM_RE = "|".join(sorted((re.escape(k) for k in _NUMBER), key=len, reverse=True))
 _SET_SPEED = re.compile(
     rf"\b(?:at|with|to)?\s*(?:a speed of\s+)?({_NUM_RE})\s+(?:metres?|meters?|m)\s+"
@@ -111,9 +110,8 @@ def _read_piece(text: str) -> Piece | None:
             gait = None
     if gait:
         word = gait.group(1)
+        # "pro": pronk and Whisper's "promk" and "prong"
         name = next(g for g in ("pace", "trot", "bound", "pronk") if word.startswith(g[:3]))
-        if word.startswith("prong"):
-            name = "pronk"
         rest = "walk" + text[gait.end() :]  # "pace forward two metres": the motion
         return Piece((f"gait {name}",), rest if _DIRECTION.search(rest) else "")
     speed = _SET_SPEED.search(text)
