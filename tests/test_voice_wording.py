@@ -113,4 +113,4 @@ def test_parsers_merge_restated_actions(name: str) -> None:
 )  # fmt: skip
 def test_units_as_said_gives_the_bound_the_unit_said(heard: str, parsed: str, kept: str) -> None:
     command = parse_canonical(parsed)
-    assert to_text(wording.units_as_said(heard, command)) == kept
+    assert to_text(wording.units_as_said(wording.rewrite(heard), command)) == kept

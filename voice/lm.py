@@ -349,7 +349,7 @@ def _reworded(transcript: str, read, coverage=None, min_coverage: float = 0.0) -
     else:
         parse = _join_pieces(text, pieces, read)
     if parse.command is not None:
-        merged = wording.units_as_said(transcript, wording.merge_restated(transcript, parse.command))
+        merged = wording.units_as_said(text, wording.merge_restated(transcript, parse.command))
         if merged is not parse.command:
             parse = dataclasses.replace(parse, command=merged, text=to_text(merged))
     return dataclasses.replace(parse, transcript=transcript)

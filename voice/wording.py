@@ -250,14 +250,15 @@ _UNIT_WORDS = {
 _UNIT_VALUES = {"distance_m": DISTANCES_M, "duration_s": DURATIONS_S, "angle_deg": ANGLES_DEG}
 
 
-def units_as_said(transcript: str, command: Command) -> Command:
+def units_as_said(reworded: str, command: Command) -> Command:
     """``command`` with its bound in the unit the transcript names, when exactly one action has
     a bound and the transcript names exactly one kind of unit, another than the parse's, that
     such a move can take ("for two metres" read as two seconds: the number kept, the unit said).
-    Anything less clear is left as parsed."""
+    Anything less clear is left as parsed. ``reworded``: the transcript as ``rewrite`` gives it
+    (units spelled as whole words), which the parsers already hold."""
     bounded = [i for i, a in enumerate(command.actions)
                if isinstance(a, Move) and (a.duration_s, a.distance_m, a.angle_deg) != (None,) * 3]  # fmt: skip
-    words = set(rewrite(transcript).split())
+    words = set(reworded.split())
     said = [name for name, unit in _UNIT_WORDS.items() if words & unit]
     if len(bounded) != 1 or len(said) != 1:
         return command
